@@ -1,0 +1,28 @@
+//! SeaORM entities, one file per table. The schema itself is owned by the `migration` crate;
+//! these mirror it column for column.
+
+pub mod audit_log;
+pub mod availability_rules;
+pub mod calendar_connections;
+pub mod calendars;
+pub mod clients;
+pub mod conflicts;
+pub mod event_clients;
+pub mod events;
+pub mod oauth_states;
+pub mod sync_runs;
+pub mod users;
+
+pub mod prelude {
+    pub use super::audit_log::Entity as AuditLog;
+    pub use super::availability_rules::Entity as AvailabilityRules;
+    pub use super::calendar_connections::Entity as CalendarConnections;
+    pub use super::calendars::Entity as Calendars;
+    pub use super::clients::Entity as Clients;
+    pub use super::conflicts::Entity as Conflicts;
+    pub use super::event_clients::Entity as EventClients;
+    pub use super::events::Entity as Events;
+    pub use super::oauth_states::Entity as OauthStates;
+    pub use super::sync_runs::Entity as SyncRuns;
+    pub use super::users::Entity as Users;
+}

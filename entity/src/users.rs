@@ -1,0 +1,45 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "users")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    #[sea_orm(unique)]
+    pub email: String,
+    pub password_hash: String,
+    pub name: String,
+    pub timezone: String,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(has_many = "super::calendar_connections::Entity")]
+    CalendarConnections,
+    #[sea_orm(has_many = "super::calendars::Entity")]
+    Calendars,
+    #[sea_orm(has_many = "super::events::Entity")]
+    Events,
+}
+
+impl Related<super::calendar_connections::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::CalendarConnections.def()
+    }
+}
+
+impl Related<super::calendars::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Calendars.def()
+    }
+}
+
+impl Related<super::events::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Events.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,38 @@
+//! The schema of freeslot, as SeaORM migrations that run unchanged on Postgres and SQLite.
+//!
+//! One file per migration; a table is created with its foreign keys inline because SQLite cannot
+//! add them later. Every `down` drops exactly what its `up` created.
+
+pub use sea_orm_migration::prelude::*;
+
+mod helpers;
+mod m20261122_000001_create_users;
+mod m20261122_000002_create_calendar_connections;
+mod m20261122_000003_create_calendars;
+mod m20261122_000004_create_events;
+mod m20261122_000005_create_clients;
+mod m20261122_000006_create_conflicts;
+mod m20261122_000007_create_availability_rules;
+mod m20261122_000008_create_sync_runs;
+mod m20261122_000009_create_oauth_states;
+mod m20261122_000010_create_audit_log;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261122_000001_create_users::Migration),
+            Box::new(m20261122_000002_create_calendar_connections::Migration),
+            Box::new(m20261122_000003_create_calendars::Migration),
+            Box::new(m20261122_000004_create_events::Migration),
+            Box::new(m20261122_000005_create_clients::Migration),
+            Box::new(m20261122_000006_create_conflicts::Migration),
+            Box::new(m20261122_000007_create_availability_rules::Migration),
+            Box::new(m20261122_000008_create_sync_runs::Migration),
+            Box::new(m20261122_000009_create_oauth_states::Migration),
+            Box::new(m20261122_000010_create_audit_log::Migration),
+        ]
+    }
+}

@@ -1,0 +1,126 @@
+//! HS256 access tokens. The subject is the user's id; nothing else about the user is in the token.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::config::JwtSecret;
+
+const ISSUER: &str = "freeslot";
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    sub: Uuid,
+    iat: i64,
+    exp: i64,
+    iss: String,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TokenError {
+    #[error("the access token has expired")]
+    Expired,
+    #[error("the access token is not valid")]
+    Invalid,
+}
+
+pub struct AccessToken {
+    pub token: String,
+    pub expires_in: Duration,
+}
+
+pub struct JwtKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    ttl: Duration,
+}
+
+impl JwtKeys {
+    pub fn new(secret: &JwtSecret, ttl: Duration) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_required_spec_claims(&["exp", "sub", "iss"]);
+        validation.leeway = 5;
+        Self {
+            encoding: EncodingKey::from_secret(secret.0.as_bytes()),
+            decoding: DecodingKey::from_secret(secret.0.as_bytes()),
+            validation,
+            ttl,
+        }
+    }
+
+    pub fn issue(&self, user_id: Uuid) -> AccessToken {
+        let now = Utc::now().timestamp();
+        let claims = Claims {
+            sub: user_id,
+            iat: now,
+            exp: now + self.ttl.as_secs() as i64,
+            iss: ISSUER.to_owned(),
+        };
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .expect("HS256 signing with an in-memory key cannot fail");
+        AccessToken {
+            token,
+            expires_in: self.ttl,
+        }
+    }
+
+    /// The user id a valid, unexpired token was issued for.
+    pub fn verify(&self, token: &str) -> Result<Uuid, TokenError> {
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map(|data| data.claims.sub)
+            .map_err(|e| match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
+                _ => TokenError::Invalid,
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(secret: &str, ttl: u64) -> JwtKeys {
+        JwtKeys::new(&JwtSecret(secret.repeat(32)), Duration::from_secs(ttl))
+    }
+
+    #[test]
+    fn issued_tokens_verify_to_their_user() {
+        let k = keys("a", 60);
+        let user = Uuid::new_v4();
+        assert_eq!(k.verify(&k.issue(user).token), Ok(user));
+    }
+
+    #[test]
+    fn wrong_key_garbage_and_expiry_are_rejected() {
+        let k = keys("a", 60);
+        let token = k.issue(Uuid::new_v4()).token;
+        assert_eq!(keys("b", 60).verify(&token), Err(TokenError::Invalid));
+        assert_eq!(k.verify("not.a.jwt"), Err(TokenError::Invalid));
+        let claims = Claims {
+            sub: Uuid::new_v4(),
+            iat: 0,
+            exp: Utc::now().timestamp() - 3600,
+            iss: ISSUER.into(),
+        };
+        let expired = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &k.encoding).unwrap();
+        assert_eq!(k.verify(&expired), Err(TokenError::Expired));
+    }
+
+    #[test]
+    fn other_algorithms_are_refused() {
+        let k = keys("a", 60);
+        let claims = Claims {
+            sub: Uuid::new_v4(),
+            iat: 0,
+            exp: Utc::now().timestamp() + 3600,
+            iss: ISSUER.into(),
+        };
+        let hs512 = jsonwebtoken::encode(&Header::new(Algorithm::HS512), &claims, &k.encoding).unwrap();
+        assert_eq!(k.verify(&hs512), Err(TokenError::Invalid));
+    }
+}

@@ -1,0 +1,482 @@
+//! Typed configuration from environment variables (and `.env`), validated once at start-up.
+//!
+//! Every variable of the contract is read here and nowhere else. A bad value is reported with
+//! the variable's name and what is wrong with it.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use base64::Engine;
+use url::Url;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://freeslot.db?mode=rwc";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{var}: {problem}")]
+    Invalid { var: &'static str, problem: String },
+    #[error("{var} is required when {why}")]
+    Missing { var: &'static str, why: String },
+    #[error("could not keep the generated secrets in {path}: {source}")]
+    SecretsFile {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn invalid(var: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        var,
+        problem: problem.into(),
+    }
+}
+
+/// A 32-byte AES-256-GCM key, as given base64-encoded in `TOKEN_ENCRYPTION_KEY`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EncryptionKey(pub [u8; 32]);
+
+impl std::fmt::Debug for EncryptionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EncryptionKey(<redacted>)")
+    }
+}
+
+impl EncryptionKey {
+    pub fn parse(var: &'static str, value: &str) -> Result<Self, ConfigError> {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(value.trim())
+            .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(value.trim()))
+            .map_err(|_| invalid(var, "must be base64 (for example from `openssl rand -base64 32`)"))?;
+        let key: [u8; 32] = bytes.try_into().map_err(|b: Vec<u8>| {
+            invalid(var, format!("must decode to exactly 32 bytes, got {}", b.len()))
+        })?;
+        Ok(Self(key))
+    }
+
+    pub fn to_base64(&self) -> String {
+        base64::engine::general_purpose::STANDARD.encode(self.0)
+    }
+}
+
+/// The HS256 key for access tokens.
+#[derive(Clone, PartialEq, Eq)]
+pub struct JwtSecret(pub String);
+
+impl std::fmt::Debug for JwtSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JwtSecret(<redacted>)")
+    }
+}
+
+impl JwtSecret {
+    pub fn parse(value: &str) -> Result<Self, ConfigError> {
+        if value.len() < 32 {
+            return Err(invalid(
+                "JWT_SECRET",
+                format!(
+                    "must be at least 32 characters (256 bits for HS256), got {}",
+                    value.len()
+                ),
+            ));
+        }
+        Ok(Self(value.to_owned()))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// An OAuth client registered with a provider, plus the endpoints it talks to.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OAuthClient {
+    pub client_id: String,
+    pub client_secret: String,
+    pub auth_url: Url,
+    pub token_url: Url,
+}
+
+impl std::fmt::Debug for OAuthClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuthClient")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("auth_url", &self.auth_url.as_str())
+            .field("token_url", &self.token_url.as_str())
+            .finish()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProviderSettings {
+    /// None: the provider is disabled (its client id and secret are unset).
+    pub google: Option<OAuthClient>,
+    pub google_api_base_url: Url,
+    pub microsoft: Option<OAuthClient>,
+    pub microsoft_tenant_id: String,
+    pub microsoft_graph_base_url: Url,
+    /// None: Cal.com connects with the user's API key.
+    pub calcom: Option<OAuthClient>,
+    pub calcom_api_base_url: Url,
+}
+
+#[derive(Clone)]
+pub struct Settings {
+    pub database_url: String,
+    pub redis_url: Option<String>,
+    /// Name of the job queue (`JOB_QUEUE`, default `freeslot`): deployments sharing one Redis
+    /// keep apart by name.
+    pub job_queue: String,
+    pub bind_addr: SocketAddr,
+    pub public_base_url: Url,
+    pub frontend_url: Url,
+    /// None: generated and kept in the embedded secrets file (SQLite only).
+    pub jwt_secret: Option<JwtSecret>,
+    pub jwt_ttl: Duration,
+    pub token_encryption_key: Option<EncryptionKey>,
+    pub token_encryption_keys_old: Vec<EncryptionKey>,
+    pub providers: ProviderSettings,
+    pub sync_interval: Duration,
+    pub log_filter: String,
+    pub log_format: LogFormat,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("redis_url", &self.redis_url.as_deref().map(redact_url))
+            .field("job_queue", &self.job_queue)
+            .field("bind_addr", &self.bind_addr)
+            .field("public_base_url", &self.public_base_url.as_str())
+            .field("frontend_url", &self.frontend_url.as_str())
+            .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<set>"))
+            .field("jwt_ttl", &self.jwt_ttl)
+            .field("token_encryption_key", &self.token_encryption_key.as_ref().map(|_| "<set>"))
+            .field("token_encryption_keys_old", &self.token_encryption_keys_old.len())
+            .field("providers", &self.providers)
+            .field("sync_interval", &self.sync_interval)
+            .field("log_filter", &self.log_filter)
+            .field("log_format", &self.log_format)
+            .finish()
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`, for logs.
+pub fn redact_url(raw: &str) -> String {
+    match Url::parse(raw) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("***"));
+            url.to_string()
+        }
+        _ => raw.to_owned(),
+    }
+}
+
+impl Settings {
+    /// Reads `.env` (if present) and then the process environment; the environment wins.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let _ = dotenvy::dotenv();
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds the settings from any source of variables; empty values count as unset.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(invalid(
+                "DATABASE_URL",
+                "must start with sqlite:, postgres:// or postgresql://",
+            ));
+        }
+        let redis_url = get("REDIS_URL");
+        if let Some(url) = &redis_url
+            && !(url.starts_with("redis://") || url.starts_with("rediss://"))
+        {
+            return Err(invalid("REDIS_URL", "must start with redis:// or rediss://"));
+        }
+
+        let job_queue = get("JOB_QUEUE").unwrap_or_else(|| "freeslot".to_owned());
+        if !job_queue.chars().all(|c| c.is_ascii_alphanumeric() || "-_:.".contains(c)) {
+            return Err(invalid("JOB_QUEUE", "may only contain letters, digits, `-`, `_`, `:` and `.`"));
+        }
+
+        let bind_addr = get("BIND_ADDR")
+            .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
+            .parse::<SocketAddr>()
+            .map_err(|e| invalid("BIND_ADDR", format!("must be host:port such as 127.0.0.1:8080 ({e})")))?;
+
+        let public_base_url = http_url(
+            "PUBLIC_BASE_URL",
+            &get("PUBLIC_BASE_URL").unwrap_or_else(|| "http://localhost:8080".to_owned()),
+        )?;
+        let frontend_url = match get("FRONTEND_URL") {
+            Some(v) => http_url("FRONTEND_URL", &v)?,
+            None => public_base_url.clone(),
+        };
+
+        let jwt_secret = get("JWT_SECRET").map(|v| JwtSecret::parse(&v)).transpose()?;
+        let jwt_ttl = Duration::from_secs(
+            60 * positive("JWT_TTL_MINUTES", get("JWT_TTL_MINUTES"), 24 * 60)?,
+        );
+        let token_encryption_key = get("TOKEN_ENCRYPTION_KEY")
+            .map(|v| EncryptionKey::parse("TOKEN_ENCRYPTION_KEY", &v))
+            .transpose()?;
+        let token_encryption_keys_old = get("TOKEN_ENCRYPTION_KEYS_OLD")
+            .map(|list| {
+                list.split(',')
+                    .filter(|k| !k.trim().is_empty())
+                    .map(|k| EncryptionKey::parse("TOKEN_ENCRYPTION_KEYS_OLD", k))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?
+            .unwrap_or_default();
+
+        let tenant = get("MICROSOFT_TENANT_ID").unwrap_or_else(|| "common".to_owned());
+        let ms_url = |var: &'static str, default: &str| -> Result<Url, ConfigError> {
+            let raw = get(var).unwrap_or_else(|| default.to_owned());
+            http_url(var, &raw.replace("{tenant}", &tenant))
+        };
+        let providers = ProviderSettings {
+            google: oauth_client(
+                &get,
+                ("GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET"),
+                (
+                    "GOOGLE_AUTH_URL",
+                    url_or("GOOGLE_AUTH_URL", &get, "https://accounts.google.com/o/oauth2/v2/auth")?,
+                ),
+                (
+                    "GOOGLE_TOKEN_URL",
+                    url_or("GOOGLE_TOKEN_URL", &get, "https://oauth2.googleapis.com/token")?,
+                ),
+            )?,
+            google_api_base_url: url_or(
+                "GOOGLE_API_BASE_URL",
+                &get,
+                "https://www.googleapis.com/calendar/v3",
+            )?,
+            microsoft: oauth_client(
+                &get,
+                ("MICROSOFT_CLIENT_ID", "MICROSOFT_CLIENT_SECRET"),
+                (
+                    "MICROSOFT_AUTH_URL",
+                    ms_url(
+                        "MICROSOFT_AUTH_URL",
+                        "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize",
+                    )?,
+                ),
+                (
+                    "MICROSOFT_TOKEN_URL",
+                    ms_url(
+                        "MICROSOFT_TOKEN_URL",
+                        "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token",
+                    )?,
+                ),
+            )?,
+            microsoft_graph_base_url: url_or(
+                "MICROSOFT_GRAPH_BASE_URL",
+                &get,
+                "https://graph.microsoft.com/v1.0",
+            )?,
+            microsoft_tenant_id: tenant.clone(),
+            calcom: oauth_client(
+                &get,
+                ("CALCOM_CLIENT_ID", "CALCOM_CLIENT_SECRET"),
+                (
+                    "CALCOM_AUTH_URL",
+                    url_or("CALCOM_AUTH_URL", &get, "https://app.cal.com/auth/oauth2/authorize")?,
+                ),
+                (
+                    "CALCOM_TOKEN_URL",
+                    url_or("CALCOM_TOKEN_URL", &get, "https://api.cal.com/v2/auth/oauth2/token")?,
+                ),
+            )?,
+            calcom_api_base_url: url_or("CALCOM_API_BASE_URL", &get, "https://api.cal.com/v2")?,
+        };
+
+        let sync_interval = Duration::from_secs(
+            60 * positive("SYNC_INTERVAL_MINUTES", get("SYNC_INTERVAL_MINUTES"), 15)?,
+        );
+        let log_filter = get("RUST_LOG").unwrap_or_else(|| "info".to_owned());
+        let log_format = match get("LOG_FORMAT").as_deref().map(str::trim) {
+            None | Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(invalid(
+                    "LOG_FORMAT",
+                    format!("must be `pretty` or `json`, got `{other}`"),
+                ));
+            }
+        };
+
+        Ok(Self {
+            database_url,
+            redis_url,
+            job_queue,
+            bind_addr,
+            public_base_url,
+            frontend_url,
+            jwt_secret,
+            jwt_ttl,
+            token_encryption_key,
+            token_encryption_keys_old,
+            providers,
+            sync_interval,
+            log_filter,
+            log_format,
+        })
+    }
+
+    /// The embedded mode: SQLite holds the data and (without `REDIS_URL`) the job queue.
+    pub fn is_embedded(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+
+    /// `PUBLIC_BASE_URL` joined with an absolute path such as `/api/auth/callback/google`.
+    pub fn public_url(&self, path: &str) -> String {
+        format!("{}{}", self.public_base_url.as_str().trim_end_matches('/'), path)
+    }
+}
+
+fn http_url(var: &'static str, value: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(value.trim())
+        .map_err(|e| invalid(var, format!("`{value}` is not a valid URL ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(invalid(var, format!("`{value}` must be an http(s) URL with a host")));
+    }
+    Ok(url)
+}
+
+fn url_or(
+    var: &'static str,
+    get: &impl Fn(&str) -> Option<String>,
+    default: &str,
+) -> Result<Url, ConfigError> {
+    http_url(var, &get(var).unwrap_or_else(|| default.to_owned()))
+}
+
+fn positive(var: &'static str, value: Option<String>, default: u64) -> Result<u64, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(v) => match v.trim().parse::<u64>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(invalid(var, format!("must be a whole number above 0, got `{v}`"))),
+        },
+    }
+}
+
+/// Both halves of a client registration, or neither: half a registration is a mistake worth a clear error.
+fn oauth_client(
+    get: &impl Fn(&str) -> Option<String>,
+    (id_var, secret_var): (&'static str, &'static str),
+    (_, auth_url): (&'static str, Url),
+    (_, token_url): (&'static str, Url),
+) -> Result<Option<OAuthClient>, ConfigError> {
+    match (get(id_var), get(secret_var)) {
+        (None, None) => Ok(None),
+        (Some(client_id), Some(client_secret)) => Ok(Some(OAuthClient {
+            client_id,
+            client_secret,
+            auth_url,
+            token_url,
+        })),
+        (Some(_), None) => Err(ConfigError::Missing {
+            var: secret_var,
+            why: format!("{id_var} is set"),
+        }),
+        (None, Some(_)) => Err(ConfigError::Missing {
+            var: id_var,
+            why: format!("{secret_var} is set"),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> =
+            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_need_no_configuration() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.database_url, DEFAULT_DATABASE_URL);
+        assert!(s.is_embedded());
+        assert_eq!(s.redis_url, None);
+        assert_eq!(s.bind_addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.public_url("/api/x"), "http://localhost:8080/api/x");
+        assert_eq!(s.frontend_url, s.public_base_url);
+        assert_eq!(s.sync_interval, Duration::from_secs(15 * 60));
+        assert!(s.providers.google.is_none() && s.providers.microsoft.is_none());
+        assert_eq!(s.log_format, LogFormat::Pretty);
+    }
+
+    #[test]
+    fn microsoft_tenant_is_substituted() {
+        let s = settings(&[
+            ("MICROSOFT_CLIENT_ID", "id"),
+            ("MICROSOFT_CLIENT_SECRET", "secret"),
+            ("MICROSOFT_TENANT_ID", "contoso"),
+            ("MICROSOFT_TOKEN_URL", "http://127.0.0.1:9/tok"),
+        ])
+        .unwrap();
+        let ms = s.providers.microsoft.unwrap();
+        assert_eq!(
+            ms.auth_url.as_str(),
+            "https://login.microsoftonline.com/contoso/oauth2/v2.0/authorize"
+        );
+        assert_eq!(ms.token_url.as_str(), "http://127.0.0.1:9/tok");
+    }
+
+    #[test]
+    fn errors_name_the_variable() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[("DATABASE_URL", "mysql://x")], "DATABASE_URL"),
+            (&[("BIND_ADDR", "nowhere")], "BIND_ADDR"),
+            (&[("PUBLIC_BASE_URL", "ftp://x")], "PUBLIC_BASE_URL"),
+            (&[("JWT_SECRET", "short")], "JWT_SECRET"),
+            (&[("TOKEN_ENCRYPTION_KEY", "c2hvcnQ=")], "TOKEN_ENCRYPTION_KEY"),
+            (&[("TOKEN_ENCRYPTION_KEY", "not base64 !!")], "TOKEN_ENCRYPTION_KEY"),
+            (&[("SYNC_INTERVAL_MINUTES", "0")], "SYNC_INTERVAL_MINUTES"),
+            (&[("LOG_FORMAT", "xml")], "LOG_FORMAT"),
+            (&[("GOOGLE_CLIENT_ID", "id")], "GOOGLE_CLIENT_SECRET"),
+            (&[("REDIS_URL", "http://x")], "REDIS_URL"),
+        ];
+        for (vars, var) in cases {
+            let err = settings(vars).expect_err(var).to_string();
+            assert!(err.starts_with(var), "{err:?} should name {var}");
+        }
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let s = settings(&[
+            ("JWT_SECRET", "a-very-long-secret-value-that-is-long-enough"),
+            ("TOKEN_ENCRYPTION_KEY", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
+            ("GOOGLE_CLIENT_ID", "gid"),
+            ("GOOGLE_CLIENT_SECRET", "google-client-secret"),
+            ("DATABASE_URL", "postgres://app:db-password@db/freeslot"),
+        ])
+        .unwrap();
+        let debug = format!("{s:?}");
+        assert!(!debug.contains("a-very-long-secret"));
+        assert!(!debug.contains("AAAAAAAA"));
+        assert!(!debug.contains("google-client-secret"));
+        assert!(!debug.contains("db-password"));
+        assert!(debug.contains("postgres://app:***@db/freeslot"));
+    }
+}

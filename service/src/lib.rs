@@ -1,0 +1,89 @@
+//! The application: configuration, storage, credentials, and the use-cases the api and the worker
+//! call. Route handlers and job handlers stay thin; the rules live here.
+
+pub mod audit;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod jobs;
+pub mod maintenance;
+pub mod secrets;
+pub mod users;
+pub mod vault;
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+pub use config::Settings;
+pub use jobs::{Job, JobQueue};
+
+use auth::jwt::JwtKeys;
+use vault::Vault;
+
+/// Everything a request or a job needs, built once per process and shared.
+pub struct AppContext {
+    pub settings: Settings,
+    pub db: DatabaseConnection,
+    pub jwt: JwtKeys,
+    pub vault: Vault,
+    pub queue: JobQueue,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error("cannot open the database {url}: {source}")]
+    Database {
+        url: String,
+        #[source]
+        source: sea_orm::DbErr,
+    },
+    #[error("cannot migrate the database: {0}")]
+    Migration(#[source] sea_orm::DbErr),
+    #[error(transparent)]
+    Queue(#[from] jobs::QueueError),
+}
+
+/// What `/ready` reports: each dependency, with the reason when it is down.
+pub struct Readiness {
+    pub database: Result<(), String>,
+    pub queue: Result<(), String>,
+}
+
+impl AppContext {
+    /// Connects the database, applies pending migrations, resolves the secrets (generating them
+    /// in the embedded mode) and connects the job queue.
+    pub async fn init(settings: Settings) -> Result<Arc<Self>, InitError> {
+        let secrets = secrets::Secrets::resolve(&settings)?;
+        let db = db::connect(&settings.database_url)
+            .await
+            .map_err(|source| InitError::Database {
+                url: config::redact_url(&settings.database_url),
+                source,
+            })?;
+        db::migrate(&db).await.map_err(InitError::Migration)?;
+        let queue = JobQueue::connect(settings.redis_url.as_deref(), &db, &settings.job_queue).await?;
+        tracing::info!(
+            database = %config::redact_url(&settings.database_url),
+            queue = queue.backend_name(),
+            "storage ready"
+        );
+        Ok(Arc::new(Self {
+            jwt: JwtKeys::new(&secrets.jwt_secret, settings.jwt_ttl),
+            vault: Vault::new(&secrets.token_encryption_key, &secrets.token_encryption_keys_old),
+            settings,
+            db,
+            queue,
+        }))
+    }
+
+    pub async fn readiness(&self) -> Readiness {
+        let (database, queue) = tokio::join!(db::ping(&self.db), self.queue.ping(&self.db));
+        Readiness {
+            database: database.map_err(|e| e.to_string()),
+            queue: queue.map_err(|e| e.to_string()),
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! freeslot's own accounts: registration, login and the profile.
+
+mod types;
+
+use chrono::Utc;
+use domain::TimeZone;
+use entity::users;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
+    SqlErr, TransactionTrait,
+};
+use uuid::Uuid;
+
+pub use types::{DisplayName, Email, Invalid, Password};
+
+use crate::audit::{self, Actor};
+use crate::auth::password;
+
+pub struct NewUser {
+    pub email: String,
+    pub password: String,
+    pub name: String,
+    pub timezone: String,
+}
+
+#[derive(Default)]
+pub struct ProfileChanges {
+    pub name: Option<String>,
+    pub timezone: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegisterError {
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    #[error("an account with this email address already exists")]
+    EmailTaken,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    /// The same answer whether the email is unknown or the password wrong.
+    #[error("the email address or the password is wrong")]
+    InvalidCredentials,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    #[error("the user does not exist")]
+    NotFound,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<DbErr> for RegisterError {
+    fn from(e: DbErr) -> Self {
+        match e.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => RegisterError::EmailTaken,
+            _ => RegisterError::Internal(e.into()),
+        }
+    }
+}
+
+impl From<DbErr> for LoginError {
+    fn from(e: DbErr) -> Self {
+        LoginError::Internal(e.into())
+    }
+}
+
+impl From<DbErr> for ProfileError {
+    fn from(e: DbErr) -> Self {
+        ProfileError::Internal(e.into())
+    }
+}
+
+pub async fn register(db: &DatabaseConnection, new: NewUser) -> Result<users::Model, RegisterError> {
+    let email = Email::parse(&new.email)?;
+    let password = Password::parse(&new.password)?;
+    let name = DisplayName::parse(&new.name)?;
+    let timezone = parse_timezone(&new.timezone)?;
+
+    // Cheap check first, so a taken email does not cost an Argon2 hash; the unique index
+    // still decides races.
+    if find_by_email(db, &email).await?.is_some() {
+        return Err(RegisterError::EmailTaken);
+    }
+    let hash = tokio::task::spawn_blocking(move || password::hash(password.expose()))
+        .await
+        .map_err(anyhow::Error::from)?
+        .map_err(anyhow::Error::from)?;
+
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let user = users::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        email: Set(email.as_str().to_owned()),
+        password_hash: Set(hash),
+        name: Set(name.into_inner()),
+        timezone: Set(timezone.name().to_owned()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        audit::Entry {
+            user_id: Some(user.id),
+            actor: Actor::User,
+            action: "user.registered",
+            entity_type: "user",
+            entity_id: Some(user.id.to_string()),
+            details: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    tracing::info!(user_id = %user.id, "user registered");
+    Ok(user)
+}
+
+pub async fn login(db: &DatabaseConnection, email: &str, password: &str) -> Result<users::Model, LoginError> {
+    let password = password.to_owned();
+    let user = match Email::parse(email) {
+        Ok(email) => find_by_email(db, &email).await?,
+        Err(_) => None,
+    };
+    let Some(user) = user else {
+        // Spend the time a real check would, so response times do not reveal unknown emails.
+        tokio::task::spawn_blocking(move || password::verify_dummy(&password))
+            .await
+            .map_err(anyhow::Error::from)?;
+        return Err(LoginError::InvalidCredentials);
+    };
+    let stored = user.password_hash.clone();
+    let ok = tokio::task::spawn_blocking(move || password::verify(&password, &stored))
+        .await
+        .map_err(anyhow::Error::from)?;
+    if ok { Ok(user) } else { Err(LoginError::InvalidCredentials) }
+}
+
+pub async fn get(db: &DatabaseConnection, id: Uuid) -> Result<users::Model, ProfileError> {
+    users::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ProfileError::NotFound)
+}
+
+pub async fn update_profile(
+    db: &DatabaseConnection,
+    id: Uuid,
+    changes: ProfileChanges,
+) -> Result<users::Model, ProfileError> {
+    // Parse everything before touching anything: bad input changes nothing.
+    let name = changes.name.as_deref().map(DisplayName::parse).transpose()?;
+    let timezone = changes.timezone.as_deref().map(parse_timezone).transpose()?;
+
+    let user = get(db, id).await?;
+    if name.is_none() && timezone.is_none() {
+        return Ok(user);
+    }
+    let mut active: users::ActiveModel = user.into();
+    if let Some(name) = name {
+        active.name = Set(name.into_inner());
+    }
+    if let Some(tz) = timezone {
+        active.timezone = Set(tz.name().to_owned());
+    }
+    active.updated_at = Set(Utc::now());
+    let txn = db.begin().await?;
+    let user = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        audit::Entry {
+            user_id: Some(id),
+            actor: Actor::User,
+            action: "user.profile_updated",
+            entity_type: "user",
+            entity_id: Some(id.to_string()),
+            details: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(user)
+}
+
+async fn find_by_email(db: &DatabaseConnection, email: &Email) -> Result<Option<users::Model>, DbErr> {
+    users::Entity::find()
+        .filter(users::Column::Email.eq(email.as_str()))
+        .one(db)
+        .await
+}
+
+fn parse_timezone(name: &str) -> Result<TimeZone, Invalid> {
+    TimeZone::parse(name).map_err(|e| Invalid::new("timezone", "unknown_timezone", e.to_string()))
+}
