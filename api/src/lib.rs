@@ -1,0 +1,61 @@
+//! HTTP only: routes, the JWT extractor, error → status mapping and the OpenAPI document.
+//! Every handler parses, calls one service function, and maps the result.
+
+mod auth;
+mod error;
+mod openapi;
+mod routes;
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{App, HttpServer, web};
+use service::AppContext;
+use tracing_actix_web::TracingLogger;
+
+pub use auth::AuthUser;
+pub use error::ApiError;
+pub use openapi::ApiDoc;
+
+/// The api bound to its port but not yet serving. Binding `127.0.0.1:0` picks a free port, which
+/// is how tests start the real application.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    pub fn build(ctx: Arc<AppContext>, addr: SocketAddr) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(addr)?;
+        let port = listener.local_addr()?.port();
+        let data = web::Data::from(ctx);
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(actix_web::middleware::from_fn(routes::request_id_header))
+                .wrap(TracingLogger::default())
+                .app_data(data.clone())
+                .configure(routes::configure)
+        })
+        .listen(listener)?
+        // The binary owns the signals, so that api and worker in one process stop together.
+        .disable_signals()
+        .shutdown_timeout(30)
+        .run();
+        tracing::info!(port, "api listening");
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Stops the server gracefully when `handle.stop(true)` is awaited: in-flight requests finish.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -49,14 +49,26 @@ mod tests {
 
     #[test]
     fn parses_iana_names() {
-        assert_eq!(TimeZone::parse("Europe/Berlin").unwrap().name(), "Europe/Berlin");
-        assert_eq!(TimeZone::parse(" Asia/Kathmandu ").unwrap().name(), "Asia/Kathmandu");
+        assert_eq!(
+            TimeZone::parse("Europe/Berlin").unwrap().name(),
+            "Europe/Berlin"
+        );
+        assert_eq!(
+            TimeZone::parse(" Asia/Kathmandu ").unwrap().name(),
+            "Asia/Kathmandu"
+        );
         assert_eq!(TimeZone::parse("UTC").unwrap(), TimeZone::UTC);
     }
 
     #[test]
     fn rejects_offsets_abbreviations_and_garbage() {
-        for bad in ["", "+01:00", "Mars/Olympus", "europe/berlin ", "Europe/Berlin/x"] {
+        for bad in [
+            "",
+            "+01:00",
+            "Mars/Olympus",
+            "europe/berlin ",
+            "Europe/Berlin/x",
+        ] {
             assert!(TimeZone::parse(bad).is_err(), "{bad:?} should be rejected");
         }
     }

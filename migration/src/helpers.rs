@@ -54,7 +54,10 @@ pub fn set_null(
         .take()
 }
 
-pub async fn drop(manager: &SchemaManager<'_>, table: impl IntoIden + 'static) -> Result<(), DbErr> {
+pub async fn drop(
+    manager: &SchemaManager<'_>,
+    table: impl IntoIden + 'static,
+) -> Result<(), DbErr> {
     manager
         .drop_table(Table::drop().table(table).if_exists().to_owned())
         .await

@@ -47,9 +47,17 @@ impl EncryptionKey {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(value.trim())
             .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(value.trim()))
-            .map_err(|_| invalid(var, "must be base64 (for example from `openssl rand -base64 32`)"))?;
+            .map_err(|_| {
+                invalid(
+                    var,
+                    "must be base64 (for example from `openssl rand -base64 32`)",
+                )
+            })?;
         let key: [u8; 32] = bytes.try_into().map_err(|b: Vec<u8>| {
-            invalid(var, format!("must decode to exactly 32 bytes, got {}", b.len()))
+            invalid(
+                var,
+                format!("must decode to exactly 32 bytes, got {}", b.len()),
+            )
         })?;
         Ok(Self(key))
     }
@@ -155,8 +163,14 @@ impl std::fmt::Debug for Settings {
             .field("frontend_url", &self.frontend_url.as_str())
             .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<set>"))
             .field("jwt_ttl", &self.jwt_ttl)
-            .field("token_encryption_key", &self.token_encryption_key.as_ref().map(|_| "<set>"))
-            .field("token_encryption_keys_old", &self.token_encryption_keys_old.len())
+            .field(
+                "token_encryption_key",
+                &self.token_encryption_key.as_ref().map(|_| "<set>"),
+            )
+            .field(
+                "token_encryption_keys_old",
+                &self.token_encryption_keys_old.len(),
+            )
             .field("providers", &self.providers)
             .field("sync_interval", &self.sync_interval)
             .field("log_filter", &self.log_filter)
@@ -201,18 +215,32 @@ impl Settings {
         if let Some(url) = &redis_url
             && !(url.starts_with("redis://") || url.starts_with("rediss://"))
         {
-            return Err(invalid("REDIS_URL", "must start with redis:// or rediss://"));
+            return Err(invalid(
+                "REDIS_URL",
+                "must start with redis:// or rediss://",
+            ));
         }
 
         let job_queue = get("JOB_QUEUE").unwrap_or_else(|| "freeslot".to_owned());
-        if !job_queue.chars().all(|c| c.is_ascii_alphanumeric() || "-_:.".contains(c)) {
-            return Err(invalid("JOB_QUEUE", "may only contain letters, digits, `-`, `_`, `:` and `.`"));
+        if !job_queue
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_:.".contains(c))
+        {
+            return Err(invalid(
+                "JOB_QUEUE",
+                "may only contain letters, digits, `-`, `_`, `:` and `.`",
+            ));
         }
 
         let bind_addr = get("BIND_ADDR")
             .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
             .parse::<SocketAddr>()
-            .map_err(|e| invalid("BIND_ADDR", format!("must be host:port such as 127.0.0.1:8080 ({e})")))?;
+            .map_err(|e| {
+                invalid(
+                    "BIND_ADDR",
+                    format!("must be host:port such as 127.0.0.1:8080 ({e})"),
+                )
+            })?;
 
         let public_base_url = http_url(
             "PUBLIC_BASE_URL",
@@ -223,10 +251,11 @@ impl Settings {
             None => public_base_url.clone(),
         };
 
-        let jwt_secret = get("JWT_SECRET").map(|v| JwtSecret::parse(&v)).transpose()?;
-        let jwt_ttl = Duration::from_secs(
-            60 * positive("JWT_TTL_MINUTES", get("JWT_TTL_MINUTES"), 24 * 60)?,
-        );
+        let jwt_secret = get("JWT_SECRET")
+            .map(|v| JwtSecret::parse(&v))
+            .transpose()?;
+        let jwt_ttl =
+            Duration::from_secs(60 * positive("JWT_TTL_MINUTES", get("JWT_TTL_MINUTES"), 24 * 60)?);
         let token_encryption_key = get("TOKEN_ENCRYPTION_KEY")
             .map(|v| EncryptionKey::parse("TOKEN_ENCRYPTION_KEY", &v))
             .transpose()?;
@@ -251,11 +280,19 @@ impl Settings {
                 ("GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET"),
                 (
                     "GOOGLE_AUTH_URL",
-                    url_or("GOOGLE_AUTH_URL", &get, "https://accounts.google.com/o/oauth2/v2/auth")?,
+                    url_or(
+                        "GOOGLE_AUTH_URL",
+                        &get,
+                        "https://accounts.google.com/o/oauth2/v2/auth",
+                    )?,
                 ),
                 (
                     "GOOGLE_TOKEN_URL",
-                    url_or("GOOGLE_TOKEN_URL", &get, "https://oauth2.googleapis.com/token")?,
+                    url_or(
+                        "GOOGLE_TOKEN_URL",
+                        &get,
+                        "https://oauth2.googleapis.com/token",
+                    )?,
                 ),
             )?,
             google_api_base_url: url_or(
@@ -292,11 +329,19 @@ impl Settings {
                 ("CALCOM_CLIENT_ID", "CALCOM_CLIENT_SECRET"),
                 (
                     "CALCOM_AUTH_URL",
-                    url_or("CALCOM_AUTH_URL", &get, "https://app.cal.com/auth/oauth2/authorize")?,
+                    url_or(
+                        "CALCOM_AUTH_URL",
+                        &get,
+                        "https://app.cal.com/auth/oauth2/authorize",
+                    )?,
                 ),
                 (
                     "CALCOM_TOKEN_URL",
-                    url_or("CALCOM_TOKEN_URL", &get, "https://api.cal.com/v2/auth/oauth2/token")?,
+                    url_or(
+                        "CALCOM_TOKEN_URL",
+                        &get,
+                        "https://api.cal.com/v2/auth/oauth2/token",
+                    )?,
                 ),
             )?,
             calcom_api_base_url: url_or("CALCOM_API_BASE_URL", &get, "https://api.cal.com/v2")?,
@@ -342,7 +387,11 @@ impl Settings {
 
     /// `PUBLIC_BASE_URL` joined with an absolute path such as `/api/auth/callback/google`.
     pub fn public_url(&self, path: &str) -> String {
-        format!("{}{}", self.public_base_url.as_str().trim_end_matches('/'), path)
+        format!(
+            "{}{}",
+            self.public_base_url.as_str().trim_end_matches('/'),
+            path
+        )
     }
 }
 
@@ -350,7 +399,10 @@ fn http_url(var: &'static str, value: &str) -> Result<Url, ConfigError> {
     let url = Url::parse(value.trim())
         .map_err(|e| invalid(var, format!("`{value}` is not a valid URL ({e})")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(invalid(var, format!("`{value}` must be an http(s) URL with a host")));
+        return Err(invalid(
+            var,
+            format!("`{value}` must be an http(s) URL with a host"),
+        ));
     }
     Ok(url)
 }
@@ -368,7 +420,10 @@ fn positive(var: &'static str, value: Option<String>, default: u64) -> Result<u6
         None => Ok(default),
         Some(v) => match v.trim().parse::<u64>() {
             Ok(n) if n > 0 => Ok(n),
-            _ => Err(invalid(var, format!("must be a whole number above 0, got `{v}`"))),
+            _ => Err(invalid(
+                var,
+                format!("must be a whole number above 0, got `{v}`"),
+            )),
         },
     }
 }
@@ -406,8 +461,10 @@ mod tests {
     use super::*;
 
     fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Settings::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -449,8 +506,14 @@ mod tests {
             (&[("BIND_ADDR", "nowhere")], "BIND_ADDR"),
             (&[("PUBLIC_BASE_URL", "ftp://x")], "PUBLIC_BASE_URL"),
             (&[("JWT_SECRET", "short")], "JWT_SECRET"),
-            (&[("TOKEN_ENCRYPTION_KEY", "c2hvcnQ=")], "TOKEN_ENCRYPTION_KEY"),
-            (&[("TOKEN_ENCRYPTION_KEY", "not base64 !!")], "TOKEN_ENCRYPTION_KEY"),
+            (
+                &[("TOKEN_ENCRYPTION_KEY", "c2hvcnQ=")],
+                "TOKEN_ENCRYPTION_KEY",
+            ),
+            (
+                &[("TOKEN_ENCRYPTION_KEY", "not base64 !!")],
+                "TOKEN_ENCRYPTION_KEY",
+            ),
             (&[("SYNC_INTERVAL_MINUTES", "0")], "SYNC_INTERVAL_MINUTES"),
             (&[("LOG_FORMAT", "xml")], "LOG_FORMAT"),
             (&[("GOOGLE_CLIENT_ID", "id")], "GOOGLE_CLIENT_SECRET"),
@@ -466,7 +529,10 @@ mod tests {
     fn secrets_never_show_in_debug_output() {
         let s = settings(&[
             ("JWT_SECRET", "a-very-long-secret-value-that-is-long-enough"),
-            ("TOKEN_ENCRYPTION_KEY", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
+            (
+                "TOKEN_ENCRYPTION_KEY",
+                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+            ),
             ("GOOGLE_CLIENT_ID", "gid"),
             ("GOOGLE_CLIENT_SECRET", "google-client-secret"),
             ("DATABASE_URL", "postgres://app:db-password@db/freeslot"),

@@ -76,7 +76,9 @@ impl JobQueue {
                     .await
                     .map_err(|e| QueueError::Database(e.to_string()))?;
                 let config = apalis_sqlite::Config::default().queue(queue);
-                Ok(JobQueue::Sqlite(SqliteStorage::new(pool).with_config(config)))
+                Ok(JobQueue::Sqlite(
+                    SqliteStorage::new(pool).with_config(config),
+                ))
             }
             DbBackend::Postgres => {
                 let pool = db.get_postgres_connection_pool();
@@ -84,9 +86,13 @@ impl JobQueue {
                     .await
                     .map_err(|e| QueueError::Database(e.to_string()))?;
                 let config = apalis_postgres::Config::default().queue(queue);
-                Ok(JobQueue::Postgres(PostgresStorage::new(pool).with_config(config)))
+                Ok(JobQueue::Postgres(
+                    PostgresStorage::new(pool).with_config(config),
+                ))
             }
-            other => Err(QueueError::Database(format!("unsupported database {other:?}"))),
+            other => Err(QueueError::Database(format!(
+                "unsupported database {other:?}"
+            ))),
         }
     }
 
@@ -135,9 +141,10 @@ impl JobQueue {
                         .map(drop)
                         .map_err(|e| QueueError::Redis(e.to_string()))
                 }
-                JobQueue::Sqlite(_) | JobQueue::Postgres(_) => {
-                    db.ping().await.map_err(|e| QueueError::Database(e.to_string()))
-                }
+                JobQueue::Sqlite(_) | JobQueue::Postgres(_) => db
+                    .ping()
+                    .await
+                    .map_err(|e| QueueError::Database(e.to_string())),
             }
         };
         tokio::time::timeout(QUEUE_TIMEOUT, check)
@@ -154,6 +161,9 @@ mod tests {
     fn jobs_serialize_with_a_stable_tag() {
         let json = serde_json::to_string(&Job::PurgeExpiredOauthStates).unwrap();
         assert_eq!(json, r#"{"type":"purge_expired_oauth_states"}"#);
-        assert_eq!(serde_json::from_str::<Job>(&json).unwrap(), Job::PurgeExpiredOauthStates);
+        assert_eq!(
+            serde_json::from_str::<Job>(&json).unwrap(),
+            Job::PurgeExpiredOauthStates
+        );
     }
 }

@@ -64,7 +64,8 @@ impl AppContext {
                 source,
             })?;
         db::migrate(&db).await.map_err(InitError::Migration)?;
-        let queue = JobQueue::connect(settings.redis_url.as_deref(), &db, &settings.job_queue).await?;
+        let queue =
+            JobQueue::connect(settings.redis_url.as_deref(), &db, &settings.job_queue).await?;
         tracing::info!(
             database = %config::redact_url(&settings.database_url),
             queue = queue.backend_name(),
@@ -72,7 +73,10 @@ impl AppContext {
         );
         Ok(Arc::new(Self {
             jwt: JwtKeys::new(&secrets.jwt_secret, settings.jwt_ttl),
-            vault: Vault::new(&secrets.token_encryption_key, &secrets.token_encryption_keys_old),
+            vault: Vault::new(
+                &secrets.token_encryption_key,
+                &secrets.token_encryption_keys_old,
+            ),
             settings,
             db,
             queue,

@@ -20,33 +20,39 @@ pub struct Secrets {
 
 impl Secrets {
     pub fn resolve(settings: &Settings) -> Result<Self, ConfigError> {
-        let (jwt_secret, token_encryption_key) =
-            match (&settings.jwt_secret, &settings.token_encryption_key) {
-                (Some(j), Some(k)) => (j.clone(), k.clone()),
-                (jwt, key) => {
-                    if !settings.is_embedded() {
-                        let var = if jwt.is_none() { "JWT_SECRET" } else { "TOKEN_ENCRYPTION_KEY" };
-                        return Err(ConfigError::Missing {
+        let (jwt_secret, token_encryption_key) = match (
+            &settings.jwt_secret,
+            &settings.token_encryption_key,
+        ) {
+            (Some(j), Some(k)) => (j.clone(), k.clone()),
+            (jwt, key) => {
+                if !settings.is_embedded() {
+                    let var = if jwt.is_none() {
+                        "JWT_SECRET"
+                    } else {
+                        "TOKEN_ENCRYPTION_KEY"
+                    };
+                    return Err(ConfigError::Missing {
                             var,
                             why: "DATABASE_URL is not SQLite (secrets are only generated in the embedded mode)"
                                 .to_owned(),
                         });
-                    }
-                    let stored = match secrets_path(&settings.database_url) {
-                        Some(path) => load_or_create(&path)?,
-                        None => {
-                            tracing::warn!(
-                                "in-memory database: generated secrets last only as long as this process"
-                            );
-                            generate()
-                        }
-                    };
-                    (
-                        jwt.clone().unwrap_or(stored.0),
-                        key.clone().unwrap_or(stored.1),
-                    )
                 }
-            };
+                let stored = match secrets_path(&settings.database_url) {
+                    Some(path) => load_or_create(&path)?,
+                    None => {
+                        tracing::warn!(
+                            "in-memory database: generated secrets last only as long as this process"
+                        );
+                        generate()
+                    }
+                };
+                (
+                    jwt.clone().unwrap_or(stored.0),
+                    key.clone().unwrap_or(stored.1),
+                )
+            }
+        };
         Ok(Self {
             jwt_secret,
             token_encryption_key,
@@ -139,7 +145,8 @@ fn parse(text: &str, path: &Path) -> Result<(JwtSecret, EncryptionKey), ConfigEr
         source: std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned()),
     };
     let jwt = value("JWT_SECRET").ok_or_else(|| broken("JWT_SECRET is missing"))?;
-    let key = value("TOKEN_ENCRYPTION_KEY").ok_or_else(|| broken("TOKEN_ENCRYPTION_KEY is missing"))?;
+    let key =
+        value("TOKEN_ENCRYPTION_KEY").ok_or_else(|| broken("TOKEN_ENCRYPTION_KEY is missing"))?;
     Ok((
         JwtSecret::parse(&jwt)?,
         EncryptionKey::parse("TOKEN_ENCRYPTION_KEY", &key)?,

@@ -19,7 +19,9 @@ const NONCE_LEN: usize = 12;
 pub enum VaultError {
     #[error("the sealed value is malformed")]
     Malformed,
-    #[error("no configured key has id {0}; was TOKEN_ENCRYPTION_KEY changed without listing the old one in TOKEN_ENCRYPTION_KEYS_OLD?")]
+    #[error(
+        "no configured key has id {0}; was TOKEN_ENCRYPTION_KEY changed without listing the old one in TOKEN_ENCRYPTION_KEYS_OLD?"
+    )]
     UnknownKey(String),
     #[error("the sealed value failed authentication (tampered, or sealed under another key)")]
     Tampered,
@@ -47,7 +49,9 @@ pub struct Vault {
 
 impl std::fmt::Debug for Vault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Vault").field("key_id", &self.current.id).finish_non_exhaustive()
+        f.debug_struct("Vault")
+            .field("key_id", &self.current.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -69,7 +73,11 @@ impl Vault {
         let mut payload = Vec::with_capacity(NONCE_LEN + ciphertext.len());
         payload.extend_from_slice(&nonce);
         payload.extend_from_slice(&ciphertext);
-        format!("{VERSION}.{}.{}", self.current.id, URL_SAFE_NO_PAD.encode(payload))
+        format!(
+            "{VERSION}.{}.{}",
+            self.current.id,
+            URL_SAFE_NO_PAD.encode(payload)
+        )
     }
 
     pub fn open(&self, sealed: &str) -> Result<String, VaultError> {
@@ -82,7 +90,9 @@ impl Vault {
             .chain(&self.old)
             .find(|k| k.id == kid)
             .ok_or_else(|| VaultError::UnknownKey(kid.to_owned()))?;
-        let payload = URL_SAFE_NO_PAD.decode(body).map_err(|_| VaultError::Malformed)?;
+        let payload = URL_SAFE_NO_PAD
+            .decode(body)
+            .map_err(|_| VaultError::Malformed)?;
         if payload.len() < NONCE_LEN {
             return Err(VaultError::Malformed);
         }
@@ -128,7 +138,10 @@ mod tests {
         assert_eq!(after.open(&sealed).unwrap(), "refresh");
         assert!(after.needs_reseal(&sealed));
         let forgotten = Vault::new(&key(2), &[]);
-        assert!(matches!(forgotten.open(&sealed), Err(VaultError::UnknownKey(_))));
+        assert!(matches!(
+            forgotten.open(&sealed),
+            Err(VaultError::UnknownKey(_))
+        ));
     }
 
     #[test]

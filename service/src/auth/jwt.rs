@@ -107,7 +107,8 @@ mod tests {
             exp: Utc::now().timestamp() - 3600,
             iss: ISSUER.into(),
         };
-        let expired = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &k.encoding).unwrap();
+        let expired =
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &k.encoding).unwrap();
         assert_eq!(k.verify(&expired), Err(TokenError::Expired));
     }
 
@@ -120,7 +121,8 @@ mod tests {
             exp: Utc::now().timestamp() + 3600,
             iss: ISSUER.into(),
         };
-        let hs512 = jsonwebtoken::encode(&Header::new(Algorithm::HS512), &claims, &k.encoding).unwrap();
+        let hs512 =
+            jsonwebtoken::encode(&Header::new(Algorithm::HS512), &claims, &k.encoding).unwrap();
         assert_eq!(k.verify(&hs512), Err(TokenError::Invalid));
     }
 }

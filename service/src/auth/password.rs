@@ -25,7 +25,11 @@ pub fn hash(password: &str) -> Result<String, HashError> {
 /// True when `password` matches `stored`; a stored hash that cannot be parsed never matches.
 pub fn verify(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored)
-        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 

@@ -79,7 +79,10 @@ impl From<DbErr> for ProfileError {
     }
 }
 
-pub async fn register(db: &DatabaseConnection, new: NewUser) -> Result<users::Model, RegisterError> {
+pub async fn register(
+    db: &DatabaseConnection,
+    new: NewUser,
+) -> Result<users::Model, RegisterError> {
     let email = Email::parse(&new.email)?;
     let password = Password::parse(&new.password)?;
     let name = DisplayName::parse(&new.name)?;
@@ -125,7 +128,11 @@ pub async fn register(db: &DatabaseConnection, new: NewUser) -> Result<users::Mo
     Ok(user)
 }
 
-pub async fn login(db: &DatabaseConnection, email: &str, password: &str) -> Result<users::Model, LoginError> {
+pub async fn login(
+    db: &DatabaseConnection,
+    email: &str,
+    password: &str,
+) -> Result<users::Model, LoginError> {
     let password = password.to_owned();
     let user = match Email::parse(email) {
         Ok(email) => find_by_email(db, &email).await?,
@@ -142,7 +149,11 @@ pub async fn login(db: &DatabaseConnection, email: &str, password: &str) -> Resu
     let ok = tokio::task::spawn_blocking(move || password::verify(&password, &stored))
         .await
         .map_err(anyhow::Error::from)?;
-    if ok { Ok(user) } else { Err(LoginError::InvalidCredentials) }
+    if ok {
+        Ok(user)
+    } else {
+        Err(LoginError::InvalidCredentials)
+    }
 }
 
 pub async fn get(db: &DatabaseConnection, id: Uuid) -> Result<users::Model, ProfileError> {
@@ -158,8 +169,16 @@ pub async fn update_profile(
     changes: ProfileChanges,
 ) -> Result<users::Model, ProfileError> {
     // Parse everything before touching anything: bad input changes nothing.
-    let name = changes.name.as_deref().map(DisplayName::parse).transpose()?;
-    let timezone = changes.timezone.as_deref().map(parse_timezone).transpose()?;
+    let name = changes
+        .name
+        .as_deref()
+        .map(DisplayName::parse)
+        .transpose()?;
+    let timezone = changes
+        .timezone
+        .as_deref()
+        .map(parse_timezone)
+        .transpose()?;
 
     let user = get(db, id).await?;
     if name.is_none() && timezone.is_none() {
@@ -191,7 +210,10 @@ pub async fn update_profile(
     Ok(user)
 }
 
-async fn find_by_email(db: &DatabaseConnection, email: &Email) -> Result<Option<users::Model>, DbErr> {
+async fn find_by_email(
+    db: &DatabaseConnection,
+    email: &Email,
+) -> Result<Option<users::Model>, DbErr> {
     users::Entity::find()
         .filter(users::Column::Email.eq(email.as_str()))
         .one(db)

@@ -107,10 +107,18 @@ impl DisplayName {
         let name = raw.trim();
         let n = name.chars().count();
         if n == 0 || n > 200 {
-            return Err(Invalid::new("name", "invalid_name", "name must be 1 to 200 characters"));
+            return Err(Invalid::new(
+                "name",
+                "invalid_name",
+                "name must be 1 to 200 characters",
+            ));
         }
         if name.chars().any(char::is_control) {
-            return Err(Invalid::new("name", "invalid_name", "name must not contain control characters"));
+            return Err(Invalid::new(
+                "name",
+                "invalid_name",
+                "name must not contain control characters",
+            ));
         }
         Ok(Self(name.to_owned()))
     }
@@ -126,15 +134,30 @@ mod tests {
 
     #[test]
     fn emails_are_normalised() {
-        assert_eq!(Email::parse("  Ada@Example.COM ").unwrap().as_str(), "ada@example.com");
-        assert_eq!(Email::parse("a.b+tag@sub.example.co.uk").unwrap().as_str(), "a.b+tag@sub.example.co.uk");
+        assert_eq!(
+            Email::parse("  Ada@Example.COM ").unwrap().as_str(),
+            "ada@example.com"
+        );
+        assert_eq!(
+            Email::parse("a.b+tag@sub.example.co.uk").unwrap().as_str(),
+            "a.b+tag@sub.example.co.uk"
+        );
     }
 
     #[test]
     fn bad_emails_are_refused() {
         for bad in [
-            "", "ada", "ada@", "@example.com", "ada@example", "ada@@example.com", "ada smith@example.com",
-            "ada@exa mple.com", "ada@-example.com", "ada@example..com", "<ada>@example.com",
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "ada@@example.com",
+            "ada smith@example.com",
+            "ada@exa mple.com",
+            "ada@-example.com",
+            "ada@example..com",
+            "<ada>@example.com",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be refused");
         }
@@ -143,7 +166,10 @@ mod tests {
 
     #[test]
     fn passwords_need_ten_characters() {
-        assert_eq!(Password::parse("123456789").unwrap_err().code, "weak_password");
+        assert_eq!(
+            Password::parse("123456789").unwrap_err().code,
+            "weak_password"
+        );
         assert!(Password::parse("1234567890").is_ok());
         // Characters, not bytes: ten umlauts are ten characters.
         assert!(Password::parse("ääääääääää").is_ok());
@@ -152,7 +178,10 @@ mod tests {
 
     #[test]
     fn names_are_trimmed_and_bounded() {
-        assert_eq!(DisplayName::parse("  Ada Lovelace ").unwrap().into_inner(), "Ada Lovelace");
+        assert_eq!(
+            DisplayName::parse("  Ada Lovelace ").unwrap().into_inner(),
+            "Ada Lovelace"
+        );
         assert!(DisplayName::parse("   ").is_err());
         assert!(DisplayName::parse("a\u{0}b").is_err());
         assert!(DisplayName::parse(&"x".repeat(201)).is_err());
