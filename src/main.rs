@@ -2,12 +2,11 @@
 
 mod telemetry;
 
-use std::process::ExitCode;
-use std::sync::Arc;
-
 use clap::{Parser, Subcommand};
+use freeslot::{Roles, WorkerOptions};
 use migration::{Migrator, MigratorTrait};
 use service::{AppContext, Settings};
+use std::process::ExitCode;
 use tokio::sync::watch;
 
 #[derive(Parser)]
@@ -89,70 +88,44 @@ fn main() -> ExitCode {
 }
 
 async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
-    match command {
-        Command::Serve => {
-            let bind = settings.bind_addr;
-            let ctx = AppContext::init(settings).await?;
-            let stop = shutdown_channel();
-            tokio::try_join!(
-                run_api(ctx.clone(), bind, stop.clone()),
-                run_worker(ctx, stop)
-            )?;
-        }
-        Command::Api => {
-            let bind = settings.bind_addr;
-            let ctx = AppContext::init(settings).await?;
-            run_api(ctx, bind, shutdown_channel()).await?;
-        }
-        Command::Worker => {
-            let ctx = AppContext::init(settings).await?;
-            run_worker(ctx, shutdown_channel()).await?;
-        }
-        Command::Migrate { action } => {
-            let db = service::db::connect(&settings.database_url).await?;
-            match action {
-                MigrateAction::Up { steps } => Migrator::up(&db, steps).await?,
-                MigrateAction::Down { all: true, .. } => Migrator::reset(&db).await?,
-                MigrateAction::Down { steps, all: false } => {
-                    Migrator::down(&db, Some(steps.unwrap_or(1))).await?
-                }
-                MigrateAction::Status => {
-                    for m in Migrator::get_migration_with_status(&db).await? {
-                        println!(
-                            "{:<10} {}",
-                            format!("{:?}", m.status()).to_lowercase(),
-                            m.name()
-                        );
-                    }
-                }
-            }
-        }
-    }
+    let roles = match command {
+        Command::Serve => Roles::Serve,
+        Command::Api => Roles::Api,
+        Command::Worker => Roles::Worker,
+        Command::Migrate { action } => return migrate(action, &settings).await,
+    };
+    let bind = settings.bind_addr;
+    let ctx = AppContext::init(settings).await?;
+    let running = freeslot::start(
+        ctx,
+        bind,
+        roles,
+        WorkerOptions::default(),
+        shutdown_channel(),
+    )?;
+    running.done.await??;
     tracing::info!("stopped");
     Ok(())
 }
 
-async fn run_api(
-    ctx: Arc<AppContext>,
-    bind: std::net::SocketAddr,
-    mut stop: watch::Receiver<bool>,
-) -> anyhow::Result<()> {
-    let app = api::Application::build(ctx, bind)?;
-    let handle = app.handle();
-    tokio::spawn(async move {
-        let _ = stop.wait_for(|s| *s).await;
-        tracing::info!("api stopping: finishing in-flight requests");
-        handle.stop(true).await;
-    });
-    app.run_until_stopped().await?;
-    Ok(())
-}
-
-async fn run_worker(ctx: Arc<AppContext>, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
-    let shutdown = async move {
-        let _ = stop.wait_for(|s| *s).await;
-    };
-    worker::run(ctx, worker::WorkerOptions::default(), shutdown).await?;
+async fn migrate(action: MigrateAction, settings: &Settings) -> anyhow::Result<()> {
+    let db = service::db::connect(&settings.database_url).await?;
+    match action {
+        MigrateAction::Up { steps } => Migrator::up(&db, steps).await?,
+        MigrateAction::Down { all: true, .. } => Migrator::reset(&db).await?,
+        MigrateAction::Down { steps, all: false } => {
+            Migrator::down(&db, Some(steps.unwrap_or(1))).await?
+        }
+        MigrateAction::Status => {
+            for m in Migrator::get_migration_with_status(&db).await? {
+                println!(
+                    "{:<10} {}",
+                    format!("{:?}", m.status()).to_lowercase(),
+                    m.name()
+                );
+            }
+        }
+    }
     Ok(())
 }
 

@@ -7,7 +7,6 @@
 mod handlers;
 mod schedules;
 
-use std::future::Future;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,6 +14,7 @@ use std::time::Duration;
 use apalis::prelude::*;
 use apalis_cron::CronScheduler;
 use service::{AppContext, JobQueue};
+use tokio::sync::watch;
 
 pub use handlers::handle_job;
 
@@ -42,49 +42,108 @@ impl Default for WorkerOptions {
 pub enum WorkerError {
     #[error("invalid cron schedule `{0}`: {1}")]
     Schedule(String, String),
-    #[error("the worker stopped with an error: {0}")]
-    Monitor(String),
 }
 
-/// Runs until `shutdown` resolves, then lets in-flight jobs finish (up to the shutdown timeout).
+/// Runs until `stop` becomes true, then lets in-flight jobs finish (up to the shutdown timeout).
+///
+/// Each apalis worker runs under its own supervisor: when its backend fails (Redis gone, the
+/// database restarting) it is rebuilt after a growing pause instead of staying dead, and the
+/// other workers carry on meanwhile.
 pub async fn run(
     ctx: Arc<AppContext>,
     options: WorkerOptions,
-    shutdown: impl Future<Output = ()> + Send + 'static,
+    stop: watch::Receiver<bool>,
 ) -> Result<(), WorkerError> {
     let cleanup = cron::Schedule::from_str(&options.cleanup_schedule)
         .map_err(|e| WorkerError::Schedule(options.cleanup_schedule.clone(), e.to_string()))?;
+    tracing::info!(queue = ctx.queue.backend_name(), "worker started");
 
-    let monitor = Monitor::new().shutdown_timeout(options.shutdown_timeout);
-    let monitor = register_queue_worker(monitor, &ctx, options.poll_interval);
-    let monitor = {
+    let queue = supervise("freeslot-jobs", &options, stop.clone(), |name| {
+        register_queue_worker(Monitor::new(), &ctx, options.poll_interval, name)
+    });
+    let cron = supervise("freeslot-cron-cleanup", &options, stop, |name| {
         let ctx = ctx.clone();
-        monitor.register(move |_| {
-            WorkerBuilder::new("freeslot-cron-cleanup")
+        let cleanup = cleanup.clone();
+        Monitor::new().register(move |_| {
+            WorkerBuilder::new(name.clone())
                 .backend(CronScheduler::new(cleanup.clone()))
                 .data(ctx.clone())
                 .build(schedules::on_cleanup_tick)
         })
-    };
-    tracing::info!(queue = ctx.queue.backend_name(), "worker started");
-    monitor
-        .run_with_signal(async move {
-            shutdown.await;
-            tracing::info!("worker stopping: finishing in-flight jobs");
-            Ok(())
-        })
-        .await
-        .map_err(|e| WorkerError::Monitor(e.to_string()))
+    });
+    tokio::join!(queue, cron);
+    tracing::info!("worker stopped");
+    Ok(())
+}
+
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+async fn supervise(
+    role: &'static str,
+    options: &WorkerOptions,
+    mut stop: watch::Receiver<bool>,
+    build: impl Fn(String) -> Monitor,
+) {
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        // A fresh name per run: the SQL backends refuse a name whose last heartbeat is recent,
+        // which a restarted process (or a second worker process) would otherwise reuse.
+        let name = format!(
+            "{role}-{}-{}",
+            std::process::id(),
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
+        let monitor = build(name.clone());
+        let control = monitor.context();
+        let started = tokio::time::Instant::now();
+        let mut run = std::pin::pin!(monitor.run());
+        let ended = tokio::select! {
+            ended = &mut run => Some(ended),
+            _ = stop.wait_for(|s| *s) => None,
+        };
+        let Some(ended) = ended else {
+            let _ = control.shutdown();
+            match tokio::time::timeout(options.shutdown_timeout, run).await {
+                Ok(_) => tracing::debug!(worker = %name, "stopped after finishing its jobs"),
+                Err(_) => {
+                    tracing::warn!(worker = %name, "jobs still running at the shutdown timeout were abandoned; the queue will hand them out again")
+                }
+            }
+            return;
+        };
+        if started.elapsed() > MAX_BACKOFF * 2 {
+            backoff = Duration::from_secs(1);
+        }
+        match ended {
+            Ok(()) => tracing::warn!(worker = %name, ?backoff, "worker ended; restarting"),
+            Err(e) => {
+                tracing::warn!(worker = %name, error = %e, ?backoff, "worker failed; restarting")
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(backoff) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
 }
 
 /// The queue's storage type differs per backend, so each gets its own (identical) registration.
-fn register_queue_worker(monitor: Monitor, ctx: &Arc<AppContext>, poll: Duration) -> Monitor {
+fn register_queue_worker(
+    monitor: Monitor,
+    ctx: &Arc<AppContext>,
+    poll: Duration,
+    name: String,
+) -> Monitor {
     macro_rules! register {
         ($storage:expr) => {{
             let storage = $storage.clone();
             let ctx = ctx.clone();
             monitor.register(move |_| {
-                WorkerBuilder::new("freeslot-jobs")
+                WorkerBuilder::new(name.clone())
                     .backend(storage.clone().poll_with_interval(poll))
                     .data(ctx.clone())
                     .build(handle_job)

@@ -1,0 +1,215 @@
+use std::collections::HashMap;
+use std::sync::{Arc, Once};
+use std::time::Duration;
+
+use freeslot::{Roles, WorkerOptions};
+use reqwest::{Response, StatusCode};
+use serde_json::{Value, json};
+use service::{AppContext, Settings};
+use tokio::sync::watch;
+
+use crate::backend::{Backend, TestDatabase};
+
+/// The JWT secret every test app signs with, so tests can forge expired or foreign tokens.
+pub const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
+const TEST_ENCRYPTION_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+/// The real application (api + worker, as `freeslot serve`), on a random port.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub ctx: Arc<AppContext>,
+    pub backend: Backend,
+    pub db: TestDatabase,
+    vars: HashMap<String, String>,
+    worker: WorkerOptions,
+    stop: watch::Sender<bool>,
+    done: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+pub struct TestUser {
+    pub id: String,
+    pub email: String,
+    pub password: String,
+    pub token: String,
+}
+
+static CRYPTO: Once = Once::new();
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, HashMap::new(), test_worker_options()).await
+    }
+
+    /// `vars` override the environment the app would read; `worker` its schedules.
+    pub async fn spawn_with(
+        backend: Backend,
+        vars: HashMap<String, String>,
+        worker: WorkerOptions,
+    ) -> Self {
+        let db = TestDatabase::create(&backend).await;
+        let mut all = HashMap::from([
+            ("DATABASE_URL".to_owned(), db.url.clone()),
+            ("BIND_ADDR".to_owned(), "127.0.0.1:0".to_owned()),
+            ("JWT_SECRET".to_owned(), TEST_JWT_SECRET.to_owned()),
+            (
+                "TOKEN_ENCRYPTION_KEY".to_owned(),
+                TEST_ENCRYPTION_KEY.to_owned(),
+            ),
+            (
+                "JOB_QUEUE".to_owned(),
+                format!("test-{}", uuid::Uuid::new_v4().simple()),
+            ),
+        ]);
+        if let Some(redis) = backend.redis_url() {
+            all.insert("REDIS_URL".to_owned(), redis.to_owned());
+        }
+        all.extend(vars);
+        Self::start(backend, db, all, worker).await
+    }
+
+    async fn start(
+        backend: Backend,
+        db: TestDatabase,
+        vars: HashMap<String, String>,
+        worker: WorkerOptions,
+    ) -> Self {
+        CRYPTO.call_once(|| {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        });
+        // An empty value means "unset", as in the environment.
+        let settings = Settings::from_lookup(|k| vars.get(k).cloned().filter(|v| !v.is_empty()))
+            .expect("test settings are valid");
+        let bind = settings.bind_addr;
+        let ctx = AppContext::init(settings).await.expect("the app starts");
+        let (stop, stop_rx) = watch::channel(false);
+        let running = freeslot::start(ctx.clone(), bind, Roles::Serve, worker.clone(), stop_rx)
+            .expect("the app binds");
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("http client");
+        TestApp {
+            address: format!("http://127.0.0.1:{}", running.port),
+            client,
+            ctx,
+            backend,
+            db,
+            vars,
+            worker,
+            stop,
+            done: Some(running.done),
+        }
+    }
+
+    /// Stops gracefully (in-flight work finishes) and starts again on the same database.
+    pub async fn restart(mut self) -> Self {
+        self.shutdown().await;
+        let TestApp {
+            backend,
+            db,
+            vars,
+            worker,
+            ..
+        } = self;
+        Self::start(backend, db, vars, worker).await
+    }
+
+    pub async fn shutdown(&mut self) {
+        let _ = self.stop.send(true);
+        if let Some(done) = self.done.take() {
+            tokio::time::timeout(Duration::from_secs(40), done)
+                .await
+                .expect("the app stops within its shutdown timeout")
+                .expect("the app task did not panic")
+                .expect("the app stopped cleanly");
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        let mut req = self.client.get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request sent")
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value, token: Option<&str>) -> Response {
+        let mut req = self.client.post(self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request sent")
+    }
+
+    pub async fn post_register(&self, body: &Value) -> Response {
+        self.post_json("/api/auth/register", body, None).await
+    }
+
+    pub async fn post_login(&self, body: &Value) -> Response {
+        self.post_json("/api/auth/login", body, None).await
+    }
+
+    pub async fn get_me(&self, token: &str) -> Response {
+        self.get("/api/me", Some(token)).await
+    }
+
+    pub async fn patch_me(&self, token: &str, body: &Value) -> Response {
+        self.client
+            .patch(self.url("/api/me"))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Registers a fresh user and returns their credentials and token.
+    pub async fn register_user(&self) -> TestUser {
+        let email = format!("user-{}@example.com", uuid::Uuid::new_v4().simple());
+        let password = "correct horse battery".to_owned();
+        let res = self
+            .post_register(&json!({
+                "email": email, "password": password, "name": "Test User", "timezone": "Europe/Berlin"
+            }))
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let body: Value = res.json().await.unwrap();
+        TestUser {
+            id: body["user"]["id"].as_str().unwrap().to_owned(),
+            email,
+            password,
+            token: body["access_token"].as_str().unwrap().to_owned(),
+        }
+    }
+}
+
+/// Schedules far apart, so that only what a test triggers runs; quick polling, so it runs soon.
+pub fn test_worker_options() -> WorkerOptions {
+    WorkerOptions {
+        cleanup_schedule: "0 0 0 1 1 *".to_owned(),
+        poll_interval: Duration::from_millis(100),
+        shutdown_timeout: Duration::from_secs(10),
+    }
+}
+
+/// Reads a JSON error body and returns its `error.code`, checking the contract's shape on the way.
+pub async fn error_code(res: Response) -> String {
+    let body: Value = res.json().await.expect("error body is JSON");
+    let error = body
+        .get("error")
+        .unwrap_or_else(|| panic!("no `error` in {body}"));
+    assert!(
+        error["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "no message in {body}"
+    );
+    error["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no code in {body}"))
+        .to_owned()
+}

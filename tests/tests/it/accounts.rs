@@ -1,0 +1,228 @@
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tests::{Backend, TestApp, backend_tests, error_code};
+
+fn ada() -> Value {
+    json!({"email": "Ada@Example.com", "password": "correct horse battery", "name": "Ada Lovelace", "timezone": "Europe/Berlin"})
+}
+
+async fn register_returns_the_user_and_a_working_token(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let res = app.post_register(&ada()).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let body: Value = res.json().await.unwrap();
+    let user = &body["user"];
+    assert_eq!(
+        user["email"], "ada@example.com",
+        "emails are stored lower-cased"
+    );
+    assert_eq!(user["name"], "Ada Lovelace");
+    assert_eq!(user["timezone"], "Europe/Berlin");
+    assert!(user["created_at"].as_str().is_some());
+    assert!(user.get("password").is_none() && user.get("password_hash").is_none());
+    assert!(!body.to_string().contains("correct horse"));
+
+    let token = body["access_token"].as_str().unwrap();
+    let me: Value = app.get_me(token).await.json().await.unwrap();
+    assert_eq!(me["id"], user["id"]);
+    assert_eq!(me["email"], "ada@example.com");
+}
+
+async fn the_same_email_registers_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    assert_eq!(
+        app.post_register(&ada()).await.status(),
+        StatusCode::CREATED
+    );
+    let mut again = ada();
+    again["email"] = json!("  ADA@example.COM ");
+    let res = app.post_register(&again).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(error_code(res).await, "email_taken");
+}
+
+async fn invalid_registrations_are_refused_and_create_nothing(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let cases = [
+        (
+            "email",
+            json!("not-an-email"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_email",
+        ),
+        (
+            "email",
+            json!("ada@nodot"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_email",
+        ),
+        (
+            "password",
+            json!("short1234"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "weak_password",
+        ),
+        (
+            "timezone",
+            json!("Mars/Olympus"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_timezone",
+        ),
+        (
+            "timezone",
+            json!("+01:00"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_timezone",
+        ),
+        (
+            "name",
+            json!("   "),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_name",
+        ),
+        (
+            "password",
+            json!(12345678901u64),
+            StatusCode::BAD_REQUEST,
+            "malformed_request",
+        ),
+    ];
+    for (field, value, status, code) in cases {
+        let mut body = ada();
+        body[field] = value.clone();
+        let res = app.post_register(&body).await;
+        assert_eq!(res.status(), status, "{field} = {value}");
+        assert_eq!(error_code(res).await, code, "{field} = {value}");
+    }
+    let mut missing = ada();
+    missing.as_object_mut().unwrap().remove("timezone");
+    let res = app.post_register(&missing).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(res).await, "malformed_request");
+
+    let res = app
+        .client
+        .post(app.url("/api/auth/register"))
+        .header("content-type", "application/json")
+        .body("{\"email\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(res).await, "malformed_request");
+
+    let res = app
+        .client
+        .post(app.url("/api/auth/register"))
+        .header("content-type", "text/plain")
+        .body(ada().to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(error_code(res).await, "unsupported_media_type");
+
+    // None of the refused attempts created the account.
+    let res = app
+        .post_login(&json!({"email": "ada@example.com", "password": "correct horse battery"}))
+        .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.post_register(&ada()).await.status(),
+        StatusCode::CREATED
+    );
+}
+
+async fn login_gives_a_bearer_token(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.post_register(&ada()).await;
+    let res = app
+        .post_login(&json!({"email": " ADA@example.com", "password": "correct horse battery"}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 24 * 60 * 60);
+    let token = body["access_token"].as_str().unwrap();
+    assert_eq!(app.get_me(token).await.status(), StatusCode::OK);
+}
+
+async fn login_failures_do_not_reveal_whether_the_email_exists(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.post_register(&ada()).await;
+    let wrong_password = app
+        .post_login(&json!({"email": "ada@example.com", "password": "correct horse battery!"}))
+        .await;
+    let unknown_email = app
+        .post_login(&json!({"email": "bob@example.com", "password": "correct horse battery"}))
+        .await;
+    let not_an_email = app
+        .post_login(&json!({"email": "bob", "password": "correct horse battery"}))
+        .await;
+    let mut bodies = Vec::new();
+    for res in [wrong_password, unknown_email, not_an_email] {
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        bodies.push(res.text().await.unwrap());
+    }
+    assert!(bodies.iter().all(|b| b == &bodies[0]), "{bodies:?}");
+    assert!(bodies[0].contains("invalid_credentials"));
+}
+
+async fn profile_can_be_read_and_changed(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let user = app.register_user().await;
+
+    let res = app
+        .patch_me(
+            &user.token,
+            &json!({"name": "  Ada King ", "timezone": "Asia/Kathmandu"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["name"], "Ada King");
+    assert_eq!(body["timezone"], "Asia/Kathmandu");
+    assert_eq!(body["email"], user.email);
+
+    // Bad input changes nothing, not even the valid half of it.
+    let res = app
+        .patch_me(
+            &user.token,
+            &json!({"name": "Changed", "timezone": "Nowhere/Special"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_code(res).await, "unknown_timezone");
+    let res = app.patch_me(&user.token, &json!({"nmae": "typo"})).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let me: Value = app.get_me(&user.token).await.json().await.unwrap();
+    assert_eq!(me["name"], "Ada King");
+    assert_eq!(me["timezone"], "Asia/Kathmandu");
+
+    // An empty patch is a no-op that still answers with the profile.
+    let res = app.patch_me(&user.token, &json!({})).await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+async fn each_user_sees_only_their_own_profile(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let a = app.register_user().await;
+    let b = app.register_user().await;
+    let me_a: Value = app.get_me(&a.token).await.json().await.unwrap();
+    let me_b: Value = app.get_me(&b.token).await.json().await.unwrap();
+    assert_eq!(me_a["id"], a.id.as_str());
+    assert_eq!(me_b["id"], b.id.as_str());
+    app.patch_me(&a.token, &json!({"name": "Only A"})).await;
+    let me_b: Value = app.get_me(&b.token).await.json().await.unwrap();
+    assert_eq!(me_b["name"], "Test User");
+}
+
+backend_tests!(
+    register_returns_the_user_and_a_working_token,
+    the_same_email_registers_once,
+    invalid_registrations_are_refused_and_create_nothing,
+    login_gives_a_bearer_token,
+    login_failures_do_not_reveal_whether_the_email_exists,
+    profile_can_be_read_and_changed,
+    each_user_sees_only_their_own_profile,
+);

@@ -1,0 +1,142 @@
+use chrono::Utc;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use reqwest::StatusCode;
+use serde_json::json;
+use tests::{Backend, TEST_JWT_SECRET, TestApp, backend_tests, error_code};
+
+fn forge(secret: &str, alg: Algorithm, sub: &str, exp_offset_secs: i64) -> String {
+    let now = Utc::now().timestamp();
+    let claims = json!({"sub": sub, "iat": now, "exp": now + exp_offset_secs, "iss": "freeslot"});
+    jsonwebtoken::encode(
+        &Header::new(alg),
+        &claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
+}
+
+async fn status_and_code(
+    app: &TestApp,
+    authorization: Option<&str>,
+) -> (StatusCode, String, Option<String>) {
+    let mut req = app.client.get(app.url("/api/me"));
+    if let Some(value) = authorization {
+        req = req.header("authorization", value);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status();
+    let challenge = res
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let code = if status.is_success() {
+        String::new()
+    } else {
+        error_code(res).await
+    };
+    (status, code, challenge)
+}
+
+async fn bad_tokens_are_rejected_with_401(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let user = app.register_user().await;
+
+    let cases: Vec<(Option<String>, &str)> = vec![
+        (None, "missing_token"),
+        (Some(format!("Basic {}", user.token)), "invalid_token"),
+        (Some("Bearer".to_owned()), "invalid_token"),
+        (Some("Bearer not-a-jwt".to_owned()), "invalid_token"),
+        (Some(format!("Bearer {}x", user.token)), "invalid_token"),
+        (
+            Some(format!(
+                "Bearer {}",
+                forge(
+                    "another-secret-another-secret-another",
+                    Algorithm::HS256,
+                    &user.id,
+                    600
+                )
+            )),
+            "invalid_token",
+        ),
+        (
+            Some(format!(
+                "Bearer {}",
+                forge(TEST_JWT_SECRET, Algorithm::HS512, &user.id, 600)
+            )),
+            "invalid_token",
+        ),
+        (
+            Some(format!(
+                "Bearer {}",
+                forge(TEST_JWT_SECRET, Algorithm::HS256, &user.id, -3600)
+            )),
+            "token_expired",
+        ),
+        (
+            Some(format!(
+                "Bearer {}",
+                forge(TEST_JWT_SECRET, Algorithm::HS256, "not-a-uuid", 600)
+            )),
+            "invalid_token",
+        ),
+        // Well signed, but for an account that does not exist.
+        (
+            Some(format!(
+                "Bearer {}",
+                forge(
+                    TEST_JWT_SECRET,
+                    Algorithm::HS256,
+                    &uuid::Uuid::new_v4().to_string(),
+                    600
+                )
+            )),
+            "invalid_token",
+        ),
+    ];
+    for (header, code) in cases {
+        let (status, got, challenge) = status_and_code(&app, header.as_deref()).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{header:?}");
+        assert_eq!(got, code, "{header:?}");
+        assert_eq!(challenge.as_deref(), Some("Bearer"), "{header:?}");
+    }
+
+    // The genuine token still works, and a hand-made one with the right key too.
+    assert_eq!(
+        status_and_code(&app, Some(&format!("Bearer {}", user.token)))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    let handmade = forge(TEST_JWT_SECRET, Algorithm::HS256, &user.id, 600);
+    assert_eq!(
+        status_and_code(&app, Some(&format!("Bearer {handmade}")))
+            .await
+            .0,
+        StatusCode::OK
+    );
+}
+
+async fn unsigned_tokens_are_rejected(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let user = app.register_user().await;
+    // {"alg":"none"} with the user's id: must never be accepted.
+    use base64::Engine;
+    let encode = |t: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(t);
+    let header = encode(r#"{"alg":"none","typ":"JWT"}"#);
+    let now = Utc::now().timestamp();
+    let claims = encode(&format!(
+        r#"{{"sub":"{}","iat":{now},"exp":{},"iss":"freeslot"}}"#,
+        user.id,
+        now + 600
+    ));
+    let (status, code, _) =
+        status_and_code(&app, Some(&format!("Bearer {header}.{claims}."))).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(code, "invalid_token");
+}
+
+backend_tests!(
+    bad_tokens_are_rejected_with_401,
+    unsigned_tokens_are_rejected
+);

@@ -1,0 +1,8 @@
+//! End-to-end tests: the real app over HTTP, on SQLite and (when configured) Postgres + Redis.
+
+mod accounts;
+mod auth_extractor;
+mod embedded_secrets;
+mod jobs;
+mod migrations;
+mod probes;

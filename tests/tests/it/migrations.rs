@@ -1,0 +1,129 @@
+use migration::{Migrator, MigratorTrait, SchemaManager};
+use sea_orm::{ConnectionTrait, Statement};
+use tests::{Backend, TestDatabase, backend_tests};
+
+const TABLES: [&str; 11] = [
+    "users",
+    "calendar_connections",
+    "calendars",
+    "events",
+    "clients",
+    "event_clients",
+    "conflicts",
+    "availability_rules",
+    "sync_runs",
+    "oauth_states",
+    "audit_log",
+];
+
+async fn present_tables(db: &sea_orm::DatabaseConnection) -> Vec<&'static str> {
+    let manager = SchemaManager::new(db);
+    let mut present = Vec::new();
+    for table in TABLES {
+        if manager.has_table(table).await.unwrap() {
+            present.push(table);
+        }
+    }
+    present
+}
+
+async fn migrations_go_up_down_and_up_again(backend: Backend) {
+    let test_db = TestDatabase::create(&backend).await;
+    let db = service::db::connect(&test_db.url).await.unwrap();
+
+    Migrator::up(&db, None).await.unwrap();
+    assert_eq!(present_tables(&db).await, TABLES.to_vec());
+    assert!(
+        Migrator::get_pending_migrations(&db)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // One step down removes exactly the last migration's table.
+    Migrator::down(&db, Some(1)).await.unwrap();
+    assert!(!present_tables(&db).await.contains(&"audit_log"));
+    assert_eq!(
+        Migrator::get_pending_migrations(&db).await.unwrap().len(),
+        1
+    );
+
+    // All the way down leaves nothing of ours behind.
+    Migrator::reset(&db).await.unwrap();
+    assert!(present_tables(&db).await.is_empty());
+
+    Migrator::up(&db, None).await.unwrap();
+    assert_eq!(present_tables(&db).await, TABLES.to_vec());
+}
+
+async fn the_schema_enforces_its_keys(backend: Backend) {
+    let test_db = TestDatabase::create(&backend).await;
+    let db = service::db::connect(&test_db.url).await.unwrap();
+    service::db::migrate(&db).await.unwrap();
+    let backend_kind = db.get_database_backend();
+    let exec = |sql: &str| db.execute_raw(Statement::from_string(backend_kind, sql.to_owned()));
+
+    let user = uuid::Uuid::new_v4();
+    let cal = uuid::Uuid::new_v4();
+    let uuid_lit = |u: uuid::Uuid| match backend_kind {
+        sea_orm::DbBackend::Postgres => format!("'{u}'"),
+        _ => format!("X'{}'", u.simple()),
+    };
+    exec(&format!(
+        "INSERT INTO users (id, email, password_hash, name, timezone) VALUES ({}, 'a@example.com', 'h', 'A', 'UTC')",
+        uuid_lit(user)
+    ))
+    .await
+    .unwrap();
+    exec(&format!(
+        "INSERT INTO calendars (id, user_id, provider, provider_calendar_id, name) VALUES ({}, {}, 'local', 'local', 'Mine')",
+        uuid_lit(cal),
+        uuid_lit(user)
+    ))
+    .await
+    .unwrap();
+    let event = |id: uuid::Uuid| {
+        format!(
+            "INSERT INTO events (id, user_id, calendar_id, provider, provider_event_id, start_at, end_at, range_end_at) \
+             VALUES ({}, {}, {}, 'local', 'evt-1', '2026-12-01 08:00:00+00:00', '2026-12-01 09:00:00+00:00', '2026-12-01 09:00:00+00:00')",
+            uuid_lit(id),
+            uuid_lit(user),
+            uuid_lit(cal)
+        )
+    };
+    exec(&event(uuid::Uuid::new_v4())).await.unwrap();
+    // One row per calendar and provider event id.
+    assert!(
+        exec(&event(uuid::Uuid::new_v4())).await.is_err(),
+        "duplicate provider event id accepted"
+    );
+    // Emails are unique.
+    assert!(
+        exec(&format!(
+            "INSERT INTO users (id, email, password_hash, name, timezone) VALUES ({}, 'a@example.com', 'h', 'B', 'UTC')",
+            uuid_lit(uuid::Uuid::new_v4())
+        ))
+        .await
+        .is_err()
+    );
+    // Deleting the user takes their calendars and events along.
+    exec(&format!("DELETE FROM users WHERE id = {}", uuid_lit(user)))
+        .await
+        .unwrap();
+    let left = db
+        .query_one_raw(Statement::from_string(
+            backend_kind,
+            "SELECT COUNT(*) AS n FROM events".to_owned(),
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap();
+    assert_eq!(left, 0);
+}
+
+backend_tests!(
+    migrations_go_up_down_and_up_again,
+    the_schema_enforces_its_keys
+);
