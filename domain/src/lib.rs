@@ -2,6 +2,19 @@
 //!
 //! Everything here works on UTC instants and IANA zones; providers and storage live elsewhere.
 
+pub mod availability;
+pub mod conflicts;
+pub mod event;
+pub mod interval;
+pub mod local;
+pub mod recurrence;
+pub mod rules;
 mod timezone;
 
+pub use availability::{Availability, SlotQuery};
+pub use conflicts::{Conflict, ConflictKind, Severity};
+pub use event::{Event, EventStatus, EventTime, SelfResponse};
+pub use interval::{Instant, Interval, IntervalSet};
+pub use recurrence::{Recurrence, RecurrenceError};
+pub use rules::{AvailabilityRules, RulesError, TimeOfDay, WeeklyHours};
 pub use timezone::{TimeZone, UnknownTimeZone};

@@ -6,6 +6,7 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, Statement,
+    TransactionTrait,
 };
 
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
@@ -28,23 +29,21 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     Database::connect(options).await
 }
 
-/// Applies pending migrations. On Postgres an advisory lock makes concurrent starts of several
-/// `api`/`worker` processes take turns instead of racing each other through the same DDL.
+/// Applies pending migrations. On Postgres they run in one transaction that first takes a
+/// transaction-scoped advisory lock, so several `api`/`worker` processes starting at once take
+/// turns instead of racing through the same DDL (and the lock cannot outlive the transaction,
+/// as a session lock on a pooled connection would).
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     const LOCK_KEY: i64 = 0x6672_6565_736c_6f74; // "freeslot"
     if db.get_database_backend() == DbBackend::Postgres {
-        db.execute_raw(Statement::from_string(
+        let txn = db.begin().await?;
+        txn.execute_raw(Statement::from_string(
             DbBackend::Postgres,
-            format!("SELECT pg_advisory_lock({LOCK_KEY})"),
+            format!("SELECT pg_advisory_xact_lock({LOCK_KEY})"),
         ))
         .await?;
-        let result = Migrator::up(db, None).await;
-        db.execute_raw(Statement::from_string(
-            DbBackend::Postgres,
-            format!("SELECT pg_advisory_unlock({LOCK_KEY})"),
-        ))
-        .await?;
-        result
+        Migrator::up(&txn, None).await?;
+        txn.commit().await
     } else {
         Migrator::up(db, None).await
     }

@@ -76,6 +76,13 @@ impl TestApp {
     ) -> Self {
         CRYPTO.call_once(|| {
             let _ = rustls::crypto::ring::default_provider().install_default();
+            // `TEST_LOG=debug cargo nextest run …` shows the app's logs for a failing test.
+            if let Ok(filter) = std::env::var("TEST_LOG") {
+                let _ = tracing_subscriber::fmt()
+                    .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+                    .with_test_writer()
+                    .try_init();
+            }
         });
         // An empty value means "unset", as in the environment.
         let settings = Settings::from_lookup(|k| vars.get(k).cloned().filter(|v| !v.is_empty()))

@@ -127,3 +127,26 @@ backend_tests!(
     migrations_go_up_down_and_up_again,
     the_schema_enforces_its_keys
 );
+
+/// Several processes starting at once (an api and a worker) apply migrations one at a time, and
+/// the lock is gone once they are done: a later start does not wait.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_starts_take_turns_on_postgres() {
+    let Some(backend) = Backend::postgres_from_env() else {
+        eprintln!("SKIPPED: TEST_DATABASE_URL is not set");
+        return;
+    };
+    let test_db = TestDatabase::create(&backend).await;
+    let a = service::db::connect(&test_db.url).await.unwrap();
+    let b = service::db::connect(&test_db.url).await.unwrap();
+    let (ra, rb) = tokio::join!(service::db::migrate(&a), service::db::migrate(&b));
+    ra.unwrap();
+    rb.unwrap();
+    assert_eq!(present_tables(&a).await, TABLES.to_vec());
+    // Both pools stay open; a third start must not find the lock still held by one of them.
+    let c = service::db::connect(&test_db.url).await.unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(20), service::db::migrate(&c))
+        .await
+        .expect("the migration lock was released")
+        .unwrap();
+}

@@ -1,0 +1,553 @@
+//! The availability and conflict engine against hand-computed cases and random inputs.
+
+use std::collections::BTreeSet;
+
+use chrono::{Duration, NaiveDate, TimeZone as _, Utc};
+use domain::availability::{SlotQuery, compute};
+use domain::conflicts::{ConflictKind, Severity, detect};
+use domain::{
+    AvailabilityRules, Event, EventStatus, EventTime, Instant, Interval, SelfResponse, TimeZone,
+    WeeklyHours,
+};
+use proptest::prelude::*;
+
+fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> Instant {
+    Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap()
+}
+fn iv(a: Instant, b: Instant) -> Interval {
+    Interval::new(a, b).unwrap()
+}
+fn timed(key: &str, start: Instant, end: Instant) -> Event {
+    Event {
+        key: key.into(),
+        time: EventTime::Timed(iv(start, end)),
+        status: EventStatus::Confirmed,
+        busy: true,
+        self_response: None,
+        ical_uid: None,
+        title: key.into(),
+    }
+}
+fn rules(zone: &str, weekly: &[(&str, Vec<(&str, &str)>)]) -> AvailabilityRules {
+    let mut r = AvailabilityRules::defaults(TimeZone::parse(zone).unwrap());
+    r.weekly = WeeklyHours::parse(weekly.iter().map(|(d, v)| (*d, v.clone()))).unwrap();
+    r
+}
+fn query(start: Instant, end: Instant, minutes: i64) -> SlotQuery {
+    SlotQuery {
+        range: iv(start, end),
+        duration: Duration::minutes(minutes),
+        step: Duration::minutes(30),
+        now: utc(2000, 1, 1, 0, 0),
+    }
+}
+fn starts(slots: &[Interval]) -> Vec<Instant> {
+    slots.iter().map(Interval::start).collect()
+}
+
+#[test]
+fn berlin_day_with_a_lunch_break_and_a_meeting() {
+    let r = rules(
+        "Europe/Berlin",
+        &[("tuesday", vec![("09:00", "12:00"), ("13:00", "17:00")])],
+    );
+    // Tue 2026-12-01, CET (+1): windows 08:00–11:00 and 12:00–16:00 UTC; a meeting 09:00–10:00 UTC.
+    let events = [timed("m", utc(2026, 12, 1, 9, 0), utc(2026, 12, 1, 10, 0))];
+    let a = compute(
+        &r,
+        &events,
+        &query(utc(2026, 12, 1, 0, 0), utc(2026, 12, 2, 0, 0), 60),
+    );
+    assert_eq!(
+        a.free,
+        vec![
+            iv(utc(2026, 12, 1, 8, 0), utc(2026, 12, 1, 9, 0)),
+            iv(utc(2026, 12, 1, 10, 0), utc(2026, 12, 1, 11, 0)),
+            iv(utc(2026, 12, 1, 12, 0), utc(2026, 12, 1, 16, 0)),
+        ]
+    );
+    assert_eq!(
+        starts(&a.slots),
+        vec![
+            utc(2026, 12, 1, 8, 0),
+            utc(2026, 12, 1, 10, 0),
+            utc(2026, 12, 1, 12, 0),
+            utc(2026, 12, 1, 12, 30),
+            utc(2026, 12, 1, 13, 0),
+            utc(2026, 12, 1, 13, 30),
+            utc(2026, 12, 1, 14, 0),
+            utc(2026, 12, 1, 14, 30),
+            utc(2026, 12, 1, 15, 0),
+        ]
+    );
+}
+
+#[test]
+fn touching_windows_are_one_free_interval_and_slots_may_cross_the_seam() {
+    let r = rules(
+        "UTC",
+        &[("tuesday", vec![("09:00", "12:00"), ("12:00", "13:00")])],
+    );
+    let a = compute(
+        &r,
+        &[],
+        &query(utc(2026, 12, 1, 0, 0), utc(2026, 12, 2, 0, 0), 60),
+    );
+    assert_eq!(
+        a.free,
+        vec![iv(utc(2026, 12, 1, 9, 0), utc(2026, 12, 1, 13, 0))]
+    );
+    assert!(
+        starts(&a.slots).contains(&utc(2026, 12, 1, 11, 30)),
+        "11:30–12:30 crosses the seam"
+    );
+    assert_eq!(a.slots.len(), 7);
+}
+
+#[test]
+fn midnight_seam_joins_two_days() {
+    let r = rules(
+        "UTC",
+        &[
+            ("monday", vec![("22:00", "24:00")]),
+            ("tuesday", vec![("00:00", "02:00")]),
+        ],
+    );
+    let a = compute(
+        &r,
+        &[],
+        &query(utc(2026, 11, 30, 0, 0), utc(2026, 12, 2, 0, 0), 180),
+    );
+    assert_eq!(
+        a.free,
+        vec![iv(utc(2026, 11, 30, 22, 0), utc(2026, 12, 1, 2, 0))]
+    );
+    assert_eq!(
+        starts(&a.slots),
+        vec![
+            utc(2026, 11, 30, 22, 0),
+            utc(2026, 11, 30, 22, 30),
+            utc(2026, 11, 30, 23, 0)
+        ]
+    );
+}
+
+#[test]
+fn candidates_count_from_the_windows_real_start_even_mid_window() {
+    let r = rules("UTC", &[("tuesday", vec![("09:15", "12:00")])]);
+    let a = compute(
+        &r,
+        &[],
+        &query(utc(2026, 12, 1, 10, 0), utc(2026, 12, 1, 12, 0), 30),
+    );
+    // 09:15 + k·30: the first candidate inside the query is 10:15.
+    assert_eq!(
+        starts(&a.slots),
+        vec![
+            utc(2026, 12, 1, 10, 15),
+            utc(2026, 12, 1, 10, 45),
+            utc(2026, 12, 1, 11, 15)
+        ]
+    );
+}
+
+#[test]
+fn buffers_widen_meetings_and_notice_pushes_the_start() {
+    let mut r = rules("UTC", &[("tuesday", vec![("09:00", "17:00")])]);
+    r.buffer_before = Duration::minutes(15);
+    r.buffer_after = Duration::minutes(30);
+    r.minimum_notice = Duration::minutes(60);
+    let events = [timed("m", utc(2026, 12, 1, 12, 0), utc(2026, 12, 1, 13, 0))];
+    let mut q = query(utc(2026, 12, 1, 0, 0), utc(2026, 12, 2, 0, 0), 30);
+    q.now = utc(2026, 12, 1, 9, 10);
+    let a = compute(&r, &events, &q);
+    assert_eq!(
+        a.free,
+        vec![
+            iv(utc(2026, 12, 1, 10, 10), utc(2026, 12, 1, 11, 45)),
+            iv(utc(2026, 12, 1, 13, 30), utc(2026, 12, 1, 17, 0)),
+        ]
+    );
+    assert_eq!(starts(&a.slots)[0], utc(2026, 12, 1, 10, 30));
+    assert!(
+        !starts(&a.slots).contains(&utc(2026, 12, 1, 11, 30)),
+        "11:30–12:00 touches the buffer"
+    );
+}
+
+#[test]
+fn free_tentative_declined_and_cancelled_events_do_not_block() {
+    let r = rules("UTC", &[("tuesday", vec![("09:00", "10:00")])]);
+    let base = timed("x", utc(2026, 12, 1, 9, 0), utc(2026, 12, 1, 10, 0));
+    let range = (utc(2026, 12, 1, 0, 0), utc(2026, 12, 2, 0, 0));
+    let free = |e: Event, tentative_busy: bool| {
+        let mut r = r.clone();
+        r.tentative_is_busy = tentative_busy;
+        compute(&r, &[e], &query(range.0, range.1, 60)).free
+    };
+    assert!(free(base.clone(), true).is_empty());
+    assert_eq!(
+        free(
+            Event {
+                busy: false,
+                ..base.clone()
+            },
+            true
+        )
+        .len(),
+        1
+    );
+    assert_eq!(
+        free(
+            Event {
+                status: EventStatus::Cancelled,
+                ..base.clone()
+            },
+            true
+        )
+        .len(),
+        1
+    );
+    assert_eq!(
+        free(
+            Event {
+                self_response: Some(SelfResponse::Declined),
+                ..base.clone()
+            },
+            true
+        )
+        .len(),
+        1
+    );
+    assert!(
+        free(
+            Event {
+                status: EventStatus::Tentative,
+                ..base.clone()
+            },
+            true
+        )
+        .is_empty()
+    );
+    assert_eq!(
+        free(
+            Event {
+                status: EventStatus::Tentative,
+                ..base
+            },
+            false
+        )
+        .len(),
+        1
+    );
+}
+
+#[test]
+fn all_day_events_and_days_off_block_whole_local_days() {
+    let mut r = rules(
+        "Asia/Kathmandu",
+        &[
+            ("thursday", vec![("09:00", "17:00")]),
+            ("friday", vec![("09:00", "17:00")]),
+        ],
+    );
+    r.days_off
+        .insert(NaiveDate::from_ymd_opt(2026, 12, 24).unwrap());
+    let holiday = Event {
+        time: EventTime::AllDay {
+            start: NaiveDate::from_ymd_opt(2026, 12, 25).unwrap(),
+            end: NaiveDate::from_ymd_opt(2026, 12, 26).unwrap(),
+        },
+        ..timed("h", utc(2000, 1, 1, 0, 0), utc(2000, 1, 1, 1, 0))
+    };
+    let a = compute(
+        &r,
+        &[holiday],
+        &query(utc(2026, 12, 23, 0, 0), utc(2026, 12, 27, 0, 0), 30),
+    );
+    assert!(a.free.is_empty() && a.slots.is_empty());
+}
+
+#[test]
+fn new_york_spring_forward_day_is_shorter_in_utc_only_at_the_gap() {
+    // Working 01:00–05:00 on Sun 2027-03-14; 02:00–03:00 does not exist.
+    let r = rules("America/New_York", &[("sunday", vec![("01:00", "05:00")])]);
+    let a = compute(
+        &r,
+        &[],
+        &query(utc(2027, 3, 14, 0, 0), utc(2027, 3, 15, 0, 0), 60),
+    );
+    assert_eq!(
+        a.free,
+        vec![iv(utc(2027, 3, 14, 6, 0), utc(2027, 3, 14, 9, 0))]
+    );
+    assert_eq!(
+        starts(&a.slots),
+        vec![
+            utc(2027, 3, 14, 6, 0),
+            utc(2027, 3, 14, 6, 30),
+            utc(2027, 3, 14, 7, 0),
+            utc(2027, 3, 14, 7, 30),
+            utc(2027, 3, 14, 8, 0)
+        ]
+    );
+}
+
+#[test]
+fn lord_howe_window_across_the_half_hour_shift() {
+    // 2026-10-04: clocks go 02:00 → 02:30. Window 01:00–04:00 local lasts 2.5 hours.
+    let r = rules(
+        "Australia/Lord_Howe",
+        &[("sunday", vec![("01:00", "04:00")])],
+    );
+    let a = compute(
+        &r,
+        &[],
+        &query(utc(2026, 10, 3, 0, 0), utc(2026, 10, 5, 0, 0), 30),
+    );
+    assert_eq!(
+        a.free,
+        vec![iv(utc(2026, 10, 3, 14, 30), utc(2026, 10, 3, 17, 0))]
+    );
+    assert_eq!(a.slots.len(), 5);
+}
+
+#[test]
+fn overlaps_and_buffers_with_severities() {
+    let mut r = rules("UTC", &[]);
+    r.buffer_after = Duration::minutes(15);
+    let a = timed("a", utc(2026, 12, 1, 9, 0), utc(2026, 12, 1, 10, 0));
+    let b = Event {
+        status: EventStatus::Tentative,
+        ..timed("b", utc(2026, 12, 1, 9, 30), utc(2026, 12, 1, 10, 30))
+    };
+    let c = timed("c", utc(2026, 12, 1, 10, 40), utc(2026, 12, 1, 11, 0));
+    let d = timed("d", utc(2026, 12, 1, 11, 0), utc(2026, 12, 1, 12, 0));
+    let found = detect(&r, &[d.clone(), c.clone(), b.clone(), a.clone()]);
+    let summary: Vec<(ConflictKind, Severity, &str, &str)> = found
+        .iter()
+        .map(|x| (x.kind, x.severity, x.a.as_str(), x.b.as_str()))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (ConflictKind::Overlap, Severity::Medium, "a", "b"),
+            (ConflictKind::Buffer, Severity::Low, "b", "c"),
+            (ConflictKind::Buffer, Severity::Low, "c", "d"),
+        ]
+    );
+    assert_eq!(
+        (found[0].start, found[0].end),
+        (utc(2026, 12, 1, 9, 30), utc(2026, 12, 1, 10, 0))
+    );
+    assert_eq!(
+        (found[2].start, found[2].end),
+        (utc(2026, 12, 1, 11, 0), utc(2026, 12, 1, 11, 0))
+    );
+}
+
+#[test]
+fn the_same_meeting_twice_is_no_conflict() {
+    let r = rules("UTC", &[]);
+    let a = timed("a", utc(2026, 12, 1, 9, 0), utc(2026, 12, 1, 10, 0));
+    let copy = Event {
+        key: "z".into(),
+        title: " A ".into(),
+        ..a.clone()
+    };
+    let other = Event {
+        key: "y".into(),
+        ical_uid: Some("u".into()),
+        ..timed("Other", utc(2026, 12, 1, 9, 30), utc(2026, 12, 1, 9, 45))
+    };
+    let same_uid = Event {
+        key: "x".into(),
+        ical_uid: Some("u".into()),
+        ..timed("Renamed", utc(2026, 12, 1, 9, 30), utc(2026, 12, 1, 9, 45))
+    };
+    assert!(detect(&r, &[a.clone(), copy]).is_empty());
+    // `other` and `same_uid` are one meeting: it overlaps `a` once, not twice.
+    assert_eq!(detect(&r, &[a, other, same_uid]).len(), 1);
+}
+
+// ---------------------------------------------------------------- properties
+
+fn arb_events(max: usize) -> impl Strategy<Value = Vec<Event>> {
+    prop::collection::vec((0i64..7 * 24 * 4, 1i64..16, any::<bool>(), 0u8..10), 0..max).prop_map(
+        |raw| {
+            raw.into_iter()
+                .enumerate()
+                .map(|(i, (q, len, tentative, title))| {
+                    let start = utc(2026, 11, 30, 0, 0) + Duration::minutes(15 * q);
+                    Event {
+                        key: format!("e{i:04}"),
+                        time: EventTime::Timed(iv(start, start + Duration::minutes(15 * len))),
+                        status: if tentative {
+                            EventStatus::Tentative
+                        } else {
+                            EventStatus::Confirmed
+                        },
+                        busy: true,
+                        self_response: None,
+                        ical_uid: None,
+                        title: format!("t{title}"),
+                    }
+                })
+                .collect()
+        },
+    )
+}
+
+fn arb_rules() -> impl Strategy<Value = AvailabilityRules> {
+    (
+        prop::sample::select(vec![
+            "Europe/Berlin",
+            "America/New_York",
+            "Australia/Lord_Howe",
+            "Asia/Kathmandu",
+            "UTC",
+        ]),
+        0i64..60,
+        0i64..60,
+        prop::collection::vec((0u16..20, 1u16..12), 0..3),
+    )
+        .prop_map(|(zone, before, after, day)| {
+            let mut r = AvailabilityRules::defaults(TimeZone::parse(zone).unwrap());
+            r.buffer_before = Duration::minutes(before);
+            r.buffer_after = Duration::minutes(after);
+            // Up to three non-overlapping intervals per weekday, on a quarter-hour grid.
+            let mut cursor = 0u16;
+            let mut intervals = Vec::new();
+            for (gap, len) in day {
+                let start = cursor + gap * 15;
+                let end = (start + len * 30).min(24 * 60);
+                if start < end {
+                    intervals.push((start, end));
+                }
+                cursor = end;
+            }
+            let fmt = |m: u16| format!("{:02}:{:02}", m / 60, m % 60);
+            let texts: Vec<(String, String)> =
+                intervals.iter().map(|&(s, e)| (fmt(s), fmt(e))).collect();
+            let days: Vec<(&str, Vec<(&str, &str)>)> = domain::rules::WEEKDAYS
+                .iter()
+                .map(|d| {
+                    (
+                        *d,
+                        texts
+                            .iter()
+                            .map(|(s, e)| (s.as_str(), e.as_str()))
+                            .collect(),
+                    )
+                })
+                .collect();
+            r.weekly = WeeklyHours::parse(days).unwrap();
+            r
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn slots_lie_in_working_time_outside_blocked_time_and_aligned(
+        rules in arb_rules(),
+        events in arb_events(40),
+        duration in 1i64..5,
+        step in prop::sample::select(vec![15i64, 20, 30, 60]),
+        offset in 0i64..48,
+    ) {
+        let start = utc(2026, 11, 30, 0, 0) + Duration::minutes(30 * offset);
+        let q = SlotQuery { range: iv(start, start + Duration::days(6)), duration: Duration::minutes(15 * duration), step: Duration::minutes(step), now: utc(2000, 1, 1, 0, 0) };
+        let a = compute(&rules, &events, &q);
+        let windows = rules.working_windows(&q.range);
+        let blocked = domain::availability::blocked(&rules, &events);
+
+        // Free intervals: disjoint, sorted, maximal (no two touch), inside range and windows, not blocked.
+        for pair in a.free.windows(2) {
+            prop_assert!(pair[0].end() < pair[1].start());
+        }
+        for f in &a.free {
+            prop_assert!(q.range.contains(f));
+            prop_assert!(!blocked.iter().any(|b| b.overlaps(f)));
+        }
+        // Slots: distinct, sorted, inside one free interval, aligned to some window's start.
+        for pair in a.slots.windows(2) {
+            prop_assert!(pair[0] < pair[1]);
+        }
+        for s in &a.slots {
+            prop_assert!(a.free.iter().any(|f| f.contains(s)));
+            prop_assert!(!blocked.iter().any(|b| b.overlaps(s)));
+            let aligned = windows.iter().any(|w| s.start() >= w.start() && s.start() < w.end()
+                && (s.start() - w.start()).num_minutes() % step == 0);
+            prop_assert!(aligned, "slot {:?} not aligned", s);
+        }
+        // Every aligned candidate that fits is a slot (nothing missed).
+        for w in &windows {
+            let mut t = w.start();
+            while t < w.end() {
+                let cand = iv(t, t + q.duration);
+                if a.free.iter().any(|f| f.contains(&cand)) {
+                    prop_assert!(a.slots.contains(&cand), "missed {:?}", cand);
+                }
+                t += q.step;
+            }
+        }
+    }
+
+    #[test]
+    fn the_sweep_finds_exactly_the_pairwise_conflicts(rules in arb_rules(), events in arb_events(60)) {
+        let found: BTreeSet<(ConflictKind, String, String)> =
+            detect(&rules, &events).into_iter().map(|c| (c.kind, c.a, c.b)).collect();
+
+        // Brute force over all pairs, duplicates removed the same way (first by start, key).
+        let mut sorted: Vec<&Event> = events.iter().collect();
+        sorted.sort_by_key(|e| (e.interval_in(chrono_tz::UTC).unwrap().start(), e.key.clone()));
+        let mut kept: Vec<&Event> = Vec::new();
+        for e in sorted {
+            if !kept.iter().any(|k| k.same_meeting(e)) {
+                kept.push(e);
+            }
+        }
+        let buffer = rules.conflict_buffer();
+        let mut expected = BTreeSet::new();
+        for (i, a) in kept.iter().enumerate() {
+            for b in &kept[i + 1..] {
+                let (x, y) = (a.interval_in(chrono_tz::UTC).unwrap(), b.interval_in(chrono_tz::UTC).unwrap());
+                if x.overlaps(&y) {
+                    expected.insert((ConflictKind::Overlap, a.key.clone(), b.key.clone()));
+                } else {
+                    let gap = y.start() - x.end();
+                    if gap >= Duration::zero() && gap < buffer {
+                        expected.insert((ConflictKind::Buffer, a.key.clone(), b.key.clone()));
+                    }
+                }
+            }
+        }
+        prop_assert_eq!(found, expected);
+    }
+
+    #[test]
+    fn recurrence_expansion_is_ordered_and_inside_the_window(
+        rule in prop::sample::select(vec!["FREQ=DAILY;COUNT=40", "FREQ=WEEKLY;BYDAY=MO,WE,FR", "FREQ=MONTHLY;BYMONTHDAY=1,15,-1", "FREQ=WEEKLY;INTERVAL=2;UNTIL=20271231T000000Z"]),
+        zone in prop::sample::select(vec!["Europe/Berlin", "America/New_York", "Australia/Lord_Howe"]),
+        day in 0i64..400,
+        hour in 0u32..24,
+        len in 1i64..300,
+        from in 0i64..400,
+        span in 1i64..60,
+    ) {
+        let tz: chrono_tz::Tz = zone.parse().unwrap();
+        let first = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap().and_hms_opt(hour, 0, 0).unwrap() + Duration::days(day);
+        let r = domain::Recurrence::parse(rule, tz, vec![], vec![]).unwrap();
+        let (a, b) = (utc(2026, 11, 1, 0, 0) + Duration::days(from), utc(2026, 11, 1, 0, 0) + Duration::days(from + span));
+        let duration = Duration::minutes(len);
+        let got = r.starts_overlapping(tz, first, duration, a, b);
+        for pair in got.windows(2) {
+            prop_assert!(pair[0] < pair[1]);
+        }
+        for s in &got {
+            prop_assert!(*s < b && *s + duration > a);
+        }
+    }
+}
