@@ -18,11 +18,24 @@ use crate::routes;
         routes::accounts::login,
         routes::me::get_me,
         routes::me::patch_me,
+        routes::events::list_events,
+        routes::events::get_event,
+        routes::events::create_event,
+        routes::events::patch_event,
+        routes::events::delete_event,
+        routes::availability::get_availability,
+        routes::availability::get_rules,
+        routes::availability::save_rules,
+        routes::conflicts::list_conflicts,
+        routes::conflicts::resolve_conflict,
     ),
     modifiers(&BearerAuth),
     tags(
         (name = "accounts", description = "Registration, login and the caller's profile"),
         (name = "probes", description = "Liveness and readiness"),
+        (name = "events", description = "Events across calendars, and manual events"),
+        (name = "availability", description = "Working hours and free slots"),
+        (name = "conflicts", description = "Overlaps and missing buffers between events"),
     )
 )]
 pub struct ApiDoc;

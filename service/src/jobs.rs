@@ -19,6 +19,8 @@ use serde::{Deserialize, Serialize};
 pub enum Job {
     /// Delete OAuth states whose ten minutes have passed.
     PurgeExpiredOauthStates,
+    /// Re-detect one user's conflicts after their events changed.
+    DetectConflicts { user_id: uuid::Uuid },
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -3,8 +3,12 @@
 
 pub mod audit;
 pub mod auth;
+pub mod availability;
+pub mod calendars;
 pub mod config;
+pub mod conflicts;
 pub mod db;
+pub mod events;
 pub mod jobs;
 pub mod maintenance;
 pub mod secrets;

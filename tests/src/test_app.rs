@@ -146,6 +146,44 @@ impl TestApp {
         req.send().await.expect("request sent")
     }
 
+    pub async fn get_query(&self, path: &str, token: &str, query: &[(&str, &str)]) -> Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .query(query)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn patch_json(&self, path: &str, body: &Value, token: &str) -> Response {
+        self.client
+            .patch(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Response {
+        self.client
+            .delete(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Creates a manual event and returns its JSON; panics unless the api answers 201.
+    pub async fn create_event(&self, token: &str, body: Value) -> Value {
+        let res = self.post_json("/api/events", &body, Some(token)).await;
+        let status = res.status();
+        let text = res.text().await.unwrap();
+        assert_eq!(status, StatusCode::CREATED, "{text}");
+        serde_json::from_str(&text).unwrap()
+    }
+
     pub async fn post_json(&self, path: &str, body: &Value, token: Option<&str>) -> Response {
         let mut req = self.client.post(self.url(path)).json(body);
         if let Some(t) = token {

@@ -1,4 +1,7 @@
 pub(crate) mod accounts;
+pub(crate) mod availability;
+pub(crate) mod conflicts;
+pub(crate) mod events;
 pub(crate) mod health;
 pub(crate) mod me;
 
@@ -39,7 +42,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(accounts::register)
             .service(accounts::login)
             .service(me::get_me)
-            .service(me::patch_me),
+            .service(me::patch_me)
+            .service(availability::get_availability)
+            .service(availability::get_rules)
+            .service(availability::save_rules)
+            .service(conflicts::list_conflicts)
+            .service(conflicts::resolve_conflict)
+            .service(events::list_events)
+            .service(events::create_event)
+            .service(events::get_event)
+            .service(events::patch_event)
+            .service(events::delete_event),
     )
     .default_service(web::to(not_found));
 }
@@ -92,4 +105,39 @@ pub async fn request_id_header(
 /// 200 with a JSON body, or the error mapped by `ApiError`.
 pub(crate) fn ok_json<T: serde::Serialize>(body: &T) -> HttpResponse {
     HttpResponse::Ok().json(body)
+}
+
+/// A field that parsed but is not acceptable: 422 with its own code.
+pub(crate) fn invalid(i: service::users::Invalid) -> ApiError {
+    ApiError::new(
+        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+        i.code,
+        i.message,
+    )
+}
+
+/// A required RFC 3339 query parameter. A `+` that arrived as a space (unencoded) is forgiven.
+pub(crate) fn parse_instant(
+    name: &'static str,
+    raw: Option<&str>,
+) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
+    let raw = raw
+        .ok_or_else(|| ApiError::bad_request(format!("`{name}` (an RFC 3339 time) is required")))?;
+    chrono::DateTime::parse_from_rfc3339(raw.trim())
+        .or_else(|_| chrono::DateTime::parse_from_rfc3339(&raw.trim().replace(' ', "+")))
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|_| {
+            ApiError::bad_request(format!(
+                "`{name}` must be an RFC 3339 time such as 2026-12-01T09:00:00+01:00"
+            ))
+        })
+}
+
+/// The caller's own zone, the default for their rules and events.
+pub(crate) async fn user_zone(
+    ctx: &service::AppContext,
+    user_id: uuid::Uuid,
+) -> Result<domain::TimeZone, ApiError> {
+    let user = service::users::get(&ctx.db, user_id).await?;
+    Ok(domain::TimeZone::parse(&user.timezone).unwrap_or(domain::TimeZone::UTC))
 }

@@ -2,6 +2,8 @@
 
 mod accounts;
 mod auth_extractor;
+mod availability;
+mod conflicts;
 mod embedded_secrets;
 mod jobs;
 mod migrations;

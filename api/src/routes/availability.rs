@@ -1,0 +1,275 @@
+use std::collections::BTreeMap;
+
+use actix_web::{HttpResponse, get, post, web};
+use chrono::SecondsFormat;
+use domain::{Interval, TimeZone};
+use serde::{Deserialize, Serialize};
+use service::AppContext;
+use service::availability::{
+    self, AvailabilityError, AvailabilityRequest, HoursDocument, RulesDocument,
+};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ErrorBody};
+use crate::routes::{invalid, ok_json, parse_instant, user_zone};
+
+#[derive(Serialize, Deserialize, ToSchema, Clone)]
+pub struct Hours {
+    #[schema(example = "09:00")]
+    start: String,
+    #[schema(example = "17:00")]
+    end: String,
+}
+
+/// Working hours and preferences. Times are `HH:MM` (`24:00` allowed as an end).
+#[derive(Serialize, ToSchema)]
+pub struct Rules {
+    #[schema(example = "Europe/Berlin")]
+    timezone: String,
+    /// Every weekday, `monday` … `sunday`; an empty list is a day without working hours.
+    weekly: BTreeMap<String, Vec<Hours>>,
+    days_off: Vec<String>,
+    buffer_before_minutes: i64,
+    buffer_after_minutes: i64,
+    minimum_notice_minutes: i64,
+    slot_interval_minutes: i64,
+    tentative_is_busy: bool,
+}
+
+/// Rules to save. A weekday left out has no working hours; omitted numbers are 0 (slot interval 30),
+/// `tentative_is_busy` true, `timezone` the user's.
+#[derive(Deserialize, ToSchema)]
+pub struct RulesRequest {
+    timezone: Option<String>,
+    #[serde(default)]
+    weekly: BTreeMap<String, Vec<Hours>>,
+    #[serde(default)]
+    days_off: Vec<String>,
+    #[serde(default)]
+    buffer_before_minutes: i64,
+    #[serde(default)]
+    buffer_after_minutes: i64,
+    #[serde(default)]
+    minimum_notice_minutes: i64,
+    #[serde(default = "thirty")]
+    slot_interval_minutes: i64,
+    #[serde(default = "yes")]
+    tentative_is_busy: bool,
+}
+
+fn thirty() -> i64 {
+    30
+}
+fn yes() -> bool {
+    true
+}
+
+impl From<RulesDocument> for Rules {
+    fn from(d: RulesDocument) -> Self {
+        Rules {
+            timezone: d.timezone,
+            weekly: d
+                .weekly
+                .into_iter()
+                .map(|(day, hours)| {
+                    (
+                        day,
+                        hours
+                            .into_iter()
+                            .map(|h| Hours {
+                                start: h.start,
+                                end: h.end,
+                            })
+                            .collect(),
+                    )
+                })
+                .collect(),
+            days_off: d.days_off,
+            buffer_before_minutes: d.buffer_before_minutes,
+            buffer_after_minutes: d.buffer_after_minutes,
+            minimum_notice_minutes: d.minimum_notice_minutes,
+            slot_interval_minutes: d.slot_interval_minutes,
+            tentative_is_busy: d.tentative_is_busy,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Span {
+    #[schema(example = "2026-12-01T09:00:00+01:00")]
+    start: String,
+    #[schema(example = "2026-12-01T09:30:00+01:00")]
+    end: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AvailabilityBody {
+    timezone: String,
+    duration_minutes: i64,
+    slots: Vec<Span>,
+    free: Vec<Span>,
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct AvailabilityQuery {
+    /// RFC 3339.
+    start: Option<String>,
+    /// RFC 3339; at most 92 days after start.
+    end: Option<String>,
+    /// Minutes.
+    duration: Option<String>,
+    /// IANA zone the times are written in (default: the rules' zone).
+    timezone: Option<String>,
+    /// Minutes between candidate starts (default: the rules' slot interval).
+    interval: Option<String>,
+    /// Comma-separated calendar ids to consider (default: all included in availability).
+    calendar_ids: Option<String>,
+}
+
+impl From<AvailabilityError> for ApiError {
+    fn from(e: AvailabilityError) -> Self {
+        match e {
+            AvailabilityError::Invalid(i) => invalid(i),
+            AvailabilityError::UnknownCalendar => ApiError::not_found(e.to_string()),
+            AvailabilityError::Internal(e) => ApiError::internal(e),
+        }
+    }
+}
+
+/// The caller's rules (the defaults until they save their own).
+#[utoipa::path(get, path = "/api/availability/rules", tag = "availability", security(("bearer" = [])), responses((status = 200, body = Rules)))]
+#[get("/availability/rules")]
+pub async fn get_rules(
+    ctx: web::Data<AppContext>,
+    user: AuthUser,
+) -> Result<HttpResponse, ApiError> {
+    let rules = availability::rules_for(&ctx.db, user.id).await?;
+    Ok(ok_json(&Rules::from(RulesDocument::of(&rules))))
+}
+
+/// Replace the caller's rules.
+#[utoipa::path(post, path = "/api/availability/rules", tag = "availability", request_body = RulesRequest, security(("bearer" = [])), responses(
+    (status = 200, body = Rules),
+    (status = 400, body = ErrorBody),
+    (status = 422, body = ErrorBody, description = "overlapping or reversed intervals, unknown zone, negative numbers"),
+))]
+#[post("/availability/rules")]
+pub async fn save_rules(
+    ctx: web::Data<AppContext>,
+    user: AuthUser,
+    body: web::Json<RulesRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let timezone = match body.timezone {
+        Some(z) => z,
+        None => user_zone(&ctx, user.id).await?.name().to_owned(),
+    };
+    let doc = RulesDocument {
+        timezone,
+        weekly: body
+            .weekly
+            .into_iter()
+            .map(|(day, hours)| {
+                (
+                    day,
+                    hours
+                        .into_iter()
+                        .map(|h| HoursDocument {
+                            start: h.start,
+                            end: h.end,
+                        })
+                        .collect(),
+                )
+            })
+            .collect(),
+        days_off: body.days_off,
+        buffer_before_minutes: body.buffer_before_minutes,
+        buffer_after_minutes: body.buffer_after_minutes,
+        minimum_notice_minutes: body.minimum_notice_minutes,
+        slot_interval_minutes: body.slot_interval_minutes,
+        tentative_is_busy: body.tentative_is_busy,
+    };
+    let rules = availability::save_rules(&ctx.db, user.id, doc).await?;
+    // Buffers and tentative_is_busy decide what collides.
+    if let Err(e) = ctx
+        .queue
+        .push(service::Job::DetectConflicts { user_id: user.id })
+        .await
+    {
+        tracing::warn!(error = %e, "could not enqueue conflict detection");
+    }
+    Ok(ok_json(&Rules::from(RulesDocument::of(&rules))))
+}
+
+fn minutes(name: &'static str, raw: Option<&str>) -> Result<Option<i64>, ApiError> {
+    raw.map(|v| {
+        v.trim().parse::<i64>().map_err(|_| {
+            ApiError::bad_request(format!("`{name}` must be a whole number of minutes"))
+        })
+    })
+    .transpose()
+}
+
+/// Free slots of `duration` minutes in `[start, end)`.
+#[utoipa::path(get, path = "/api/availability", tag = "availability", params(AvailabilityQuery), security(("bearer" = [])), responses(
+    (status = 200, body = AvailabilityBody),
+    (status = 400, body = ErrorBody),
+    (status = 422, body = ErrorBody, description = "range over 92 days, end ≤ start, duration ≤ 0, unknown timezone"),
+))]
+#[get("/availability")]
+pub async fn get_availability(
+    ctx: web::Data<AppContext>,
+    user: AuthUser,
+    query: web::Query<AvailabilityQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let start = parse_instant("start", q.start.as_deref())?;
+    let end = parse_instant("end", q.end.as_deref())?;
+    let duration = minutes("duration", q.duration.as_deref())?
+        .ok_or_else(|| ApiError::bad_request("`duration` (minutes) is required"))?;
+    let interval = minutes("interval", q.interval.as_deref())?;
+    let calendar_ids = q
+        .calendar_ids
+        .as_deref()
+        .map(|list| {
+            list.split(',')
+                .filter(|s| !s.trim().is_empty())
+                .map(|s| {
+                    s.trim().parse::<Uuid>().map_err(|_| {
+                        ApiError::bad_request(format!("`{s}` in calendar_ids is not a calendar id"))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()?;
+    let req = AvailabilityRequest {
+        start,
+        end,
+        duration_minutes: duration,
+        interval_minutes: interval,
+        calendar_ids,
+        timezone: q.timezone,
+    };
+    let answer = availability::find(&ctx.db, user.id, req, chrono::Utc::now()).await?;
+    let zone = answer.timezone;
+    let spans = |v: &[Interval]| v.iter().map(|i| span(zone, i)).collect();
+    Ok(ok_json(&AvailabilityBody {
+        timezone: zone.name().to_owned(),
+        duration_minutes: answer.duration_minutes,
+        slots: spans(&answer.availability.slots),
+        free: spans(&answer.availability.free),
+    }))
+}
+
+fn span(zone: TimeZone, i: &Interval) -> Span {
+    let fmt = |t: chrono::DateTime<chrono::Utc>| {
+        t.with_timezone(&zone.tz())
+            .to_rfc3339_opts(SecondsFormat::Secs, true)
+    };
+    Span {
+        start: fmt(i.start()),
+        end: fmt(i.end()),
+    }
+}

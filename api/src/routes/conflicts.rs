@@ -1,0 +1,110 @@
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, post, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use service::AppContext;
+use service::conflicts::{self, ConflictError, ConflictView};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ErrorBody};
+use crate::routes::events::EventBody;
+use crate::routes::ok_json;
+
+#[derive(Serialize, ToSchema)]
+pub struct ConflictBody {
+    id: Uuid,
+    /// `overlap` or `buffer`.
+    kind: String,
+    /// `high`, `medium` or `low`.
+    severity: String,
+    /// `open` or `resolved`.
+    status: String,
+    /// `user` or `auto` once resolved.
+    resolution: Option<String>,
+    /// Ordered by (start, id).
+    event_ids: Vec<String>,
+    events: Vec<EventBody>,
+    /// The collision: the overlap, or the gap that is too short.
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    detected_at: DateTime<Utc>,
+    resolved_at: Option<DateTime<Utc>>,
+}
+
+impl From<ConflictView> for ConflictBody {
+    fn from(v: ConflictView) -> Self {
+        let r = v.row;
+        ConflictBody {
+            id: r.id,
+            kind: r.kind,
+            severity: r.severity,
+            status: r.status,
+            resolution: r.resolution,
+            event_ids: vec![r.event_a_key, r.event_b_key],
+            events: v.events.into_iter().map(EventBody::from).collect(),
+            start: r.start_at,
+            end: r.end_at,
+            detected_at: r.detected_at,
+            resolved_at: r.resolved_at,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConflictList {
+    conflicts: Vec<ConflictBody>,
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ConflictQuery {
+    /// `open` or `resolved`; both when left out.
+    status: Option<String>,
+}
+
+impl From<ConflictError> for ApiError {
+    fn from(e: ConflictError) -> Self {
+        match e {
+            ConflictError::NotFound => ApiError::not_found("No such conflict."),
+            ConflictError::BadStatus => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_status",
+                e.to_string(),
+            ),
+            ConflictError::Internal(e) => ApiError::internal(e),
+        }
+    }
+}
+
+/// Detected conflicts between the caller's busy events, sorted by start.
+#[utoipa::path(get, path = "/api/conflicts", tag = "conflicts", params(ConflictQuery), security(("bearer" = [])), responses(
+    (status = 200, body = ConflictList),
+    (status = 422, body = ErrorBody),
+))]
+#[get("/conflicts")]
+pub async fn list_conflicts(
+    ctx: web::Data<AppContext>,
+    user: AuthUser,
+    query: web::Query<ConflictQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let list = conflicts::list(&ctx.db, user.id, query.status.as_deref()).await?;
+    Ok(ok_json(&ConflictList {
+        conflicts: list.into_iter().map(ConflictBody::from).collect(),
+    }))
+}
+
+/// Mark a conflict as resolved by the user.
+#[utoipa::path(post, path = "/api/conflicts/{id}/resolve", tag = "conflicts", security(("bearer" = [])), responses(
+    (status = 200, body = ConflictBody),
+    (status = 404, body = ErrorBody),
+))]
+#[post("/conflicts/{id}/resolve")]
+pub async fn resolve_conflict(
+    ctx: web::Data<AppContext>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let view = conflicts::resolve(&ctx.db, user.id, id.into_inner()).await?;
+    Ok(ok_json(&ConflictBody::from(view)))
+}

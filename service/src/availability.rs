@@ -1,0 +1,321 @@
+//! Working-hours rules and the "when am I free?" use-case.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{Duration, NaiveDate, Utc};
+use domain::availability::{SlotQuery, compute};
+use domain::rules::{MAX_BUFFER_MINUTES, MAX_NOTICE_MINUTES};
+use domain::{Availability, AvailabilityRules, Instant, Interval, TimeZone, WeeklyHours};
+use entity::{availability_rules, users};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, Set};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::users::Invalid;
+use crate::{calendars, events};
+
+/// The longest window one availability request may cover.
+pub const MAX_RANGE_DAYS: i64 = 92;
+
+/// Rules as people write them (and as they are stored).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct RulesDocument {
+    pub timezone: String,
+    pub weekly: BTreeMap<String, Vec<HoursDocument>>,
+    pub days_off: Vec<String>,
+    pub buffer_before_minutes: i64,
+    pub buffer_after_minutes: i64,
+    pub minimum_notice_minutes: i64,
+    pub slot_interval_minutes: i64,
+    pub tentative_is_busy: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct HoursDocument {
+    pub start: String,
+    pub end: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AvailabilityError {
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    #[error("a calendar in calendar_ids does not exist")]
+    UnknownCalendar,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<DbErr> for AvailabilityError {
+    fn from(e: DbErr) -> Self {
+        AvailabilityError::Internal(e.into())
+    }
+}
+
+impl RulesDocument {
+    pub fn parse(&self) -> Result<AvailabilityRules, Invalid> {
+        let rules_err = |field: &'static str, e: domain::RulesError| {
+            Invalid::new(field, "invalid_rules", e.to_string())
+        };
+        let timezone = TimeZone::parse(&self.timezone)
+            .map_err(|e| Invalid::new("timezone", "unknown_timezone", e.to_string()))?;
+        let weekly = WeeklyHours::parse(self.weekly.iter().map(|(day, hours)| {
+            (
+                day.as_str(),
+                hours
+                    .iter()
+                    .map(|h| (h.start.as_str(), h.end.as_str()))
+                    .collect(),
+            )
+        }))
+        .map_err(|e| rules_err("weekly", e))?;
+        let mut days_off = BTreeSet::new();
+        for d in &self.days_off {
+            let date = NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+                Invalid::new(
+                    "days_off",
+                    "invalid_date",
+                    format!("days_off: `{d}` is not a date such as 2026-12-24"),
+                )
+            })?;
+            days_off.insert(date);
+        }
+        Ok(AvailabilityRules {
+            timezone,
+            weekly,
+            days_off,
+            buffer_before: AvailabilityRules::minutes(
+                "buffer_before_minutes",
+                self.buffer_before_minutes,
+                MAX_BUFFER_MINUTES,
+            )
+            .map_err(|e| rules_err("buffer_before_minutes", e))?,
+            buffer_after: AvailabilityRules::minutes(
+                "buffer_after_minutes",
+                self.buffer_after_minutes,
+                MAX_BUFFER_MINUTES,
+            )
+            .map_err(|e| rules_err("buffer_after_minutes", e))?,
+            minimum_notice: AvailabilityRules::minutes(
+                "minimum_notice_minutes",
+                self.minimum_notice_minutes,
+                MAX_NOTICE_MINUTES,
+            )
+            .map_err(|e| rules_err("minimum_notice_minutes", e))?,
+            slot_interval: AvailabilityRules::slot_interval_minutes(self.slot_interval_minutes)
+                .map_err(|e| rules_err("slot_interval_minutes", e))?,
+            tentative_is_busy: self.tentative_is_busy,
+        })
+    }
+
+    pub fn of(rules: &AvailabilityRules) -> Self {
+        RulesDocument {
+            timezone: rules.timezone.name().to_owned(),
+            weekly: rules
+                .weekly
+                .days()
+                .map(|(day, hours)| {
+                    let hours = hours
+                        .iter()
+                        .map(|h| HoursDocument {
+                            start: h.start.to_string(),
+                            end: h.end.to_string(),
+                        })
+                        .collect();
+                    (day.to_owned(), hours)
+                })
+                .collect(),
+            days_off: rules
+                .days_off
+                .iter()
+                .map(|d| d.format("%Y-%m-%d").to_string())
+                .collect(),
+            buffer_before_minutes: rules.buffer_before.num_minutes(),
+            buffer_after_minutes: rules.buffer_after.num_minutes(),
+            minimum_notice_minutes: rules.minimum_notice.num_minutes(),
+            slot_interval_minutes: rules.slot_interval.num_minutes(),
+            tentative_is_busy: rules.tentative_is_busy,
+        }
+    }
+}
+
+/// The saved rules, or the defaults in the user's own zone.
+pub async fn rules_for(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+) -> Result<AvailabilityRules, AvailabilityError> {
+    if let Some(row) = availability_rules::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+    {
+        let doc = RulesDocument {
+            timezone: row.timezone,
+            weekly: serde_json::from_value(row.weekly).map_err(anyhow::Error::from)?,
+            days_off: serde_json::from_value(row.days_off).map_err(anyhow::Error::from)?,
+            buffer_before_minutes: row.buffer_before_minutes.into(),
+            buffer_after_minutes: row.buffer_after_minutes.into(),
+            minimum_notice_minutes: row.minimum_notice_minutes.into(),
+            slot_interval_minutes: row.slot_interval_minutes.into(),
+            tentative_is_busy: row.tentative_is_busy,
+        };
+        return doc.parse().map_err(|e| {
+            AvailabilityError::Internal(anyhow::anyhow!("stored rules are invalid: {e}"))
+        });
+    }
+    let user = users::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("user {user_id} vanished"))?;
+    let zone = TimeZone::parse(&user.timezone).unwrap_or(TimeZone::UTC);
+    Ok(AvailabilityRules::defaults(zone))
+}
+
+pub async fn save_rules(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+    doc: RulesDocument,
+) -> Result<AvailabilityRules, AvailabilityError> {
+    let rules = doc.parse()?;
+    let stored = RulesDocument::of(&rules);
+    let now = Utc::now();
+    let as_i32 = |d: Duration| i32::try_from(d.num_minutes()).unwrap_or(i32::MAX);
+    let row = availability_rules::ActiveModel {
+        user_id: Set(user_id),
+        timezone: Set(stored.timezone.clone()),
+        weekly: Set(serde_json::to_value(&stored.weekly).map_err(anyhow::Error::from)?),
+        days_off: Set(serde_json::to_value(&stored.days_off).map_err(anyhow::Error::from)?),
+        buffer_before_minutes: Set(as_i32(rules.buffer_before)),
+        buffer_after_minutes: Set(as_i32(rules.buffer_after)),
+        minimum_notice_minutes: Set(as_i32(rules.minimum_notice)),
+        slot_interval_minutes: Set(as_i32(rules.slot_interval)),
+        tentative_is_busy: Set(rules.tentative_is_busy),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    use availability_rules::Column as C;
+    availability_rules::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(C::UserId)
+                .update_columns([
+                    C::Timezone,
+                    C::Weekly,
+                    C::DaysOff,
+                    C::BufferBeforeMinutes,
+                    C::BufferAfterMinutes,
+                    C::MinimumNoticeMinutes,
+                    C::SlotIntervalMinutes,
+                    C::TentativeIsBusy,
+                    C::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    crate::audit::record(
+        db,
+        crate::audit::Entry {
+            user_id: Some(user_id),
+            actor: crate::audit::Actor::User,
+            action: "availability_rules.saved",
+            entity_type: "availability_rules",
+            entity_id: Some(user_id.to_string()),
+            details: None,
+        },
+    )
+    .await?;
+    // Buffers or tentative_is_busy may have changed what collides.
+    Ok(rules)
+}
+
+#[derive(Debug)]
+pub struct AvailabilityRequest {
+    pub start: Instant,
+    pub end: Instant,
+    pub duration_minutes: i64,
+    pub interval_minutes: Option<i64>,
+    pub calendar_ids: Option<Vec<Uuid>>,
+    /// How times are written back; working hours always use the rules' zone.
+    pub timezone: Option<String>,
+}
+
+pub struct AvailabilityAnswer {
+    pub timezone: TimeZone,
+    pub duration_minutes: i64,
+    pub availability: Availability,
+}
+
+pub async fn find(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+    req: AvailabilityRequest,
+    now: Instant,
+) -> Result<AvailabilityAnswer, AvailabilityError> {
+    let range = Interval::new(req.start, req.end)
+        .ok_or_else(|| Invalid::new("end", "invalid_range", "end must be after start"))?;
+    if range.duration() > Duration::days(MAX_RANGE_DAYS) {
+        return Err(Invalid::new(
+            "end",
+            "range_too_long",
+            format!("the range may cover at most {MAX_RANGE_DAYS} days"),
+        )
+        .into());
+    }
+    if req.duration_minutes <= 0 || req.duration_minutes > 24 * 60 * MAX_RANGE_DAYS {
+        return Err(Invalid::new(
+            "duration",
+            "invalid_duration",
+            "duration must be a positive number of minutes",
+        )
+        .into());
+    }
+    if let Some(i) = req.interval_minutes
+        && !(1..=24 * 60).contains(&i)
+    {
+        return Err(Invalid::new(
+            "interval",
+            "invalid_interval",
+            "interval must be between 1 and 1440 minutes",
+        )
+        .into());
+    }
+    let output_zone = req
+        .timezone
+        .as_deref()
+        .map(TimeZone::parse)
+        .transpose()
+        .map_err(|e| Invalid::new("timezone", "unknown_timezone", e.to_string()))?;
+
+    let rules = rules_for(db, user_id).await?;
+    let included = calendars::included_ids(db, user_id).await?;
+    let calendars = match req.calendar_ids {
+        None => included,
+        Some(wanted) => {
+            let owned = calendars::owned_ids(db, user_id, &wanted).await?;
+            if owned.len() != wanted.iter().collect::<BTreeSet<_>>().len() {
+                return Err(AvailabilityError::UnknownCalendar);
+            }
+            owned
+                .into_iter()
+                .filter(|id| included.contains(id))
+                .collect()
+        }
+    };
+    let rows =
+        events::rows_in_window(db, user_id, range.start(), range.end(), Some(&calendars)).await?;
+    let domain_events = events::domain_events(&rows, range.start(), range.end());
+    let step = req
+        .interval_minutes
+        .map_or(rules.slot_interval, Duration::minutes);
+    let query = SlotQuery {
+        range,
+        duration: Duration::minutes(req.duration_minutes),
+        step,
+        now,
+    };
+    Ok(AvailabilityAnswer {
+        timezone: output_zone.unwrap_or(rules.timezone),
+        duration_minutes: req.duration_minutes,
+        availability: compute(&rules, &domain_events, &query),
+    })
+}

@@ -1,0 +1,234 @@
+//! Conflicts between a user's events: detected by the engine, stored once per pair and kind.
+
+use std::collections::HashMap;
+
+use chrono::{Duration, Utc};
+use domain::Instant;
+use entity::conflicts;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    Set, TransactionTrait,
+};
+use uuid::Uuid;
+
+use crate::events::{self, EventView};
+use crate::{availability, calendars};
+
+/// Conflicts are looked for from this long ago …
+pub const LOOK_BACK_DAYS: i64 = 30;
+/// … to this far ahead.
+pub const LOOK_AHEAD_DAYS: i64 = 365;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConflictError {
+    #[error("no such conflict")]
+    NotFound,
+    #[error("status must be `open` or `resolved`")]
+    BadStatus,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<DbErr> for ConflictError {
+    fn from(e: DbErr) -> Self {
+        ConflictError::Internal(e.into())
+    }
+}
+
+impl From<availability::AvailabilityError> for ConflictError {
+    fn from(e: availability::AvailabilityError) -> Self {
+        ConflictError::Internal(anyhow::anyhow!(e))
+    }
+}
+
+pub struct ConflictView {
+    pub row: conflicts::Model,
+    pub events: Vec<EventView>,
+}
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct RefreshStats {
+    pub opened: usize,
+    pub resolved: usize,
+}
+
+/// Detects the user's conflicts in the look-around window and brings the stored ones in line:
+/// new pairs are opened, vanished ones resolved as `auto`, auto-resolved ones that collide again
+/// reopened. A conflict the user resolved stays resolved.
+pub async fn refresh(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+    now: Instant,
+) -> Result<RefreshStats, ConflictError> {
+    let from = now - Duration::days(LOOK_BACK_DAYS);
+    let to = now + Duration::days(LOOK_AHEAD_DAYS);
+    let rules = availability::rules_for(db, user_id).await?;
+    let included = calendars::included_ids(db, user_id).await?;
+    let rows = events::rows_in_window(db, user_id, from, to, Some(&included)).await?;
+    let found = domain::conflicts::detect(&rules, &events::domain_events(&rows, from, to));
+
+    let txn = db.begin().await?;
+    let existing = conflicts::Entity::find()
+        .filter(conflicts::Column::UserId.eq(user_id))
+        .all(&txn)
+        .await?;
+    let mut by_pair: HashMap<(String, String, String), conflicts::Model> = existing
+        .into_iter()
+        .map(|c| {
+            (
+                (c.kind.clone(), c.event_a_key.clone(), c.event_b_key.clone()),
+                c,
+            )
+        })
+        .collect();
+    let mut stats = RefreshStats::default();
+    let stamp = Utc::now();
+    for c in found {
+        let key = (c.kind.as_str().to_owned(), c.a.clone(), c.b.clone());
+        match by_pair.remove(&key) {
+            Some(old) => {
+                let reopen = old.status == "resolved" && old.resolution.as_deref() == Some("auto");
+                let changed = old.severity != c.severity.as_str()
+                    || old.start_at != c.start
+                    || old.end_at != c.end;
+                if reopen || (old.status == "open" && changed) {
+                    let mut m: conflicts::ActiveModel = old.into();
+                    m.severity = Set(c.severity.as_str().to_owned());
+                    m.start_at = Set(c.start);
+                    m.end_at = Set(c.end);
+                    if reopen {
+                        m.status = Set("open".into());
+                        m.resolution = Set(None);
+                        m.resolved_at = Set(None);
+                        m.detected_at = Set(stamp);
+                        stats.opened += 1;
+                    }
+                    m.updated_at = Set(stamp);
+                    m.update(&txn).await?;
+                }
+            }
+            None => {
+                let row = conflicts::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    user_id: Set(user_id),
+                    kind: Set(c.kind.as_str().to_owned()),
+                    severity: Set(c.severity.as_str().to_owned()),
+                    status: Set("open".into()),
+                    resolution: Set(None),
+                    event_a_key: Set(c.a),
+                    event_b_key: Set(c.b),
+                    start_at: Set(c.start),
+                    end_at: Set(c.end),
+                    detected_at: Set(stamp),
+                    resolved_at: Set(None),
+                    created_at: Set(stamp),
+                    updated_at: Set(stamp),
+                };
+                // A concurrent refresh may have stored the same pair a moment ago.
+                conflicts::Entity::insert(row)
+                    .on_conflict(
+                        OnConflict::columns([
+                            conflicts::Column::UserId,
+                            conflicts::Column::Kind,
+                            conflicts::Column::EventAKey,
+                            conflicts::Column::EventBKey,
+                        ])
+                        .do_nothing()
+                        .to_owned(),
+                    )
+                    .exec_without_returning(&txn)
+                    .await?;
+                stats.opened += 1;
+            }
+        }
+    }
+    // Open conflicts in the window that were not found again have gone away.
+    for old in by_pair.into_values() {
+        if old.status == "open" && old.end_at >= from {
+            let mut m: conflicts::ActiveModel = old.into();
+            m.status = Set("resolved".into());
+            m.resolution = Set(Some("auto".into()));
+            m.resolved_at = Set(Some(stamp));
+            m.updated_at = Set(stamp);
+            m.update(&txn).await?;
+            stats.resolved += 1;
+        }
+    }
+    txn.commit().await?;
+    if stats != RefreshStats::default() {
+        tracing::info!(%user_id, opened = stats.opened, resolved = stats.resolved, "conflicts refreshed");
+    }
+    Ok(stats)
+}
+
+/// The user's conflicts, fresh: detection runs first, so a read always reflects the last write.
+pub async fn list(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+    status: Option<&str>,
+) -> Result<Vec<ConflictView>, ConflictError> {
+    if let Some(s) = status
+        && s != "open"
+        && s != "resolved"
+    {
+        return Err(ConflictError::BadStatus);
+    }
+    refresh(db, user_id, Utc::now()).await?;
+    let mut query = conflicts::Entity::find().filter(conflicts::Column::UserId.eq(user_id));
+    if let Some(s) = status {
+        query = query.filter(conflicts::Column::Status.eq(s));
+    }
+    let rows = query
+        .order_by_asc(conflicts::Column::StartAt)
+        .order_by_asc(conflicts::Column::Id)
+        .all(db)
+        .await?;
+    with_events(db, user_id, rows).await
+}
+
+pub async fn resolve(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+    id: Uuid,
+) -> Result<ConflictView, ConflictError> {
+    let row = conflicts::Entity::find_by_id(id)
+        .filter(conflicts::Column::UserId.eq(user_id))
+        .one(db)
+        .await?
+        .ok_or(ConflictError::NotFound)?;
+    let row = if row.status == "resolved" {
+        row
+    } else {
+        let now = Utc::now();
+        let mut m: conflicts::ActiveModel = row.into();
+        m.status = Set("resolved".into());
+        m.resolution = Set(Some("user".into()));
+        m.resolved_at = Set(Some(now));
+        m.updated_at = Set(now);
+        m.update(db).await?
+    };
+    Ok(with_events(db, user_id, vec![row]).await?.remove(0))
+}
+
+async fn with_events(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+    rows: Vec<conflicts::Model>,
+) -> Result<Vec<ConflictView>, ConflictError> {
+    let keys: Vec<String> = rows
+        .iter()
+        .flat_map(|r| [r.event_a_key.clone(), r.event_b_key.clone()])
+        .collect();
+    let views = events::views_by_key(db, user_id, &keys).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let events = [&row.event_a_key, &row.event_b_key]
+                .into_iter()
+                .filter_map(|k| views.get(k).cloned())
+                .collect();
+            ConflictView { row, events }
+        })
+        .collect())
+}

@@ -1,0 +1,155 @@
+//! Stored event rows → what they mean in time: the row itself, or the occurrences of a series.
+
+use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
+use domain::event::occurrence_suffix;
+use domain::rules::{TimeOfDay, local_instant};
+use domain::{
+    Event, EventStatus, EventTime, Instant, Interval, Recurrence, SelfResponse, TimeZone,
+};
+use entity::events;
+use uuid::Uuid;
+
+/// One event as it happens: a single event, or one occurrence of a series.
+#[derive(Clone, Debug)]
+pub struct Occurrence {
+    /// The row id, or `<series id>/<start, UTC basic format>` for an occurrence.
+    pub key: String,
+    pub series_id: Option<Uuid>,
+    pub start: Instant,
+    pub end: Instant,
+    /// Local dates of an all-day occurrence, end exclusive.
+    pub dates: Option<(NaiveDate, NaiveDate)>,
+}
+
+pub fn zone_of(row: &events::Model) -> TimeZone {
+    row.timezone
+        .as_deref()
+        .and_then(|z| TimeZone::parse(z).ok())
+        .unwrap_or(TimeZone::UTC)
+}
+
+pub fn instants(value: &Option<serde_json::Value>) -> Vec<Instant> {
+    value
+        .as_ref()
+        .and_then(|v| serde_json::from_value::<Vec<Instant>>(v.clone()).ok())
+        .unwrap_or_default()
+}
+
+/// The recurrence of a series row, if it has a valid one.
+pub fn recurrence_of(row: &events::Model) -> Option<Recurrence> {
+    let rule = row.rrule.as_deref()?;
+    Recurrence::parse(
+        rule,
+        zone_of(row).tz(),
+        instants(&row.exdates),
+        instants(&row.rdates),
+    )
+    .ok()
+}
+
+/// Where a series starts on its zone's wall clock.
+pub fn first_local(row: &events::Model) -> NaiveDateTime {
+    match (row.all_day, row.start_date) {
+        (true, Some(date)) => date.and_time(NaiveTime::MIN),
+        _ => row.start_at.with_timezone(&zone_of(row).tz()).naive_local(),
+    }
+}
+
+/// Everything of `row` that overlaps `[from, to)`, in start order. All-day times are taken in the
+/// event's own zone here; availability re-reads them in the rules' zone.
+pub fn occurrences(row: &events::Model, from: Instant, to: Instant) -> Vec<Occurrence> {
+    let tz = zone_of(row).tz();
+    let Some(recurrence) = recurrence_of(row) else {
+        let single = Occurrence {
+            key: row.id.to_string(),
+            series_id: None,
+            start: row.start_at,
+            end: row.end_at,
+            dates: all_day_dates(row),
+        };
+        return if single.start < to && single.end > from {
+            vec![single]
+        } else {
+            vec![]
+        };
+    };
+    let first = first_local(row);
+    match all_day_dates(row) {
+        Some((start_date, end_date)) => {
+            let days = end_date - start_date;
+            let slack = days + Duration::days(2);
+            recurrence
+                .local_starts(
+                    tz,
+                    first,
+                    (from - slack).naive_utc(),
+                    (to + Duration::days(2)).naive_utc(),
+                )
+                .into_iter()
+                .filter_map(|local| {
+                    let date = local.date();
+                    let start = local_instant(tz, date, TimeOfDay::MIDNIGHT);
+                    let end = local_instant(tz, date + days, TimeOfDay::MIDNIGHT);
+                    (start < to && end > from).then(|| Occurrence {
+                        key: format!("{}/{}", row.id, occurrence_suffix(start)),
+                        series_id: Some(row.id),
+                        start,
+                        end,
+                        dates: Some((date, date + days)),
+                    })
+                })
+                .collect()
+        }
+        None => {
+            let duration = row.end_at - row.start_at;
+            recurrence
+                .starts_overlapping(tz, first, duration, from, to)
+                .into_iter()
+                .map(|start| Occurrence {
+                    key: format!("{}/{}", row.id, occurrence_suffix(start)),
+                    series_id: Some(row.id),
+                    start,
+                    end: start + duration,
+                    dates: None,
+                })
+                .collect()
+        }
+    }
+}
+
+fn all_day_dates(row: &events::Model) -> Option<(NaiveDate, NaiveDate)> {
+    match (row.all_day, row.start_date, row.end_date) {
+        (true, Some(s), Some(e)) => Some((s, e)),
+        _ => None,
+    }
+}
+
+/// The engine's view of one occurrence of `row`.
+pub fn to_domain(row: &events::Model, occurrence: &Occurrence) -> Option<Event> {
+    let time = match occurrence.dates {
+        Some((start, end)) => EventTime::AllDay { start, end },
+        None => EventTime::Timed(Interval::new(occurrence.start, occurrence.end)?),
+    };
+    Some(Event {
+        key: occurrence.key.clone(),
+        time,
+        status: EventStatus::parse(&row.status).unwrap_or(EventStatus::Confirmed),
+        busy: row.busy,
+        self_response: row.self_response.as_deref().and_then(SelfResponse::parse),
+        ical_uid: row.ical_uid.clone(),
+        title: row.title.clone(),
+    })
+}
+
+/// `"<uuid>"` or `"<uuid>/<YYYYMMDDTHHMMSSZ>"`.
+pub fn parse_key(key: &str) -> Option<(Uuid, Option<Instant>)> {
+    match key.split_once('/') {
+        None => Some((key.parse().ok()?, None)),
+        Some((id, suffix)) => {
+            let start = NaiveDateTime::parse_from_str(suffix, "%Y%m%dT%H%M%SZ")
+                .ok()?
+                .and_utc();
+            Some((id.parse().ok()?, Some(start)))
+        }
+    }
+}

@@ -1,0 +1,495 @@
+//! Events: listing what happens in a window (series expanded), and the user's manual events.
+
+pub mod expand;
+pub mod manual;
+
+use std::collections::{HashMap, HashSet};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use domain::{Instant, TimeZone};
+use entity::{event_clients, events};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, Set, TransactionTrait,
+};
+use uuid::Uuid;
+
+pub use expand::Occurrence;
+pub use manual::{Draft, ManualEventInput, Timing};
+
+use crate::audit::{self, Actor};
+use crate::users::Invalid;
+use crate::{AppContext, Job, calendars};
+
+pub const DEFAULT_PAGE: usize = 250;
+pub const MAX_PAGE: usize = 2500;
+
+/// One event or occurrence as the api shows it.
+#[derive(Clone, Debug)]
+pub struct EventView {
+    pub id: String,
+    pub series_id: Option<Uuid>,
+    pub calendar_id: Uuid,
+    pub provider: String,
+    pub provider_event_id: String,
+    pub ical_uid: Option<String>,
+    pub title: String,
+    pub description: Option<String>,
+    pub location: Option<String>,
+    pub start: Instant,
+    pub end: Instant,
+    pub all_day: bool,
+    pub start_date: Option<NaiveDate>,
+    pub end_date: Option<NaiveDate>,
+    pub timezone: Option<String>,
+    pub status: String,
+    pub busy: bool,
+    pub self_response: Option<String>,
+    pub rrule: Option<String>,
+    pub client_id: Option<Uuid>,
+    pub updated_at: Instant,
+}
+
+impl EventView {
+    pub fn new(row: &events::Model, occ: &Occurrence, client_id: Option<Uuid>) -> Self {
+        let (start_date, end_date) = occ.dates.map_or((None, None), |(s, e)| (Some(s), Some(e)));
+        EventView {
+            id: occ.key.clone(),
+            series_id: occ.series_id,
+            calendar_id: row.calendar_id,
+            provider: row.provider.clone(),
+            provider_event_id: row.provider_event_id.clone(),
+            ical_uid: row.ical_uid.clone(),
+            title: row.title.clone(),
+            description: row.description.clone(),
+            location: row.location.clone(),
+            start: occ.start,
+            end: occ.end,
+            all_day: row.all_day,
+            start_date,
+            end_date,
+            timezone: row.timezone.clone(),
+            status: row.status.clone(),
+            busy: row.busy,
+            self_response: row.self_response.clone(),
+            rrule: row.rrule.clone(),
+            client_id,
+            updated_at: row.updated_at,
+        }
+    }
+
+    /// The whole row: a series shows as its first occurrence with its rule.
+    pub fn of_row(row: &events::Model, client_id: Option<Uuid>) -> Self {
+        let dates = match (row.all_day, row.start_date, row.end_date) {
+            (true, Some(s), Some(e)) => Some((s, e)),
+            _ => None,
+        };
+        let occ = Occurrence {
+            key: row.id.to_string(),
+            series_id: None,
+            start: row.start_at,
+            end: row.end_at,
+            dates,
+        };
+        Self::new(row, &occ, client_id)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EventError {
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    #[error("no such event")]
+    NotFound,
+    #[error("this event belongs to its provider ({0}); change it there")]
+    NotEditable(String),
+    #[error("a single occurrence cannot be edited; change the series, or delete the occurrence")]
+    OccurrenceNotEditable,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<DbErr> for EventError {
+    fn from(e: DbErr) -> Self {
+        EventError::Internal(e.into())
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct EventFilter {
+    pub calendar_id: Option<Uuid>,
+    pub client_id: Option<Uuid>,
+    pub q: Option<String>,
+}
+
+pub struct EventPage {
+    pub events: Vec<EventView>,
+    pub next_page_token: Option<String>,
+}
+
+/// Rows of the user's events that may overlap `[from, to)`: one range query on the index.
+/// The window is widened by a day on both sides because all-day rows are stored at their own
+/// zone's midnights, and the caller filters exactly.
+pub async fn rows_in_window(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    from: Instant,
+    to: Instant,
+    calendars: Option<&[Uuid]>,
+) -> Result<Vec<events::Model>, DbErr> {
+    let mut query = events::Entity::find()
+        .filter(events::Column::UserId.eq(user_id))
+        .filter(events::Column::StartAt.lt(to + Duration::days(1)))
+        .filter(events::Column::RangeEndAt.gt(from - Duration::days(1)))
+        .filter(events::Column::DeletedAt.is_null());
+    if let Some(ids) = calendars {
+        query = query.filter(events::Column::CalendarId.is_in(ids.iter().copied()));
+    }
+    query.order_by_asc(events::Column::StartAt).all(db).await
+}
+
+/// The engine's events for `[from, to)`: occurrences expanded, exact overlap.
+pub fn domain_events(rows: &[events::Model], from: Instant, to: Instant) -> Vec<domain::Event> {
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        for occ in expand::occurrences(row, from - Duration::days(1), to + Duration::days(1)) {
+            if let Some(e) = expand::to_domain(row, &occ) {
+                out.push(e);
+            }
+        }
+    }
+    out
+}
+
+pub async fn list(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+    from: Instant,
+    to: Instant,
+    filter: EventFilter,
+    limit: usize,
+    page_token: Option<&str>,
+) -> Result<EventPage, EventError> {
+    let after = page_token
+        .map(|t| {
+            decode_page_token(t).ok_or_else(|| {
+                Invalid::new(
+                    "page_token",
+                    "invalid_page_token",
+                    "page_token is not one this api gave out",
+                )
+            })
+        })
+        .transpose()?;
+    let calendars = filter.calendar_id.map(|c| vec![c]);
+    let rows = rows_in_window(db, user_id, from, to, calendars.as_deref()).await?;
+    let clients = client_links(db, rows.iter().map(|r| r.id)).await?;
+    let needle = filter
+        .q
+        .as_deref()
+        .map(|q| q.trim().to_lowercase())
+        .filter(|q| !q.is_empty());
+
+    let mut views: Vec<EventView> = Vec::new();
+    for row in &rows {
+        let client = clients.get(&row.id).copied();
+        if filter.client_id.is_some() && client != filter.client_id {
+            continue;
+        }
+        if let Some(n) = &needle {
+            let hay = format!(
+                "{} {} {}",
+                row.title,
+                row.description.as_deref().unwrap_or(""),
+                row.location.as_deref().unwrap_or("")
+            );
+            if !hay.to_lowercase().contains(n) {
+                continue;
+            }
+        }
+        for occ in expand::occurrences(row, from, to) {
+            views.push(EventView::new(row, &occ, client));
+        }
+    }
+    views.sort_by(|a, b| (a.start, &a.id).cmp(&(b.start, &b.id)));
+    if let Some((start, id)) = &after {
+        views.retain(|v| (v.start, &v.id) > (*start, id));
+    }
+    let limit = limit.clamp(1, MAX_PAGE);
+    let next_page_token = (views.len() > limit).then(|| encode_page_token(&views[limit - 1]));
+    views.truncate(limit);
+    Ok(EventPage {
+        events: views,
+        next_page_token,
+    })
+}
+
+fn encode_page_token(last: &EventView) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}|{}", last.start.to_rfc3339(), last.id))
+}
+
+fn decode_page_token(token: &str) -> Option<(Instant, String)> {
+    let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(token).ok()?).ok()?;
+    let (start, id) = raw.split_once('|')?;
+    Some((
+        DateTime::parse_from_rfc3339(start)
+            .ok()?
+            .with_timezone(&Utc),
+        id.to_owned(),
+    ))
+}
+
+async fn client_links(
+    db: &impl ConnectionTrait,
+    ids: impl Iterator<Item = Uuid>,
+) -> Result<HashMap<Uuid, Uuid>, DbErr> {
+    let ids: Vec<Uuid> = ids.collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut links = HashMap::new();
+    // Bounded IN lists: SQLite allows at most 32k parameters.
+    for chunk in ids.chunks(5000) {
+        for link in event_clients::Entity::find()
+            .filter(event_clients::Column::EventId.is_in(chunk.iter().copied()))
+            .all(db)
+            .await?
+        {
+            links.insert(link.event_id, link.client_id);
+        }
+    }
+    Ok(links)
+}
+
+async fn owned_row(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    id: Uuid,
+) -> Result<events::Model, EventError> {
+    events::Entity::find_by_id(id)
+        .filter(events::Column::UserId.eq(user_id))
+        .filter(events::Column::DeletedAt.is_null())
+        .one(db)
+        .await?
+        .ok_or(EventError::NotFound)
+}
+
+/// One event by id, or one occurrence by `<series id>/<start>`.
+pub async fn get(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+    key: &str,
+) -> Result<EventView, EventError> {
+    let (id, occurrence) = expand::parse_key(key).ok_or(EventError::NotFound)?;
+    let row = owned_row(db, user_id, id).await?;
+    let client = client_links(db, std::iter::once(row.id))
+        .await?
+        .get(&row.id)
+        .copied();
+    match occurrence {
+        None => Ok(EventView::of_row(&row, client)),
+        Some(start) => expand::occurrences(&row, start, start + Duration::seconds(1))
+            .into_iter()
+            .find(|o| o.key == key)
+            .map(|o| EventView::new(&row, &o, client))
+            .ok_or(EventError::NotFound),
+    }
+}
+
+pub async fn create(
+    ctx: &AppContext,
+    user_id: Uuid,
+    user_zone: TimeZone,
+    input: ManualEventInput,
+) -> Result<EventView, EventError> {
+    let draft = Draft::create(input, user_zone)?;
+    let txn = ctx.db.begin().await?;
+    let calendar = calendars::local_calendar(&txn, user_id, user_zone.name()).await?;
+    let id = Uuid::now_v7();
+    let now = Utc::now();
+    let mut row = events::ActiveModel {
+        id: Set(id),
+        user_id: Set(user_id),
+        calendar_id: Set(calendar.id),
+        provider: Set("local".into()),
+        provider_event_id: Set(id.to_string()),
+        ical_uid: Set(Some(format!("{id}@freeslot"))),
+        recurring_event_id: Set(None),
+        original_start_at: Set(None),
+        organizer_email: Set(None),
+        attendees: Set(None),
+        etag: Set(None),
+        provider_updated_at: Set(None),
+        deleted_at: Set(None),
+        created_at: Set(now),
+        ..Default::default()
+    };
+    fill(&mut row, &draft, now);
+    let row = row.insert(&txn).await?;
+    record(&txn, user_id, "event.created", id).await?;
+    txn.commit().await?;
+    conflicts_changed(ctx, user_id).await;
+    Ok(EventView::of_row(&row, None))
+}
+
+pub async fn update(
+    ctx: &AppContext,
+    user_id: Uuid,
+    key: &str,
+    input: ManualEventInput,
+) -> Result<EventView, EventError> {
+    let (id, occurrence) = expand::parse_key(key).ok_or(EventError::NotFound)?;
+    let row = owned_row(&ctx.db, user_id, id).await?;
+    if row.provider != "local" {
+        return Err(EventError::NotEditable(row.provider));
+    }
+    if occurrence.is_some() {
+        return Err(EventError::OccurrenceNotEditable);
+    }
+    let draft = Draft::from_row(&row).apply(input, false)?;
+    let now = Utc::now();
+    let mut active: events::ActiveModel = row.into();
+    fill(&mut active, &draft, now);
+    let txn = ctx.db.begin().await?;
+    let row = active.update(&txn).await?;
+    record(&txn, user_id, "event.updated", id).await?;
+    txn.commit().await?;
+    conflicts_changed(ctx, user_id).await;
+    let client = client_links(&ctx.db, std::iter::once(row.id))
+        .await?
+        .get(&row.id)
+        .copied();
+    Ok(EventView::of_row(&row, client))
+}
+
+/// Deletes a manual event, a whole series by its id, or one occurrence of a series (which
+/// becomes an EXDATE of it).
+pub async fn delete(ctx: &AppContext, user_id: Uuid, key: &str) -> Result<(), EventError> {
+    let (id, occurrence) = expand::parse_key(key).ok_or(EventError::NotFound)?;
+    let row = owned_row(&ctx.db, user_id, id).await?;
+    if row.provider != "local" {
+        return Err(EventError::NotEditable(row.provider));
+    }
+    let txn = ctx.db.begin().await?;
+    match occurrence {
+        None => {
+            events::Entity::delete_by_id(id).exec(&txn).await?;
+            record(&txn, user_id, "event.deleted", id).await?;
+        }
+        Some(start) => {
+            let exists = expand::occurrences(&row, start, start + Duration::seconds(1))
+                .iter()
+                .any(|o| o.key == key);
+            if !exists {
+                return Err(EventError::NotFound);
+            }
+            let mut draft = Draft::from_row(&row);
+            draft.exdates.push(start);
+            let mut active: events::ActiveModel = row.into();
+            fill(&mut active, &draft, Utc::now());
+            active.update(&txn).await?;
+            record(&txn, user_id, "event.occurrence_deleted", id).await?;
+        }
+    }
+    txn.commit().await?;
+    conflicts_changed(ctx, user_id).await;
+    Ok(())
+}
+
+fn fill(row: &mut events::ActiveModel, draft: &Draft, now: Instant) {
+    let (start_at, end_at, range_end_at) = draft.instants();
+    let (all_day, start_date, end_date) = match draft.timing {
+        Timing::AllDay { start, end } => (true, Some(start), Some(end)),
+        Timing::Timed { .. } => (false, None, None),
+    };
+    row.title = Set(draft.title.clone());
+    row.description = Set(draft.description.clone());
+    row.location = Set(draft.location.clone());
+    row.start_at = Set(start_at);
+    row.end_at = Set(end_at);
+    row.range_end_at = Set(range_end_at);
+    row.all_day = Set(all_day);
+    row.start_date = Set(start_date);
+    row.end_date = Set(end_date);
+    row.timezone = Set(Some(draft.timezone.name().to_owned()));
+    row.status = Set(draft.status.as_str().to_owned());
+    row.busy = Set(draft.busy);
+    row.self_response = Set(None);
+    row.rrule = Set(draft.rrule.clone());
+    row.exdates = Set((!draft.exdates.is_empty())
+        .then(|| serde_json::to_value(&draft.exdates).unwrap_or_default()));
+    row.rdates = Set(None);
+    row.updated_at = Set(now);
+}
+
+async fn record(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    action: &str,
+    id: Uuid,
+) -> Result<(), DbErr> {
+    audit::record(
+        db,
+        audit::Entry {
+            user_id: Some(user_id),
+            actor: Actor::User,
+            action,
+            entity_type: "event",
+            entity_id: Some(id.to_string()),
+            details: None,
+        },
+    )
+    .await
+}
+
+/// Asks the worker to re-detect the user's conflicts. A queue outage only delays that: reading
+/// conflicts refreshes them too.
+async fn conflicts_changed(ctx: &AppContext, user_id: Uuid) {
+    if let Err(e) = ctx.queue.push(Job::DetectConflicts { user_id }).await {
+        tracing::warn!(%user_id, error = %e, "could not enqueue conflict detection");
+    }
+}
+
+/// Keys of events that still exist among `keys` (ids or occurrence keys), with their views.
+pub async fn views_by_key(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+    keys: &[String],
+) -> Result<HashMap<String, EventView>, DbErr> {
+    let ids: HashSet<Uuid> = keys
+        .iter()
+        .filter_map(|k| expand::parse_key(k).map(|(id, _)| id))
+        .collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = events::Entity::find()
+        .filter(events::Column::UserId.eq(user_id))
+        .filter(events::Column::Id.is_in(ids.iter().copied()))
+        .filter(events::Column::DeletedAt.is_null())
+        .all(db)
+        .await?;
+    let clients = client_links(db, rows.iter().map(|r| r.id)).await?;
+    let by_id: HashMap<Uuid, &events::Model> = rows.iter().map(|r| (r.id, r)).collect();
+    let mut out = HashMap::new();
+    for key in keys {
+        let Some((id, occurrence)) = expand::parse_key(key) else {
+            continue;
+        };
+        let Some(row) = by_id.get(&id) else { continue };
+        let client = clients.get(&id).copied();
+        let view = match occurrence {
+            None => Some(EventView::of_row(row, client)),
+            Some(start) => expand::occurrences(row, start, start + Duration::seconds(1))
+                .into_iter()
+                .find(|o| &o.key == key)
+                .map(|o| EventView::new(row, &o, client)),
+        };
+        if let Some(v) = view {
+            out.insert(key.clone(), v);
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,175 @@
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tests::{Backend, TestApp, backend_tests};
+
+async fn an_overlap_opens_once_and_resolves_itself_when_moved_away(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let user = app.register_user().await;
+    let a = app.create_event(&user.token, json!({"title": "Client A call", "start": "2027-01-05T10:00:00+01:00", "end": "2027-01-05T11:00:00+01:00"})).await;
+    let b = app.create_event(&user.token, json!({"title": "Client B review", "start": "2027-01-05T10:30:00+01:00", "end": "2027-01-05T11:30:00+01:00"})).await;
+
+    let body: Value = app
+        .get_query("/api/conflicts", &user.token, &[("status", "open")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let list = body["conflicts"].as_array().unwrap();
+    assert_eq!(list.len(), 1, "{body}");
+    let c = &list[0];
+    assert_eq!(c["kind"], "overlap");
+    assert_eq!(c["severity"], "high");
+    assert_eq!(c["status"], "open");
+    assert_eq!(c["event_ids"], json!([a["id"], b["id"]]));
+    assert_eq!(c["events"].as_array().unwrap().len(), 2);
+    assert_eq!(c["start"], "2027-01-05T09:30:00Z");
+    assert_eq!(c["end"], "2027-01-05T10:00:00Z");
+
+    // Reading again does not duplicate it; the worker's job agrees.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let again: Value = app
+        .get("/api/conflicts", Some(&user.token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["conflicts"].as_array().unwrap().len(), 1);
+    assert_eq!(again["conflicts"][0]["id"], c["id"]);
+
+    // Move B away: the conflict resolves itself.
+    let res = app
+        .patch_json(
+            &format!("/api/events/{}", b["id"].as_str().unwrap()),
+            &json!({"start": "2027-01-05T14:00:00+01:00", "end": "2027-01-05T15:00:00+01:00"}),
+            &user.token,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let open: Value = app
+        .get_query("/api/conflicts", &user.token, &[("status", "open")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(open["conflicts"], json!([]));
+    let resolved: Value = app
+        .get_query("/api/conflicts", &user.token, &[("status", "resolved")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(resolved["conflicts"][0]["id"], c["id"]);
+    assert_eq!(resolved["conflicts"][0]["resolution"], "auto");
+    assert!(resolved["conflicts"][0]["resolved_at"].is_string());
+}
+
+async fn the_worker_detects_conflicts_without_a_read(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let user = app.register_user().await;
+    app.create_event(
+        &user.token,
+        json!({"title": "One", "start": "2027-01-06T10:00:00Z", "end": "2027-01-06T11:00:00Z"}),
+    )
+    .await;
+    app.create_event(&user.token, json!({"title": "Two", "start": "2027-01-06T10:30:00Z", "end": "2027-01-06T11:30:00Z", "status": "tentative"})).await;
+    let user_id: uuid::Uuid = user.id.parse().unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let stored = entity::conflicts::Entity::find()
+            .filter(entity::conflicts::Column::UserId.eq(user_id))
+            .all(&app.ctx.db)
+            .await
+            .unwrap();
+        if let Some(c) = stored.first() {
+            assert_eq!(stored.len(), 1);
+            assert_eq!(c.severity, "medium");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the detection job never ran"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn buffers_duplicates_and_user_resolution(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let user = app.register_user().await;
+    let rules = json!({"weekly": {}, "buffer_after_minutes": 15});
+    assert_eq!(
+        app.post_json("/api/availability/rules", &rules, Some(&user.token))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    app.create_event(
+        &user.token,
+        json!({"title": "Back", "start": "2027-01-07T10:00:00Z", "end": "2027-01-07T11:00:00Z"}),
+    )
+    .await;
+    app.create_event(
+        &user.token,
+        json!({"title": "To back", "start": "2027-01-07T11:00:00Z", "end": "2027-01-07T12:00:00Z"}),
+    )
+    .await;
+    // The same meeting twice is a duplicate, not a conflict.
+    app.create_event(
+        &user.token,
+        json!({"title": "Retro", "start": "2027-01-08T10:00:00Z", "end": "2027-01-08T11:00:00Z"}),
+    )
+    .await;
+    app.create_event(
+        &user.token,
+        json!({"title": " retro ", "start": "2027-01-08T10:00:00Z", "end": "2027-01-08T11:00:00Z"}),
+    )
+    .await;
+    // A free event never conflicts.
+    app.create_event(&user.token, json!({"title": "Focus", "start": "2027-01-07T10:30:00Z", "end": "2027-01-07T10:45:00Z", "busy": false})).await;
+
+    let body: Value = app
+        .get("/api/conflicts", Some(&user.token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let list = body["conflicts"].as_array().unwrap();
+    assert_eq!(list.len(), 1, "{body}");
+    assert_eq!(list[0]["kind"], "buffer");
+    assert_eq!(list[0]["severity"], "low");
+    assert_eq!(list[0]["start"], list[0]["end"], "a zero gap");
+
+    let id = list[0]["id"].as_str().unwrap();
+    let res = app
+        .post_json(
+            &format!("/api/conflicts/{id}/resolve"),
+            &json!({}),
+            Some(&user.token),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let resolved: Value = res.json().await.unwrap();
+    assert_eq!(resolved["status"], "resolved");
+    assert_eq!(resolved["resolution"], "user");
+    // A user's decision sticks even though the events still collide.
+    let open: Value = app
+        .get_query("/api/conflicts", &user.token, &[("status", "open")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(open["conflicts"], json!([]));
+    let res = app
+        .get_query("/api/conflicts", &user.token, &[("status", "maybe")])
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+backend_tests!(
+    an_overlap_opens_once_and_resolves_itself_when_moved_away,
+    the_worker_detects_conflicts_without_a_read,
+    buffers_duplicates_and_user_resolution,
+);
