@@ -1,6 +1,6 @@
 //! Conflicts between a person's busy events, found by a sweep over start times.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashSet;
 
 use chrono::Duration;
 
@@ -42,11 +42,12 @@ impl Severity {
 
 /// A collision between two events, `a` before `b` by (start, key).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Conflict {
+pub struct Conflict<'a> {
     pub kind: ConflictKind,
     pub severity: Severity,
-    pub a: String,
-    pub b: String,
+    /// Keys of the two events, borrowed from the input: detection allocates nothing per pair.
+    pub a: &'a str,
+    pub b: &'a str,
     /// The overlap, or the too-short gap (possibly empty when they touch).
     pub start: Instant,
     pub end: Instant,
@@ -62,7 +63,7 @@ struct Placed<'a> {
 /// All conflicts among `events` under `rules`: overlaps between different meetings (high when
 /// both are confirmed, medium when one is tentative), and gaps shorter than the larger buffer
 /// (low). The same meeting seen twice counts once. O(n log n + k) for k conflicts.
-pub fn detect(rules: &AvailabilityRules, events: &[Event]) -> Vec<Conflict> {
+pub fn detect<'a>(rules: &AvailabilityRules, events: &'a [Event]) -> Vec<Conflict<'a>> {
     let tz = rules.timezone.tz();
     let mut placed: Vec<Placed> = events
         .iter()
@@ -72,26 +73,17 @@ pub fn detect(rules: &AvailabilityRules, events: &[Event]) -> Vec<Conflict> {
                 .map(|interval| Placed { event: e, interval })
         })
         .collect();
-    placed.sort_by(|x, y| {
+    placed.sort_unstable_by(|x, y| {
         (x.interval.start(), &x.event.key).cmp(&(y.interval.start(), &y.event.key))
     });
     let placed = without_duplicates(placed);
-    let buffer = rules.conflict_buffer();
-
     let mut out = Vec::new();
-    // Events that are still running at the current start, in start order.
+
+    // Overlaps: sweep in start order, keeping the events still running at the current start.
     let mut active: Vec<usize> = Vec::new();
-    // Ends of events already passed, for gaps shorter than the buffer: (end, index).
-    let mut ended: BTreeMap<(Instant, usize), ()> = BTreeMap::new();
     for (j, b) in placed.iter().enumerate() {
         let start = b.interval.start();
-        active.retain(|&i| {
-            let keep = placed[i].interval.end() > start;
-            if !keep && buffer > Duration::zero() {
-                ended.insert((placed[i].interval.end(), i), ());
-            }
-            keep
-        });
+        active.retain(|&i| placed[i].interval.end() > start);
         for &i in &active {
             let a = &placed[i];
             let severity = if a.event.is_tentative() || b.event.is_tentative() {
@@ -102,68 +94,71 @@ pub fn detect(rules: &AvailabilityRules, events: &[Event]) -> Vec<Conflict> {
             out.push(Conflict {
                 kind: ConflictKind::Overlap,
                 severity,
-                a: a.event.key.clone(),
-                b: b.event.key.clone(),
+                a: &a.event.key,
+                b: &b.event.key,
                 start,
                 end: a.interval.end().min(b.interval.end()),
             });
         }
-        if buffer > Duration::zero() {
-            // Ended events with start - buffer < end <= start: a gap in [0, buffer).
-            let lower = (start - buffer, usize::MAX);
-            let upper = (start, usize::MAX);
-            for (&(end, i), ()) in ended.range((
-                std::ops::Bound::Excluded(lower),
-                std::ops::Bound::Included(upper),
-            )) {
+        active.push(j);
+    }
+
+    // Short gaps: for each event, the events that ended in (start − buffer, start], found by
+    // binary search among all ends. Such an event ends before this one starts, so they do not
+    // overlap and it comes first in (start, key) order.
+    let buffer = rules.conflict_buffer();
+    if buffer > Duration::zero() {
+        let mut by_end: Vec<(Instant, usize)> = placed
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.interval.end(), i))
+            .collect();
+        by_end.sort_unstable();
+        for b in &placed {
+            let start = b.interval.start();
+            let from = by_end.partition_point(|(end, _)| *end <= start - buffer);
+            for &(end, i) in by_end[from..].iter().take_while(|(end, _)| *end <= start) {
                 out.push(Conflict {
                     kind: ConflictKind::Buffer,
                     severity: Severity::Low,
-                    a: placed[i].event.key.clone(),
-                    b: b.event.key.clone(),
+                    a: &placed[i].event.key,
+                    b: &b.event.key,
                     start: end,
                     end: start,
                 });
             }
-            // Ends further back than the buffer can never matter again.
-            while let Some((&(end, i), ())) = ended.first_key_value() {
-                if end <= start - buffer {
-                    ended.remove(&(end, i));
-                } else {
-                    break;
-                }
-            }
         }
-        active.push(j);
     }
     out
 }
 
-/// Keeps the first (by start, key) of each group of events that are the same meeting.
+/// Keeps the first (by start, key) of each group of events that are the same meeting: one
+/// iCalendar UID (per occurrence), or the same start, end and title.
 fn without_duplicates(sorted: Vec<Placed<'_>>) -> Vec<Placed<'_>> {
-    let mut by_uid: HashMap<(&str, Option<&str>), ()> = HashMap::new();
-    let mut by_time_title: HashMap<(Instant, Instant, String), ()> = HashMap::new();
-    let mut kept = Vec::with_capacity(sorted.len());
+    let mut uids: HashSet<(&str, Option<&str>)> = HashSet::new();
+    let mut kept: Vec<Placed> = Vec::with_capacity(sorted.len());
+    // Kept events that share the current start: the only candidates for a same-time duplicate.
+    let mut same_start_from = 0;
     for p in sorted {
+        if kept
+            .get(same_start_from)
+            .is_some_and(|k| k.interval.start() != p.interval.start())
+        {
+            same_start_from = kept.len();
+        }
         let occurrence = p.event.key.split_once('/').map(|(_, o)| o);
-        let uid_key = p
+        let uid = p
             .event
             .ical_uid
             .as_deref()
             .filter(|u| !u.is_empty())
             .map(|u| (u, occurrence));
-        let time_key = (
-            p.interval.start(),
-            p.interval.end(),
-            normalize_title(&p.event.title),
-        );
-        let seen = uid_key.is_some_and(|k| by_uid.contains_key(&k))
-            || by_time_title.contains_key(&time_key);
-        if let Some(k) = uid_key {
-            by_uid.insert(k, ());
-        }
-        by_time_title.insert(time_key, ());
-        if !seen {
+        let duplicate_uid = uid.is_some_and(|k| !uids.insert(k));
+        let duplicate_time = kept[same_start_from..].iter().any(|k| {
+            k.interval == p.interval
+                && normalize_title(&k.event.title) == normalize_title(&p.event.title)
+        });
+        if !duplicate_uid && !duplicate_time {
             kept.push(p);
         }
     }

@@ -323,10 +323,11 @@ fn overlaps_and_buffers_with_severities() {
     };
     let c = timed("c", utc(2026, 12, 1, 10, 40), utc(2026, 12, 1, 11, 0));
     let d = timed("d", utc(2026, 12, 1, 11, 0), utc(2026, 12, 1, 12, 0));
-    let found = detect(&r, &[d.clone(), c.clone(), b.clone(), a.clone()]);
+    let input = [d.clone(), c.clone(), b.clone(), a.clone()];
+    let found = detect(&r, &input);
     let summary: Vec<(ConflictKind, Severity, &str, &str)> = found
         .iter()
-        .map(|x| (x.kind, x.severity, x.a.as_str(), x.b.as_str()))
+        .map(|x| (x.kind, x.severity, x.a, x.b))
         .collect();
     assert_eq!(
         summary,
@@ -498,7 +499,7 @@ proptest! {
     #[test]
     fn the_sweep_finds_exactly_the_pairwise_conflicts(rules in arb_rules(), events in arb_events(60)) {
         let found: BTreeSet<(ConflictKind, String, String)> =
-            detect(&rules, &events).into_iter().map(|c| (c.kind, c.a, c.b)).collect();
+            detect(&rules, &events).into_iter().map(|c| (c.kind, c.a.to_owned(), c.b.to_owned())).collect();
 
         // Brute force over all pairs, duplicates removed the same way (first by start, key).
         let mut sorted: Vec<&Event> = events.iter().collect();

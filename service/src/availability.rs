@@ -301,8 +301,8 @@ pub async fn find(
                 .collect()
         }
     };
-    let rows =
-        events::rows_in_window(db, user_id, range.start(), range.end(), Some(&calendars)).await?;
+    let rows = events::timings_in_window(db, user_id, range.start(), range.end(), Some(&calendars))
+        .await?;
     let domain_events = events::domain_events(&rows, range.start(), range.end());
     let step = req
         .interval_minutes

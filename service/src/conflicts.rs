@@ -65,8 +65,9 @@ pub async fn refresh(
     let to = now + Duration::days(LOOK_AHEAD_DAYS);
     let rules = availability::rules_for(db, user_id).await?;
     let included = calendars::included_ids(db, user_id).await?;
-    let rows = events::rows_in_window(db, user_id, from, to, Some(&included)).await?;
-    let found = domain::conflicts::detect(&rules, &events::domain_events(&rows, from, to));
+    let rows = events::timings_in_window(db, user_id, from, to, Some(&included)).await?;
+    let domain_events = events::domain_events(&rows, from, to);
+    let found = domain::conflicts::detect(&rules, &domain_events);
 
     let txn = db.begin().await?;
     let existing = conflicts::Entity::find()
@@ -85,7 +86,7 @@ pub async fn refresh(
     let mut stats = RefreshStats::default();
     let stamp = Utc::now();
     for c in found {
-        let key = (c.kind.as_str().to_owned(), c.a.clone(), c.b.clone());
+        let key = (c.kind.as_str().to_owned(), c.a.to_owned(), c.b.to_owned());
         match by_pair.remove(&key) {
             Some(old) => {
                 let reopen = old.status == "resolved" && old.resolution.as_deref() == Some("auto");
@@ -116,8 +117,8 @@ pub async fn refresh(
                     severity: Set(c.severity.as_str().to_owned()),
                     status: Set("open".into()),
                     resolution: Set(None),
-                    event_a_key: Set(c.a),
-                    event_b_key: Set(c.b),
+                    event_a_key: Set(c.a.to_owned()),
+                    event_b_key: Set(c.b.to_owned()),
                     start_at: Set(c.start),
                     end_at: Set(c.end),
                     detected_at: Set(stamp),

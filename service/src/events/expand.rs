@@ -7,7 +7,52 @@ use domain::{
     Event, EventStatus, EventTime, Instant, Interval, Recurrence, SelfResponse, TimeZone,
 };
 use entity::events;
+use sea_orm::DerivePartialModel;
 use uuid::Uuid;
+
+/// What the engine needs of an event row, and nothing else: availability and conflict detection
+/// read thousands of these, so they skip descriptions, attendees and the rest.
+#[derive(Clone, Debug, DerivePartialModel)]
+#[sea_orm(entity = "events::Entity")]
+pub struct EventTiming {
+    pub id: Uuid,
+    pub start_at: Instant,
+    pub end_at: Instant,
+    pub all_day: bool,
+    pub start_date: Option<NaiveDate>,
+    pub end_date: Option<NaiveDate>,
+    pub timezone: Option<String>,
+    pub status: String,
+    pub busy: bool,
+    pub self_response: Option<String>,
+    pub rrule: Option<String>,
+    pub exdates: Option<serde_json::Value>,
+    pub rdates: Option<serde_json::Value>,
+    pub ical_uid: Option<String>,
+    pub title: String,
+}
+
+impl From<&events::Model> for EventTiming {
+    fn from(m: &events::Model) -> Self {
+        EventTiming {
+            id: m.id,
+            start_at: m.start_at,
+            end_at: m.end_at,
+            all_day: m.all_day,
+            start_date: m.start_date,
+            end_date: m.end_date,
+            timezone: m.timezone.clone(),
+            status: m.status.clone(),
+            busy: m.busy,
+            self_response: m.self_response.clone(),
+            rrule: m.rrule.clone(),
+            exdates: m.exdates.clone(),
+            rdates: m.rdates.clone(),
+            ical_uid: m.ical_uid.clone(),
+            title: m.title.clone(),
+        }
+    }
+}
 
 /// One event as it happens: a single event, or one occurrence of a series.
 #[derive(Clone, Debug)]
@@ -21,10 +66,13 @@ pub struct Occurrence {
     pub dates: Option<(NaiveDate, NaiveDate)>,
 }
 
-pub fn zone_of(row: &events::Model) -> TimeZone {
-    row.timezone
-        .as_deref()
-        .and_then(|z| TimeZone::parse(z).ok())
+pub fn zone_of(row: &EventTiming) -> TimeZone {
+    zone_named(row.timezone.as_deref())
+}
+
+/// A stored zone name; rows without one (or with one the tz database no longer knows) are UTC.
+pub fn zone_named(name: Option<&str>) -> TimeZone {
+    name.and_then(|z| TimeZone::parse(z).ok())
         .unwrap_or(TimeZone::UTC)
 }
 
@@ -36,7 +84,7 @@ pub fn instants(value: &Option<serde_json::Value>) -> Vec<Instant> {
 }
 
 /// The recurrence of a series row, if it has a valid one.
-pub fn recurrence_of(row: &events::Model) -> Option<Recurrence> {
+pub fn recurrence_of(row: &EventTiming) -> Option<Recurrence> {
     let rule = row.rrule.as_deref()?;
     Recurrence::parse(
         rule,
@@ -48,7 +96,7 @@ pub fn recurrence_of(row: &events::Model) -> Option<Recurrence> {
 }
 
 /// Where a series starts on its zone's wall clock.
-pub fn first_local(row: &events::Model) -> NaiveDateTime {
+pub fn first_local(row: &EventTiming) -> NaiveDateTime {
     match (row.all_day, row.start_date) {
         (true, Some(date)) => date.and_time(NaiveTime::MIN),
         _ => row.start_at.with_timezone(&zone_of(row).tz()).naive_local(),
@@ -57,7 +105,7 @@ pub fn first_local(row: &events::Model) -> NaiveDateTime {
 
 /// Everything of `row` that overlaps `[from, to)`, in start order. All-day times are taken in the
 /// event's own zone here; availability re-reads them in the rules' zone.
-pub fn occurrences(row: &events::Model, from: Instant, to: Instant) -> Vec<Occurrence> {
+pub fn occurrences(row: &EventTiming, from: Instant, to: Instant) -> Vec<Occurrence> {
     let tz = zone_of(row).tz();
     let Some(recurrence) = recurrence_of(row) else {
         let single = Occurrence {
@@ -117,7 +165,7 @@ pub fn occurrences(row: &events::Model, from: Instant, to: Instant) -> Vec<Occur
     }
 }
 
-fn all_day_dates(row: &events::Model) -> Option<(NaiveDate, NaiveDate)> {
+fn all_day_dates(row: &EventTiming) -> Option<(NaiveDate, NaiveDate)> {
     match (row.all_day, row.start_date, row.end_date) {
         (true, Some(s), Some(e)) => Some((s, e)),
         _ => None,
@@ -125,7 +173,7 @@ fn all_day_dates(row: &events::Model) -> Option<(NaiveDate, NaiveDate)> {
 }
 
 /// The engine's view of one occurrence of `row`.
-pub fn to_domain(row: &events::Model, occurrence: &Occurrence) -> Option<Event> {
+pub fn to_domain(row: &EventTiming, occurrence: &Occurrence) -> Option<Event> {
     let time = match occurrence.dates {
         Some((start, end)) => EventTime::AllDay { start, end },
         None => EventTime::Timed(Interval::new(occurrence.start, occurrence.end)?),

@@ -130,7 +130,7 @@ impl Draft {
             timing,
             busy: row.busy,
             status: EventStatus::parse(&row.status).unwrap_or(EventStatus::Confirmed),
-            timezone: super::expand::zone_of(row),
+            timezone: super::expand::zone_named(row.timezone.as_deref()),
             rrule: row.rrule.clone(),
             exdates: super::expand::instants(&row.exdates),
         }

@@ -16,7 +16,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-pub use expand::Occurrence;
+pub use expand::{EventTiming, Occurrence};
 pub use manual::{Draft, ManualEventInput, Timing};
 
 use crate::audit::{self, Actor};
@@ -129,16 +129,15 @@ pub struct EventPage {
     pub next_page_token: Option<String>,
 }
 
-/// Rows of the user's events that may overlap `[from, to)`: one range query on the index.
-/// The window is widened by a day on both sides because all-day rows are stored at their own
-/// zone's midnights, and the caller filters exactly.
-pub async fn rows_in_window(
-    db: &impl ConnectionTrait,
+/// The user's events that may overlap `[from, to)`: one range scan of the index. The window is
+/// widened by a day on both sides because all-day rows are stored at their own zone's
+/// midnights; callers filter exactly.
+fn in_window(
     user_id: Uuid,
     from: Instant,
     to: Instant,
     calendars: Option<&[Uuid]>,
-) -> Result<Vec<events::Model>, DbErr> {
+) -> sea_orm::Select<events::Entity> {
     let mut query = events::Entity::find()
         .filter(events::Column::UserId.eq(user_id))
         .filter(events::Column::StartAt.lt(to + Duration::days(1)))
@@ -147,11 +146,36 @@ pub async fn rows_in_window(
     if let Some(ids) = calendars {
         query = query.filter(events::Column::CalendarId.is_in(ids.iter().copied()));
     }
-    query.order_by_asc(events::Column::StartAt).all(db).await
+    query.order_by_asc(events::Column::StartAt)
+}
+
+/// Whole rows, for listing.
+pub async fn rows_in_window(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    from: Instant,
+    to: Instant,
+    calendars: Option<&[Uuid]>,
+) -> Result<Vec<events::Model>, DbErr> {
+    in_window(user_id, from, to, calendars).all(db).await
+}
+
+/// Only the timing of each row, for availability and conflicts.
+pub async fn timings_in_window(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    from: Instant,
+    to: Instant,
+    calendars: Option<&[Uuid]>,
+) -> Result<Vec<EventTiming>, DbErr> {
+    in_window(user_id, from, to, calendars)
+        .into_partial_model::<EventTiming>()
+        .all(db)
+        .await
 }
 
 /// The engine's events for `[from, to)`: occurrences expanded, exact overlap.
-pub fn domain_events(rows: &[events::Model], from: Instant, to: Instant) -> Vec<domain::Event> {
+pub fn domain_events(rows: &[EventTiming], from: Instant, to: Instant) -> Vec<domain::Event> {
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         for occ in expand::occurrences(row, from - Duration::days(1), to + Duration::days(1)) {
@@ -209,7 +233,7 @@ pub async fn list(
                 continue;
             }
         }
-        for occ in expand::occurrences(row, from, to) {
+        for occ in expand::occurrences(&EventTiming::from(row), from, to) {
             views.push(EventView::new(row, &occ, client));
         }
     }
@@ -241,26 +265,29 @@ fn decode_page_token(token: &str) -> Option<(Instant, String)> {
     ))
 }
 
+/// Client assignments of the given events (looked up among the user's links, not by a huge IN list).
 async fn client_links(
     db: &impl ConnectionTrait,
     ids: impl Iterator<Item = Uuid>,
 ) -> Result<HashMap<Uuid, Uuid>, DbErr> {
-    let ids: Vec<Uuid> = ids.collect();
-    if ids.is_empty() {
+    let wanted: HashSet<Uuid> = ids.collect();
+    if wanted.is_empty() {
         return Ok(HashMap::new());
     }
-    let mut links = HashMap::new();
-    // Bounded IN lists: SQLite allows at most 32k parameters.
-    for chunk in ids.chunks(5000) {
-        for link in event_clients::Entity::find()
-            .filter(event_clients::Column::EventId.is_in(chunk.iter().copied()))
+    let query = event_clients::Entity::find();
+    let links = if wanted.len() <= 500 {
+        query
+            .filter(event_clients::Column::EventId.is_in(wanted.iter().copied()))
             .all(db)
             .await?
-        {
-            links.insert(link.event_id, link.client_id);
-        }
-    }
-    Ok(links)
+    } else {
+        query.all(db).await?
+    };
+    Ok(links
+        .into_iter()
+        .filter(|l| wanted.contains(&l.event_id))
+        .map(|l| (l.event_id, l.client_id))
+        .collect())
 }
 
 async fn owned_row(
@@ -290,11 +317,15 @@ pub async fn get(
         .copied();
     match occurrence {
         None => Ok(EventView::of_row(&row, client)),
-        Some(start) => expand::occurrences(&row, start, start + Duration::seconds(1))
-            .into_iter()
-            .find(|o| o.key == key)
-            .map(|o| EventView::new(&row, &o, client))
-            .ok_or(EventError::NotFound),
+        Some(start) => expand::occurrences(
+            &EventTiming::from(&row),
+            start,
+            start + Duration::seconds(1),
+        )
+        .into_iter()
+        .find(|o| o.key == key)
+        .map(|o| EventView::new(&row, &o, client))
+        .ok_or(EventError::NotFound),
     }
 }
 
@@ -379,9 +410,13 @@ pub async fn delete(ctx: &AppContext, user_id: Uuid, key: &str) -> Result<(), Ev
             record(&txn, user_id, "event.deleted", id).await?;
         }
         Some(start) => {
-            let exists = expand::occurrences(&row, start, start + Duration::seconds(1))
-                .iter()
-                .any(|o| o.key == key);
+            let exists = expand::occurrences(
+                &EventTiming::from(&row),
+                start,
+                start + Duration::seconds(1),
+            )
+            .iter()
+            .any(|o| o.key == key);
             if !exists {
                 return Err(EventError::NotFound);
             }
@@ -482,10 +517,14 @@ pub async fn views_by_key(
         let client = clients.get(&id).copied();
         let view = match occurrence {
             None => Some(EventView::of_row(row, client)),
-            Some(start) => expand::occurrences(row, start, start + Duration::seconds(1))
-                .into_iter()
-                .find(|o| &o.key == key)
-                .map(|o| EventView::new(row, &o, client)),
+            Some(start) => expand::occurrences(
+                &EventTiming::from(*row),
+                start,
+                start + Duration::seconds(1),
+            )
+            .into_iter()
+            .find(|o| &o.key == key)
+            .map(|o| EventView::new(row, &o, client)),
         };
         if let Some(v) = view {
             out.insert(key.clone(), v);
