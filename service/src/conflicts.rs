@@ -8,7 +8,7 @@ use entity::conflicts;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set, TransactionTrait,
+    Set,
 };
 use uuid::Uuid;
 
@@ -69,7 +69,7 @@ pub async fn refresh(
     let domain_events = events::domain_events(&rows, from, to);
     let found = domain::conflicts::detect(&rules, &domain_events);
 
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let existing = conflicts::Entity::find()
         .filter(conflicts::Column::UserId.eq(user_id))
         .all(&txn)

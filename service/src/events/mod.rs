@@ -12,7 +12,7 @@ use domain::{Instant, TimeZone};
 use entity::{event_clients, events};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, Set, TransactionTrait,
+    QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -336,7 +336,7 @@ pub async fn create(
     input: ManualEventInput,
 ) -> Result<EventView, EventError> {
     let draft = Draft::create(input, user_zone)?;
-    let txn = ctx.db.begin().await?;
+    let txn = crate::db::begin_write(&ctx.db).await?;
     let calendar = calendars::local_calendar(&txn, user_id, user_zone.name()).await?;
     let id = Uuid::now_v7();
     let now = Utc::now();
@@ -383,7 +383,7 @@ pub async fn update(
     let now = Utc::now();
     let mut active: events::ActiveModel = row.into();
     fill(&mut active, &draft, now);
-    let txn = ctx.db.begin().await?;
+    let txn = crate::db::begin_write(&ctx.db).await?;
     let row = active.update(&txn).await?;
     record(&txn, user_id, "event.updated", id).await?;
     txn.commit().await?;
@@ -403,7 +403,7 @@ pub async fn delete(ctx: &AppContext, user_id: Uuid, key: &str) -> Result<(), Ev
     if row.provider != "local" {
         return Err(EventError::NotEditable(row.provider));
     }
-    let txn = ctx.db.begin().await?;
+    let txn = crate::db::begin_write(&ctx.db).await?;
     match occurrence {
         None => {
             events::Entity::delete_by_id(id).exec(&txn).await?;

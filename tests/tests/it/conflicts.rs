@@ -168,7 +168,44 @@ async fn buffers_duplicates_and_user_resolution(backend: Backend) {
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
+/// Writers and conflict reads at once (each read refreshes conflicts, a write) never fail with
+/// a locked database, and end in one consistent set of conflicts.
+async fn concurrent_writes_and_reads_do_not_trip_over_each_other(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let user = app.register_user().await;
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let (client, url, token) = (app.client.clone(), app.address.clone(), user.token.clone());
+        tasks.push(tokio::spawn(async move {
+            let body = json!({"title": format!("Clash {i}"), "start": "2027-01-11T10:00:00Z", "end": "2027-01-11T11:00:00Z"});
+            client.post(format!("{url}/api/events")).bearer_auth(&token).json(&body).send().await.unwrap().status()
+        }));
+        let (client, url, token) = (app.client.clone(), app.address.clone(), user.token.clone());
+        tasks.push(tokio::spawn(async move {
+            client
+                .get(format!("{url}/api/conflicts"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }));
+    }
+    for t in tasks {
+        assert!(t.await.unwrap().is_success());
+    }
+    let body: Value = app
+        .get("/api/conflicts", Some(&user.token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    // Eight different meetings at the same time: every pair overlaps once.
+    assert_eq!(body["conflicts"].as_array().unwrap().len(), 8 * 7 / 2);
+}
+
 backend_tests!(
+    concurrent_writes_and_reads_do_not_trip_over_each_other,
     an_overlap_opens_once_and_resolves_itself_when_moved_away,
     the_worker_detects_conflicts_without_a_read,
     buffers_duplicates_and_user_resolution,
