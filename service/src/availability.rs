@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::users::Invalid;
-use crate::{calendars, events};
+use crate::{AppContext, Job, calendars, events};
 
 /// The longest window one availability request may cover.
 pub const MAX_RANGE_DAYS: i64 = 92;
@@ -172,10 +172,11 @@ pub async fn rules_for(
 }
 
 pub async fn save_rules(
-    db: &DatabaseConnection,
+    ctx: &AppContext,
     user_id: Uuid,
     doc: RulesDocument,
 ) -> Result<AvailabilityRules, AvailabilityError> {
+    let db = &ctx.db;
     let rules = doc.parse()?;
     let stored = RulesDocument::of(&rules);
     let now = Utc::now();
@@ -224,7 +225,11 @@ pub async fn save_rules(
         },
     )
     .await?;
-    // Buffers or tentative_is_busy may have changed what collides.
+    // Buffers and tentative_is_busy decide what collides. A queue outage only delays this:
+    // reading conflicts refreshes them too.
+    if let Err(e) = ctx.queue.push(Job::DetectConflicts { user_id }).await {
+        tracing::warn!(%user_id, error = %e, "could not enqueue conflict detection");
+    }
     Ok(rules)
 }
 

@@ -191,15 +191,7 @@ pub async fn save_rules(
         slot_interval_minutes: body.slot_interval_minutes,
         tentative_is_busy: body.tentative_is_busy,
     };
-    let rules = availability::save_rules(&ctx.db, user.id, doc).await?;
-    // Buffers and tentative_is_busy decide what collides.
-    if let Err(e) = ctx
-        .queue
-        .push(service::Job::DetectConflicts { user_id: user.id })
-        .await
-    {
-        tracing::warn!(error = %e, "could not enqueue conflict detection");
-    }
+    let rules = availability::save_rules(&ctx, user.id, doc).await?;
     Ok(ok_json(&Rules::from(RulesDocument::of(&rules))))
 }
 
