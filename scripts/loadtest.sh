@@ -43,6 +43,8 @@ SELECT gen_random_uuid(), '$USER_ID', '$USER_ID', 'local', 'seed-' || g, 'Seeded
        ts, ts + interval '5 minutes' * (1 + g % 2), ts + interval '5 minutes' * (1 + g % 2), 'confirmed', true, false
 FROM (SELECT g, timestamptz '2027-01-04 00:00:00+00' + g * (interval '92 days' / $EVENTS) AS ts
       FROM generate_series(1, $EVENTS) g) s;
+-- Rows written behind the api's back must bump the version, as every writer does.
+UPDATE users SET events_version = events_version + 1 WHERE id = '$USER_ID';
 ANALYZE events;
 SQL
 

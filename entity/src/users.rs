@@ -10,6 +10,8 @@ pub struct Model {
     pub password_hash: String,
     pub name: String,
     pub timezone: String,
+    /// Incremented by every change to the user's events or rules (cache validation).
+    pub events_version: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -16,6 +16,7 @@ mod m20261122_000007_create_availability_rules;
 mod m20261122_000008_create_sync_runs;
 mod m20261122_000009_create_oauth_states;
 mod m20261122_000010_create_audit_log;
+mod m20261122_000011_add_users_events_version;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000008_create_sync_runs::Migration),
             Box::new(m20261122_000009_create_oauth_states::Migration),
             Box::new(m20261122_000010_create_audit_log::Migration),
+            Box::new(m20261122_000011_add_users_events_version::Migration),
         ]
     }
 }

@@ -8,7 +8,7 @@ use domain::rules::{MAX_BUFFER_MINUTES, MAX_NOTICE_MINUTES};
 use domain::{Availability, AvailabilityRules, Instant, Interval, TimeZone, WeeklyHours};
 use entity::{availability_rules, users};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, Set};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, Set};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -225,6 +225,7 @@ pub async fn save_rules(
         },
     )
     .await?;
+    crate::engine_cache::touch(db, user_id).await?;
     // Buffers and tentative_is_busy decide what collides. A queue outage only delays this:
     // reading conflicts refreshes them too.
     if let Err(e) = ctx.queue.push(Job::DetectConflicts { user_id }).await {
@@ -251,7 +252,7 @@ pub struct AvailabilityAnswer {
 }
 
 pub async fn find(
-    db: &DatabaseConnection,
+    ctx: &AppContext,
     user_id: Uuid,
     req: AvailabilityRequest,
     now: Instant,
@@ -291,24 +292,43 @@ pub async fn find(
         .transpose()
         .map_err(|e| Invalid::new("timezone", "unknown_timezone", e.to_string()))?;
 
-    let rules = rules_for(db, user_id).await?;
-    let included = calendars::included_ids(db, user_id).await?;
-    let calendars = match req.calendar_ids {
-        None => included,
-        Some(wanted) => {
-            let owned = calendars::owned_ids(db, user_id, &wanted).await?;
-            if owned.len() != wanted.iter().collect::<BTreeSet<_>>().len() {
-                return Err(AvailabilityError::UnknownCalendar);
-            }
-            owned
-                .into_iter()
-                .filter(|id| included.contains(id))
-                .collect()
+    let db = &ctx.db;
+    let cached = match req.calendar_ids {
+        None => ctx.engine_cache.get(db, user_id, &range, now).await?,
+        Some(_) => None,
+    };
+    let (rules, domain_events) = match cached {
+        Some(entry) => (entry.rules.clone(), entry.events_for(&range)),
+        None => {
+            let rules = rules_for(db, user_id).await?;
+            let included = calendars::included_ids(db, user_id).await?;
+            let calendars = match req.calendar_ids {
+                None => included,
+                Some(wanted) => {
+                    let owned = calendars::owned_ids(db, user_id, &wanted).await?;
+                    if owned.len() != wanted.iter().collect::<BTreeSet<_>>().len() {
+                        return Err(AvailabilityError::UnknownCalendar);
+                    }
+                    owned
+                        .into_iter()
+                        .filter(|id| included.contains(id))
+                        .collect()
+                }
+            };
+            let rows = events::timings_in_window(
+                db,
+                user_id,
+                range.start(),
+                range.end(),
+                Some(&calendars),
+            )
+            .await?;
+            (
+                rules,
+                events::domain_events(&rows, range.start(), range.end()),
+            )
         }
     };
-    let rows = events::timings_in_window(db, user_id, range.start(), range.end(), Some(&calendars))
-        .await?;
-    let domain_events = events::domain_events(&rows, range.start(), range.end());
     let step = req
         .interval_minutes
         .map_or(rules.slot_interval, Duration::minutes);

@@ -8,6 +8,7 @@ pub mod calendars;
 pub mod config;
 pub mod conflicts;
 pub mod db;
+pub mod engine_cache;
 pub mod events;
 pub mod jobs;
 pub mod maintenance;
@@ -28,6 +29,8 @@ use vault::Vault;
 /// Everything a request or a job needs, built once per process and shared.
 pub struct AppContext {
     pub settings: Settings,
+    /// Rules and expanded events per user, validated against the database on every use.
+    pub engine_cache: engine_cache::EngineCache,
     pub db: DatabaseConnection,
     pub jwt: JwtKeys,
     pub vault: Vault,
@@ -76,6 +79,7 @@ impl AppContext {
             "storage ready"
         );
         Ok(Arc::new(Self {
+            engine_cache: engine_cache::EngineCache::default(),
             jwt: JwtKeys::new(&secrets.jwt_secret, settings.jwt_ttl),
             vault: Vault::new(
                 &secrets.token_encryption_key,

@@ -110,6 +110,23 @@ impl TestApp {
         }
     }
 
+    /// A second instance of the app on the same database and queue, as a second `freeslot`
+    /// process would be.
+    pub async fn spawn_sibling(&self) -> TestApp {
+        let db = TestDatabase {
+            url: self.db.url.clone(),
+            dir: None,
+            postgres: None,
+        };
+        Self::start(
+            self.backend.clone(),
+            db,
+            self.vars.clone(),
+            self.worker.clone(),
+        )
+        .await
+    }
+
     /// Stops gracefully (in-flight work finishes) and starts again on the same database.
     pub async fn restart(mut self) -> Self {
         self.shutdown().await;

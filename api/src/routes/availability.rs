@@ -244,7 +244,7 @@ pub async fn get_availability(
         calendar_ids,
         timezone: q.timezone,
     };
-    let answer = availability::find(&ctx.db, user.id, req, chrono::Utc::now()).await?;
+    let answer = availability::find(&ctx, user.id, req, chrono::Utc::now()).await?;
     let zone = answer.timezone;
     let spans = |v: &[Interval]| v.iter().map(|i| span(zone, i)).collect();
     Ok(ok_json(&AvailabilityBody {

@@ -360,6 +360,7 @@ pub async fn create(
     fill(&mut row, &draft, now);
     let row = row.insert(&txn).await?;
     record(&txn, user_id, "event.created", id).await?;
+    crate::engine_cache::touch(&txn, user_id).await?;
     txn.commit().await?;
     conflicts_changed(ctx, user_id).await;
     Ok(EventView::of_row(&row, None))
@@ -386,6 +387,7 @@ pub async fn update(
     let txn = crate::db::begin_write(&ctx.db).await?;
     let row = active.update(&txn).await?;
     record(&txn, user_id, "event.updated", id).await?;
+    crate::engine_cache::touch(&txn, user_id).await?;
     txn.commit().await?;
     conflicts_changed(ctx, user_id).await;
     let client = client_links(&ctx.db, std::iter::once(row.id))
@@ -428,6 +430,7 @@ pub async fn delete(ctx: &AppContext, user_id: Uuid, key: &str) -> Result<(), Ev
             record(&txn, user_id, "event.occurrence_deleted", id).await?;
         }
     }
+    crate::engine_cache::touch(&txn, user_id).await?;
     txn.commit().await?;
     conflicts_changed(ctx, user_id).await;
     Ok(())

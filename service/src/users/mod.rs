@@ -106,6 +106,7 @@ pub async fn register(
         password_hash: Set(hash),
         name: Set(name.into_inner()),
         timezone: Set(timezone.name().to_owned()),
+        events_version: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
     }

@@ -602,7 +602,94 @@ async fn other_users_data_answers_404(backend: Backend) {
     assert_eq!(mine["title"], "Private");
 }
 
+/// Availability is served from a per-process cache; a change made through another process (or
+/// anything that bumps the user's version) must show at once, and buffers of events just outside
+/// the range must still reach into it.
+async fn cached_availability_follows_changes_from_another_process(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let other = app.spawn_sibling().await;
+    let user = app.register_user().await;
+    let rules = json!({"timezone": "UTC", "weekly": {"tuesday": [{"start": "09:00", "end": "17:00"}]}, "buffer_after_minutes": 60});
+    assert_eq!(
+        app.post_json("/api/availability/rules", &rules, Some(&user.token))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let first = app.create_event(&user.token, json!({"title": "Early", "start": "2027-02-02T07:30:00Z", "end": "2027-02-02T08:30:00Z"})).await;
+    let q = [
+        ("start", "2027-02-02T09:00:00Z"),
+        ("end", "2027-02-02T17:00:00Z"),
+        ("duration", "30"),
+    ];
+    let body: Value = app
+        .get_query("/api/availability", &user.token, &q)
+        .await
+        .json()
+        .await
+        .unwrap();
+    // The meeting ended before the range, but its 60-minute buffer reaches 09:30.
+    assert_eq!(
+        spans(&body, "free"),
+        vec![(
+            "2027-02-02T09:30:00Z".to_owned(),
+            "2027-02-02T17:00:00Z".to_owned()
+        )]
+    );
+
+    // Another process adds a meeting: this one must not answer from what it cached.
+    other.create_event(&user.token, json!({"title": "Late", "start": "2027-02-02T12:00:00Z", "end": "2027-02-02T13:00:00Z"})).await;
+    let body: Value = app
+        .get_query("/api/availability", &user.token, &q)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        spans(&body, "free"),
+        vec![
+            (
+                "2027-02-02T09:30:00Z".to_owned(),
+                "2027-02-02T12:00:00Z".to_owned()
+            ),
+            (
+                "2027-02-02T14:00:00Z".to_owned(),
+                "2027-02-02T17:00:00Z".to_owned()
+            ),
+        ]
+    );
+    // The uncached path (explicit calendars) agrees.
+    let mut explicit = q.to_vec();
+    let calendar = first["calendar_id"].as_str().unwrap().to_owned();
+    explicit.push(("calendar_ids", &calendar));
+    let direct: Value = app
+        .get_query("/api/availability", &user.token, &explicit)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(spans(&direct, "free"), spans(&body, "free"));
+
+    // Deleting through the other process frees the time again here.
+    let id = first["id"].as_str().unwrap();
+    assert_eq!(
+        other
+            .delete(&format!("/api/events/{id}"), &user.token)
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    let body: Value = app
+        .get_query("/api/availability", &user.token, &q)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(spans(&body, "free")[0].0, "2027-02-02T09:00:00Z");
+}
+
 backend_tests!(
+    cached_availability_follows_changes_from_another_process,
     the_contract_example_across_the_october_dst_change,
     tentative_blocks_by_default_and_buffers_widen_meetings,
     default_rules_are_office_hours_in_the_users_zone,

@@ -40,12 +40,17 @@ async fn migrations_go_up_down_and_up_again(backend: Backend) {
             .is_empty()
     );
 
-    // One step down removes exactly the last migration's table.
+    // One step down undoes exactly the last migration (a column), the next one a table.
+    let manager = SchemaManager::new(&db);
+    assert!(manager.has_column("users", "events_version").await.unwrap());
+    Migrator::down(&db, Some(1)).await.unwrap();
+    assert!(!manager.has_column("users", "events_version").await.unwrap());
+    assert_eq!(present_tables(&db).await, TABLES.to_vec());
     Migrator::down(&db, Some(1)).await.unwrap();
     assert!(!present_tables(&db).await.contains(&"audit_log"));
     assert_eq!(
         Migrator::get_pending_migrations(&db).await.unwrap().len(),
-        1
+        2
     );
 
     // All the way down leaves nothing of ours behind.

@@ -1,0 +1,150 @@
+//! A per-process cache of what availability is computed from: a user's rules and their busy
+//! events, already expanded. Every request still asks the database one question — the user's
+//! `events_version` — and uses the cache only while it is unchanged, so several api processes
+//! never serve each other's stale data. Every write to a user's events or rules must call
+//! [`touch`] in the same transaction (or after it), never before.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::Duration;
+use domain::{AvailabilityRules, Event, Instant, Interval};
+use entity::users;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect,
+};
+use uuid::Uuid;
+
+use crate::{availability, calendars, events};
+
+/// How far around "now" a cached entry reaches; a request outside it goes to the database.
+const BEHIND: i64 = 31;
+const AHEAD: i64 = 400;
+/// Entries are rebuilt after this long even if nothing changed, so the window follows "now".
+const MAX_AGE_HOURS: i64 = 6;
+/// Users kept at once; beyond that an arbitrary entry makes room.
+const MAX_USERS: usize = 256;
+
+pub struct CachedEngine {
+    pub version: i64,
+    pub rules: AvailabilityRules,
+    /// The reach of `events`.
+    pub window: Interval,
+    /// Busy-relevant events of the included calendars, sorted by start in the rules' zone.
+    events: Vec<(Interval, Event)>,
+    /// The longest event, to find those that started before a query but reach into it.
+    longest: Duration,
+    built_at: Instant,
+}
+
+impl CachedEngine {
+    /// The events whose blocked time (buffers included) may reach into `range`.
+    pub fn events_for(&self, range: &Interval) -> Vec<Event> {
+        let reach = range.widen(self.rules.buffer_after, self.rules.buffer_before);
+        let from = self
+            .events
+            .partition_point(|(i, _)| i.start() < reach.start() - self.longest);
+        self.events[from..]
+            .iter()
+            .take_while(|(i, _)| i.start() < reach.end())
+            .filter(|(i, _)| i.overlaps(&reach))
+            .map(|(_, e)| e.clone())
+            .collect()
+    }
+}
+
+#[derive(Default)]
+pub struct EngineCache {
+    entries: Mutex<HashMap<Uuid, Arc<CachedEngine>>>,
+}
+
+impl EngineCache {
+    /// The user's cached engine input covering `range`, (re)built if it is stale; `None` when the
+    /// range lies outside what a cache entry covers.
+    pub async fn get(
+        &self,
+        db: &DatabaseConnection,
+        user_id: Uuid,
+        range: &Interval,
+        now: Instant,
+    ) -> Result<Option<Arc<CachedEngine>>, availability::AvailabilityError> {
+        let window = Interval::new(now - Duration::days(BEHIND), now + Duration::days(AHEAD))
+            .expect("a positive window");
+        if !window.contains(range) {
+            return Ok(None);
+        }
+        // The version first: data read after it can only be newer, never older, than it says.
+        let version = version_of(db, user_id).await?;
+        let cached = self
+            .entries
+            .lock()
+            .expect("cache lock")
+            .get(&user_id)
+            .cloned();
+        if let Some(entry) = cached
+            && entry.version == version
+            && entry.window.contains(range)
+            && now - entry.built_at < Duration::hours(MAX_AGE_HOURS)
+        {
+            return Ok(Some(entry));
+        }
+        let rules = availability::rules_for(db, user_id).await?;
+        let included = calendars::included_ids(db, user_id).await?;
+        let rows =
+            events::timings_in_window(db, user_id, window.start(), window.end(), Some(&included))
+                .await?;
+        let tz = rules.timezone.tz();
+        let mut placed: Vec<(Interval, Event)> =
+            events::domain_events(&rows, window.start(), window.end())
+                .into_iter()
+                .filter_map(|e| e.interval_in(tz).map(|i| (i, e)))
+                .collect();
+        placed.sort_by_key(|(i, _)| i.start());
+        let longest = placed
+            .iter()
+            .map(|(i, _)| i.duration())
+            .max()
+            .unwrap_or_else(Duration::zero);
+        let entry = Arc::new(CachedEngine {
+            version,
+            rules,
+            window,
+            events: placed,
+            longest,
+            built_at: now,
+        });
+        let mut entries = self.entries.lock().expect("cache lock");
+        if entries.len() >= MAX_USERS
+            && !entries.contains_key(&user_id)
+            && let Some(victim) = entries.keys().next().copied()
+        {
+            entries.remove(&victim);
+        }
+        entries.insert(user_id, entry.clone());
+        Ok(Some(entry))
+    }
+}
+
+async fn version_of(db: &impl ConnectionTrait, user_id: Uuid) -> Result<i64, DbErr> {
+    users::Entity::find_by_id(user_id)
+        .select_only()
+        .column(users::Column::EventsVersion)
+        .into_tuple::<i64>()
+        .one(db)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("user {user_id}")))
+}
+
+/// Marks the user's events or rules as changed.
+pub async fn touch(db: &impl ConnectionTrait, user_id: Uuid) -> Result<(), DbErr> {
+    users::Entity::update_many()
+        .col_expr(
+            users::Column::EventsVersion,
+            Expr::col(users::Column::EventsVersion).add(1),
+        )
+        .filter(users::Column::Id.eq(user_id))
+        .exec(db)
+        .await
+        .map(drop)
+}
