@@ -297,8 +297,13 @@ pub async fn find(
         None => ctx.engine_cache.get(db, user_id, &range, now).await?,
         Some(_) => None,
     };
-    let (rules, domain_events) = match cached {
-        Some(entry) => (entry.rules.clone(), entry.events_for(&range)),
+    let entry;
+    let loaded;
+    let (rules, domain_events): (&AvailabilityRules, &[domain::Event]) = match cached {
+        Some(e) => {
+            entry = e;
+            (&entry.rules, entry.events_for(&range))
+        }
         None => {
             let rules = rules_for(db, user_id).await?;
             let included = calendars::included_ids(db, user_id).await?;
@@ -323,10 +328,11 @@ pub async fn find(
                 Some(&calendars),
             )
             .await?;
-            (
+            loaded = (
                 rules,
                 events::domain_events(&rows, range.start(), range.end()),
-            )
+            );
+            (&loaded.0, &loaded.1)
         }
     };
     let step = req
@@ -341,6 +347,6 @@ pub async fn find(
     Ok(AvailabilityAnswer {
         timezone: output_zone.unwrap_or(rules.timezone),
         duration_minutes: req.duration_minutes,
-        availability: compute(&rules, &domain_events, &query),
+        availability: compute(rules, domain_events, &query),
     })
 }

@@ -31,26 +31,24 @@ pub struct CachedEngine {
     pub rules: AvailabilityRules,
     /// The reach of `events`.
     pub window: Interval,
-    /// Busy-relevant events of the included calendars, sorted by start in the rules' zone.
-    events: Vec<(Interval, Event)>,
+    /// Events of the included calendars, sorted by start in the rules' zone, and those starts.
+    events: Vec<Event>,
+    starts: Vec<Instant>,
     /// The longest event, to find those that started before a query but reach into it.
     longest: Duration,
     built_at: Instant,
 }
 
 impl CachedEngine {
-    /// The events whose blocked time (buffers included) may reach into `range`.
-    pub fn events_for(&self, range: &Interval) -> Vec<Event> {
+    /// The events whose blocked time (buffers included) may reach into `range`, without copying:
+    /// a few that end too early may come along, which the engine ignores.
+    pub fn events_for(&self, range: &Interval) -> &[Event] {
         let reach = range.widen(self.rules.buffer_after, self.rules.buffer_before);
         let from = self
-            .events
-            .partition_point(|(i, _)| i.start() < reach.start() - self.longest);
-        self.events[from..]
-            .iter()
-            .take_while(|(i, _)| i.start() < reach.end())
-            .filter(|(i, _)| i.overlaps(&reach))
-            .map(|(_, e)| e.clone())
-            .collect()
+            .starts
+            .partition_point(|s| *s < reach.start() - self.longest);
+        let to = self.starts.partition_point(|s| *s < reach.end());
+        &self.events[from..to.max(from)]
     }
 }
 
@@ -106,11 +104,13 @@ impl EngineCache {
             .map(|(i, _)| i.duration())
             .max()
             .unwrap_or_else(Duration::zero);
+        let (starts, events) = placed.into_iter().map(|(i, e)| (i.start(), e)).unzip();
         let entry = Arc::new(CachedEngine {
             version,
             rules,
             window,
-            events: placed,
+            events,
+            starts,
             longest,
             built_at: now,
         });
