@@ -5,6 +5,7 @@ mod auth;
 mod error;
 mod openapi;
 mod routes;
+mod timefmt;
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
