@@ -44,13 +44,11 @@ pub fn push_rfc3339(buf: &mut String, t: DateTime<Utc>, tz: chrono_tz::Tz) {
     }
 }
 
-fn push_digits(buf: &mut String, mut value: u32, width: usize) {
-    let mut digits = [b'0'; 10];
-    for slot in digits[..width].iter_mut().rev() {
-        *slot = b'0' + (value % 10) as u8;
-        value /= 10;
+fn push_digits(buf: &mut String, value: u32, width: u32) {
+    for position in (0..width).rev() {
+        let digit = (value / 10u32.pow(position)) % 10;
+        buf.push(char::from(b'0' + digit as u8));
     }
-    buf.push_str(std::str::from_utf8(&digits[..width]).expect("ASCII digits"));
 }
 
 #[cfg(test)]

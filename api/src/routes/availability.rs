@@ -247,7 +247,7 @@ pub async fn get_availability(
     // Written by hand: thousands of zoned times, and this is the hottest route.
     let zone = answer.timezone;
     let a = &answer.availability;
-    let mut body = String::with_capacity(96 + (a.slots.len() + a.free.len()) * 64);
+    let mut body = String::with_capacity(96 + (a.slots.len() + a.free.len()) * 80);
     body.push_str("{\"timezone\":");
     body.push_str(&serde_json::to_string(zone.name()).map_err(|e| ApiError::internal(e.into()))?);
     body.push_str(",\"duration_minutes\":");
