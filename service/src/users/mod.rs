@@ -207,6 +207,8 @@ pub async fn update_profile(
         },
     )
     .await?;
+    // Users without saved rules work in their own zone: a new zone moves their hours.
+    crate::engine_cache::touch(&txn, id).await?;
     txn.commit().await?;
     Ok(user)
 }

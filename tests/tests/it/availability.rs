@@ -688,7 +688,52 @@ async fn cached_availability_follows_changes_from_another_process(backend: Backe
     assert_eq!(spans(&body, "free")[0].0, "2027-02-02T09:00:00Z");
 }
 
+/// Default rules follow the user's own zone, also after the zone changes.
+async fn default_hours_move_with_the_users_zone(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let user = app.register_user().await;
+    let q = [
+        ("start", "2027-02-02T00:00:00Z"),
+        ("end", "2027-02-03T00:00:00Z"),
+        ("duration", "30"),
+        ("timezone", "UTC"),
+    ];
+    let body: Value = app
+        .get_query("/api/availability", &user.token, &q)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        spans(&body, "free"),
+        vec![(
+            "2027-02-02T08:00:00Z".to_owned(),
+            "2027-02-02T16:00:00Z".to_owned()
+        )]
+    );
+    assert_eq!(
+        app.patch_me(&user.token, &json!({"timezone": "America/New_York"}))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let body: Value = app
+        .get_query("/api/availability", &user.token, &q)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        spans(&body, "free"),
+        vec![(
+            "2027-02-02T14:00:00Z".to_owned(),
+            "2027-02-02T22:00:00Z".to_owned()
+        )]
+    );
+}
+
 backend_tests!(
+    default_hours_move_with_the_users_zone,
     cached_availability_follows_changes_from_another_process,
     the_contract_example_across_the_october_dst_change,
     tentative_blocks_by_default_and_buffers_widen_meetings,
