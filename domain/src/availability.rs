@@ -38,7 +38,7 @@ pub fn blocked(rules: &AvailabilityRules, events: &[Event]) -> IntervalSet {
 /// `notice` is passed separately so that the export can ignore it.
 pub fn free_time(
     rules: &AvailabilityRules,
-    events: &[Event],
+    blocked: &IntervalSet,
     range: &Interval,
     earliest: Instant,
 ) -> (Vec<Interval>, IntervalSet) {
@@ -48,14 +48,24 @@ pub fn free_time(
     };
     let free = IntervalSet::from_intervals(windows.clone())
         .intersect(&IntervalSet::from_intervals(vec![bound]))
-        .subtract(&blocked(rules, events));
+        .subtract(blocked);
     (windows, free)
 }
 
 pub fn compute(rules: &AvailabilityRules, events: &[Event], query: &SlotQuery) -> Availability {
+    compute_with_blocked(rules, &blocked(rules, events), query)
+}
+
+/// [`compute`] from an already built blocked set (which may reach far beyond the query: a cache
+/// builds it once for all the queries it answers).
+pub fn compute_with_blocked(
+    rules: &AvailabilityRules,
+    blocked: &IntervalSet,
+    query: &SlotQuery,
+) -> Availability {
     let (windows, free) = free_time(
         rules,
-        events,
+        blocked,
         &query.range,
         query.now + rules.minimum_notice,
     );

@@ -125,9 +125,8 @@ impl IntervalSet {
         for &a in &self.0 {
             let mut cursor = a.start;
             // Skip removals that end before this interval starts; they cannot matter later either.
-            while j < b.len() && b[j].end <= a.start {
-                j += 1;
-            }
+            // A binary search, because `other` may reach far beyond `self` (a cached blocked set).
+            j += b[j..].partition_point(|x| x.end <= a.start);
             let mut k = j;
             while k < b.len() && b[k].start < a.end {
                 if b[k].start > cursor {

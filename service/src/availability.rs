@@ -3,9 +3,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Duration, NaiveDate, Utc};
-use domain::availability::{SlotQuery, compute};
+use domain::availability::{SlotQuery, compute_with_blocked};
 use domain::rules::{MAX_BUFFER_MINUTES, MAX_NOTICE_MINUTES};
-use domain::{Availability, AvailabilityRules, Instant, Interval, TimeZone, WeeklyHours};
+use domain::{
+    Availability, AvailabilityRules, Instant, Interval, IntervalSet, TimeZone, WeeklyHours,
+};
 use entity::{availability_rules, users};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, Set};
@@ -299,10 +301,10 @@ pub async fn find(
     };
     let entry;
     let loaded;
-    let (rules, domain_events): (&AvailabilityRules, &[domain::Event]) = match cached {
+    let (rules, blocked): (&AvailabilityRules, &IntervalSet) = match cached {
         Some(e) => {
             entry = e;
-            (&entry.rules, entry.events_for(&range))
+            (&entry.rules, &entry.blocked)
         }
         None => {
             let rules = rules_for(db, user_id).await?;
@@ -328,10 +330,9 @@ pub async fn find(
                 Some(&calendars),
             )
             .await?;
-            loaded = (
-                rules,
-                events::domain_events(&rows, range.start(), range.end()),
-            );
+            let events = events::domain_events(&rows, range.start(), range.end());
+            let blocked = domain::availability::blocked(&rules, &events);
+            loaded = (rules, blocked);
             (&loaded.0, &loaded.1)
         }
     };
@@ -347,6 +348,6 @@ pub async fn find(
     Ok(AvailabilityAnswer {
         timezone: output_zone.unwrap_or(rules.timezone),
         duration_minutes: req.duration_minutes,
-        availability: compute(rules, domain_events, &query),
+        availability: compute_with_blocked(rules, blocked, &query),
     })
 }

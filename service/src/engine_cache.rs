@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use chrono::Duration;
-use domain::{AvailabilityRules, Event, Instant, Interval};
+use domain::{AvailabilityRules, Instant, Interval, IntervalSet};
 use entity::users;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -29,27 +29,12 @@ const MAX_USERS: usize = 256;
 pub struct CachedEngine {
     pub version: i64,
     pub rules: AvailabilityRules,
-    /// The reach of `events`.
+    /// The reach of `blocked`.
     pub window: Interval,
-    /// Events of the included calendars, sorted by start in the rules' zone, and those starts.
-    events: Vec<Event>,
-    starts: Vec<Instant>,
-    /// The longest event, to find those that started before a query but reach into it.
-    longest: Duration,
+    /// Time blocked by the busy events of the included calendars, buffers included: built once,
+    /// then every query only intersects and subtracts.
+    pub blocked: IntervalSet,
     built_at: Instant,
-}
-
-impl CachedEngine {
-    /// The events whose blocked time (buffers included) may reach into `range`, without copying:
-    /// a few that end too early may come along, which the engine ignores.
-    pub fn events_for(&self, range: &Interval) -> &[Event] {
-        let reach = range.widen(self.rules.buffer_after, self.rules.buffer_before);
-        let from = self
-            .starts
-            .partition_point(|s| *s < reach.start() - self.longest);
-        let to = self.starts.partition_point(|s| *s < reach.end());
-        &self.events[from..to.max(from)]
-    }
 }
 
 #[derive(Default)]
@@ -92,26 +77,13 @@ impl EngineCache {
         let rows =
             events::timings_in_window(db, user_id, window.start(), window.end(), Some(&included))
                 .await?;
-        let tz = rules.timezone.tz();
-        let mut placed: Vec<(Interval, Event)> =
-            events::domain_events(&rows, window.start(), window.end())
-                .into_iter()
-                .filter_map(|e| e.interval_in(tz).map(|i| (i, e)))
-                .collect();
-        placed.sort_by_key(|(i, _)| i.start());
-        let longest = placed
-            .iter()
-            .map(|(i, _)| i.duration())
-            .max()
-            .unwrap_or_else(Duration::zero);
-        let (starts, events) = placed.into_iter().map(|(i, e)| (i.start(), e)).unzip();
+        let events = events::domain_events(&rows, window.start(), window.end());
+        let blocked = domain::availability::blocked(&rules, &events);
         let entry = Arc::new(CachedEngine {
             version,
             rules,
             window,
-            events,
-            starts,
-            longest,
+            blocked,
             built_at: now,
         });
         let mut entries = self.entries.lock().expect("cache lock");
