@@ -1,6 +1,6 @@
 //! The one normalized event every provider maps into, and the busy test.
 
-use chrono::{Duration, NaiveDate};
+use chrono::NaiveDate;
 use chrono_tz::Tz;
 
 use crate::interval::{Instant, Interval};
@@ -138,14 +138,9 @@ pub fn occurrence_suffix(start: Instant) -> String {
     start.format("%Y%m%dT%H%M%SZ").to_string()
 }
 
-/// Duration of an all-day span in days.
-pub fn days_between(start: NaiveDate, end: NaiveDate) -> Duration {
-    end - start
-}
-
 #[cfg(test)]
 mod tests {
-    use chrono::{TimeZone as _, Utc};
+    use chrono::{Duration, TimeZone as _, Utc};
 
     use super::*;
 

@@ -159,12 +159,6 @@ impl IntervalSet {
         }
         IntervalSet(merged)
     }
-
-    /// The member that contains `interval` entirely, if any (binary search).
-    pub fn containing(&self, interval: &Interval) -> Option<&Interval> {
-        let idx = self.0.partition_point(|x| x.end < interval.end);
-        self.0.get(idx).filter(|x| x.contains(interval))
-    }
 }
 
 #[cfg(test)]
@@ -211,14 +205,5 @@ mod tests {
             set(&[(0, 2), (3, 4), (5, 10)])
         );
         assert_eq!(set(&[(0, 3)]).intersect(&set(&[(0, 1), (1, 3)])).len(), 1);
-    }
-
-    #[test]
-    fn containing_finds_the_enclosing_member() {
-        let s = set(&[(0, 10), (20, 30)]);
-        assert_eq!(s.containing(&iv(20, 30)), Some(&iv(20, 30)));
-        assert_eq!(s.containing(&iv(2, 5)), Some(&iv(0, 10)));
-        assert_eq!(s.containing(&iv(5, 25)), None);
-        assert_eq!(s.containing(&iv(10, 20)), None);
     }
 }
