@@ -1,7 +1,7 @@
 //! Local wall-clock time → UTC, with the two rules freeslot needs for times that do not exist
 //! (a DST gap) or exist twice (a DST fold).
 
-use chrono::{Duration, LocalResult, NaiveDateTime, Offset, TimeZone as _};
+use chrono::{Duration, NaiveDateTime, Offset, TimeZone as _};
 use chrono_tz::Tz;
 
 use crate::interval::Instant;
@@ -12,48 +12,34 @@ const MAX_GAP_MINUTES: i64 = 48 * 60;
 /// Working hours: a local time in a gap moves forward to the first instant that exists; an
 /// ambiguous one takes the earlier instant.
 pub fn resolve_forward(tz: Tz, local: NaiveDateTime) -> Instant {
-    match tz.from_local_datetime(&local) {
-        LocalResult::Single(t) => t.to_utc(),
-        LocalResult::Ambiguous(a, b) => a.to_utc().min(b.to_utc()),
-        LocalResult::None => {
-            // The first local minute after the gap is the instant the clocks jumped.
-            for step in 1..=MAX_GAP_MINUTES {
-                if let Some(t) = earliest(tz, local + Duration::minutes(step)) {
-                    return t;
-                }
-            }
-            unreachable!("no time zone has a gap longer than two days")
-        }
-    }
+    earliest(tz, local).unwrap_or_else(|| {
+        // The first local minute after the gap is the instant the clocks jumped.
+        (1..=MAX_GAP_MINUTES)
+            .find_map(|step| earliest(tz, local + Duration::minutes(step)))
+            .expect("no time zone has a gap longer than two days")
+    })
 }
 
 /// RFC 5545 §3.3.5 (recurrence): a local time in a gap is read with the UTC offset in force
 /// before the gap (02:30 becomes 03:30); an ambiguous one takes the first instant.
 pub fn resolve_rfc5545(tz: Tz, local: NaiveDateTime) -> Instant {
-    match tz.from_local_datetime(&local) {
-        LocalResult::Single(t) => t.to_utc(),
-        LocalResult::Ambiguous(a, b) => a.to_utc().min(b.to_utc()),
-        LocalResult::None => {
-            for step in 1..=MAX_GAP_MINUTES {
-                if let LocalResult::Single(before) | LocalResult::Ambiguous(before, _) =
-                    tz.from_local_datetime(&(local - Duration::minutes(step)))
-                {
-                    let offset =
-                        Duration::seconds(i64::from(before.offset().fix().local_minus_utc()));
-                    return (local - offset).and_utc();
-                }
-            }
-            unreachable!("no time zone has a gap longer than two days")
-        }
-    }
+    earliest(tz, local).unwrap_or_else(|| {
+        let before = (1..=MAX_GAP_MINUTES)
+            .find_map(|step| {
+                tz.from_local_datetime(&(local - Duration::minutes(step)))
+                    .earliest()
+            })
+            .expect("no time zone has a gap longer than two days");
+        let offset = Duration::seconds(i64::from(before.offset().fix().local_minus_utc()));
+        (local - offset).and_utc()
+    })
 }
 
+/// The instant `local` names, the earlier of two in a fold, none in a gap.
 fn earliest(tz: Tz, local: NaiveDateTime) -> Option<Instant> {
-    match tz.from_local_datetime(&local) {
-        LocalResult::Single(t) => Some(t.to_utc()),
-        LocalResult::Ambiguous(a, b) => Some(a.to_utc().min(b.to_utc())),
-        LocalResult::None => None,
-    }
+    tz.from_local_datetime(&local)
+        .earliest()
+        .map(|t| t.to_utc())
 }
 
 #[cfg(test)]
