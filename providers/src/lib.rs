@@ -1,6 +1,21 @@
-//! Calendar providers: who freeslot can connect to. The OAuth and HTTP clients for each provider
-//! arrive with the "connect calendars" work; the names are fixed here because routes, storage and
-//! the normalized event type already use them.
+//! Calendar providers: the OAuth flow, and one client per provider behind [`CalendarSource`],
+//! each mapping the provider's events into [`RemoteEvent`] with the contract's busy rules.
+
+pub mod calcom;
+pub mod error;
+pub mod google;
+pub mod http;
+pub mod ics;
+pub mod microsoft;
+pub mod model;
+pub mod oauth;
+pub mod source;
+pub mod zones;
+
+pub use error::ProviderError;
+pub use model::*;
+pub use oauth::{AuthorizationStart, OAuthApp, TokenSet};
+pub use source::{CalendarSource, list_all};
 
 use std::fmt;
 use std::str::FromStr;

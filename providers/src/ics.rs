@@ -1,0 +1,530 @@
+//! ICS feeds (RFC 5545) fetched over http(s) or `webcal://`, with `ETag` / `If-Modified-Since`.
+//!
+//! A feed has no delta: when it changed, its events are the whole truth (a snapshot); when the
+//! server answers 304, nothing changed. Series stay series (RRULE, EXDATE, RDATE are kept and
+//! expanded by the engine like manual events); an overriding instance (RECURRENCE-ID) becomes an
+//! event of its own and an EXDATE of its series.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
+use domain::EventStatus;
+use reqwest::StatusCode;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::model::*;
+use crate::source::CalendarSource;
+use crate::{ProviderError, zones};
+
+/// Feeds larger than this are refused: a calendar is not a video.
+const MAX_FEED_BYTES: usize = 20 * 1024 * 1024;
+pub const FEED_CALENDAR_ID: &str = "feed";
+
+pub struct IcsFeed {
+    http: reqwest::Client,
+}
+
+/// `webcal://` is `https://` by another name; anything but http(s) is refused.
+pub fn normalize_url(raw: &str) -> Result<Url, String> {
+    let raw = raw.trim();
+    let rewritten = match raw.split_once("://") {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("webcal") => format!("https://{rest}"),
+        _ => raw.to_owned(),
+    };
+    let url = Url::parse(&rewritten).map_err(|e| format!("`url` is not a valid URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+        return Err("`url` must be an http, https or webcal URL with a host".into());
+    }
+    Ok(url)
+}
+
+#[derive(Serialize, Deserialize, Default)]
+struct Validators {
+    etag: Option<String>,
+    last_modified: Option<String>,
+}
+
+impl IcsFeed {
+    pub fn new(http: reqwest::Client) -> Self {
+        Self { http }
+    }
+
+    fn feed_url(credential: Credential<'_>) -> Result<Url, ProviderError> {
+        match credential {
+            Credential::Feed(url) => normalize_url(url).map_err(ProviderError::Rejected),
+            Credential::Bearer(_) => Err(ProviderError::Rejected("a feed needs its URL".into())),
+        }
+    }
+
+    async fn fetch(
+        &self,
+        url: Url,
+        validators: &Validators,
+    ) -> Result<Option<(String, Validators)>, ProviderError> {
+        let mut request = self.http.get(url);
+        if let Some(etag) = &validators.etag {
+            request = request.header("If-None-Match", etag);
+        }
+        if let Some(modified) = &validators.last_modified {
+            request = request.header("If-Modified-Since", modified);
+        }
+        let response = crate::http::check(request.send().await?).await;
+        let response = match response {
+            Ok(r) if r.status() == StatusCode::NOT_MODIFIED => return Ok(None),
+            Ok(r) => r,
+            Err(e) => return Err(e),
+        };
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let next = Validators {
+            etag: header("etag"),
+            last_modified: header("last-modified"),
+        };
+        if response
+            .content_length()
+            .is_some_and(|n| n as usize > MAX_FEED_BYTES)
+        {
+            return Err(ProviderError::Rejected("the feed is larger than 20 MB".into()));
+        }
+        let bytes = response.bytes().await?;
+        if bytes.len() > MAX_FEED_BYTES {
+            return Err(ProviderError::Rejected("the feed is larger than 20 MB".into()));
+        }
+        Ok(Some((String::from_utf8_lossy(&bytes).into_owned(), next)))
+    }
+}
+
+#[async_trait]
+impl CalendarSource for IcsFeed {
+    async fn identity(&self, credential: Credential<'_>) -> Result<Identity, ProviderError> {
+        let url = Self::feed_url(credential)?;
+        // The address may hold a secret (private feed links do): only the host is shown.
+        Ok(Identity {
+            id: url.as_str().to_owned(),
+            display: url.host_str().unwrap_or_default().to_owned(),
+            timezone: None,
+        })
+    }
+
+    async fn calendars(
+        &self,
+        credential: Credential<'_>,
+    ) -> Result<Vec<RemoteCalendar>, ProviderError> {
+        let url = Self::feed_url(credential)?;
+        let Some((text, _)) = self.fetch(url, &Validators::default()).await? else {
+            return Err(ProviderError::Protocol("304 without validators".into()));
+        };
+        let calendar = parse(&text).map_err(ProviderError::Protocol)?;
+        Ok(vec![RemoteCalendar {
+            id: FEED_CALENDAR_ID.into(),
+            name: calendar.name.unwrap_or_else(|| "ICS feed".into()),
+            color: None,
+            timezone: calendar.timezone,
+            primary: true,
+        }])
+    }
+
+    async fn changes(
+        &self,
+        credential: Credential<'_>,
+        _calendar_id: &str,
+        request: &SyncRequest,
+    ) -> Result<ChangePage, ProviderError> {
+        let url = Self::feed_url(credential)?;
+        let validators = match request {
+            SyncRequest::Since { cursor, .. } => {
+                serde_json::from_str(cursor).unwrap_or_default()
+            }
+            _ => Validators::default(),
+        };
+        let Some((text, next)) = self.fetch(url, &validators).await? else {
+            return Ok(ChangePage {
+                changes: vec![],
+                next: Next::Done(serde_json::to_string(&validators).ok()),
+                snapshot: false,
+                not_modified: true,
+            });
+        };
+        let calendar = parse(&text).map_err(ProviderError::Protocol)?;
+        Ok(ChangePage {
+            changes: calendar
+                .events
+                .into_iter()
+                .map(|e| Change::Upsert(Box::new(e)))
+                .collect(),
+            next: Next::Done(serde_json::to_string(&next).ok()),
+            snapshot: true,
+            not_modified: false,
+        })
+    }
+}
+
+pub struct ParsedCalendar {
+    pub name: Option<String>,
+    pub timezone: Option<String>,
+    pub events: Vec<RemoteEvent>,
+}
+
+/// One content line: `NAME;PARAM=VALUE:value`.
+struct Property {
+    name: String,
+    params: HashMap<String, String>,
+    value: String,
+}
+
+fn unfold(text: &str) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for raw in text.split('\n') {
+        let line = raw.strip_suffix('\r').unwrap_or(raw);
+        if let Some(rest) = line.strip_prefix([' ', '\t']) {
+            if let Some(last) = lines.last_mut() {
+                last.push_str(rest);
+                continue;
+            }
+        }
+        if !line.is_empty() {
+            lines.push(line.to_owned());
+        }
+    }
+    lines
+}
+
+fn property(line: &str) -> Option<Property> {
+    // The value starts at the first colon outside a quoted parameter value.
+    let mut in_quotes = false;
+    let colon = line.char_indices().find_map(|(i, c)| match c {
+        '"' => {
+            in_quotes = !in_quotes;
+            None
+        }
+        ':' if !in_quotes => Some(i),
+        _ => None,
+    })?;
+    let (head, value) = (&line[..colon], &line[colon + 1..]);
+    let mut parts = head.split(';');
+    let name = parts.next()?.trim().to_ascii_uppercase();
+    let params = parts
+        .filter_map(|p| p.split_once('='))
+        .map(|(k, v)| (k.to_ascii_uppercase(), v.trim_matches('"').to_owned()))
+        .collect();
+    Some(Property {
+        name,
+        params,
+        value: value.to_owned(),
+    })
+}
+
+fn unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('n' | 'N') => out.push('\n'),
+                Some(other) => out.push(other),
+                None => {}
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A DATE or DATE-TIME value: `(instant, the date if it is a DATE)`.
+fn date_value(
+    p: &Property,
+    value: &str,
+    default_zone: Option<&str>,
+) -> Option<(DateTime<Utc>, Option<NaiveDate>)> {
+    let value = value.trim();
+    if p.params.get("VALUE").is_some_and(|v| v.eq_ignore_ascii_case("DATE")) || value.len() == 8 {
+        let date = NaiveDate::parse_from_str(value, "%Y%m%d").ok()?;
+        return Some((date.and_hms_opt(0, 0, 0)?.and_utc(), Some(date)));
+    }
+    if let Some(utc) = value.strip_suffix('Z') {
+        let t = NaiveDateTime::parse_from_str(utc, "%Y%m%dT%H%M%S").ok()?;
+        return Some((t.and_utc(), None));
+    }
+    let t = NaiveDateTime::parse_from_str(value, "%Y%m%dT%H%M%S").ok()?;
+    // Floating times are read in the feed's zone (X-WR-TIMEZONE), else UTC.
+    let zone = p.params.get("TZID").map(String::as_str).or(default_zone);
+    Some((zones::local_to_utc(t, zone), None))
+}
+
+/// RFC 5545 durations such as `PT1H30M`, `P1D`, `-PT15M`, `P2W`.
+fn duration(value: &str) -> Option<Duration> {
+    let (negative, rest) = match value.trim().strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, value.trim().trim_start_matches('+')),
+    };
+    let rest = rest.strip_prefix('P')?;
+    let mut total = Duration::zero();
+    let mut number = String::new();
+    for c in rest.chars() {
+        match c {
+            'T' => {}
+            '0'..='9' => number.push(c),
+            unit => {
+                let n: i64 = number.parse().ok()?;
+                number.clear();
+                total += match unit {
+                    'W' => Duration::weeks(n),
+                    'D' => Duration::days(n),
+                    'H' => Duration::hours(n),
+                    'M' => Duration::minutes(n),
+                    'S' => Duration::seconds(n),
+                    _ => return None,
+                };
+            }
+        }
+    }
+    Some(if negative { -total } else { total })
+}
+
+#[derive(Default)]
+struct Raw {
+    props: Vec<Property>,
+}
+
+impl Raw {
+    fn get(&self, name: &str) -> Option<&Property> {
+        self.props.iter().find(|p| p.name == name)
+    }
+    fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Property> + 'a {
+        self.props.iter().filter(move |p| p.name == name)
+    }
+}
+
+pub fn parse(text: &str) -> Result<ParsedCalendar, String> {
+    let lines = unfold(text.trim_start_matches('\u{feff}'));
+    if !lines
+        .first()
+        .is_some_and(|l| l.eq_ignore_ascii_case("BEGIN:VCALENDAR"))
+    {
+        return Err("not an iCalendar feed (no BEGIN:VCALENDAR)".into());
+    }
+    let mut name = None;
+    let mut timezone = None;
+    let mut raws: Vec<Raw> = Vec::new();
+    // Nesting: only properties directly inside a VEVENT belong to it (not its VALARMs).
+    let mut stack: Vec<String> = Vec::new();
+    let mut current: Option<Raw> = None;
+    for line in &lines {
+        let Some(p) = property(line) else { continue };
+        match p.name.as_str() {
+            "BEGIN" => {
+                let component = p.value.trim().to_ascii_uppercase();
+                if component == "VEVENT" && stack.last().is_some_and(|c| c == "VCALENDAR") {
+                    current = Some(Raw::default());
+                }
+                stack.push(component);
+            }
+            "END" => {
+                if stack.pop().as_deref() == Some("VEVENT") {
+                    if let Some(raw) = current.take() {
+                        raws.push(raw);
+                    }
+                }
+            }
+            _ => match stack.last().map(String::as_str) {
+                Some("VEVENT") => {
+                    if let Some(raw) = current.as_mut() {
+                        raw.props.push(p);
+                    }
+                }
+                Some("VCALENDAR") => match p.name.as_str() {
+                    "X-WR-CALNAME" => name = Some(unescape(&p.value)),
+                    "X-WR-TIMEZONE" => timezone = zones::iana(&p.value),
+                    _ => {}
+                },
+                _ => {}
+            },
+        }
+    }
+    let events = to_events(raws, timezone.as_deref());
+    Ok(ParsedCalendar {
+        name,
+        timezone,
+        events,
+    })
+}
+
+fn to_events(raws: Vec<Raw>, default_zone: Option<&str>) -> Vec<RemoteEvent> {
+    let mut events: Vec<RemoteEvent> = Vec::new();
+    // (series uid, instant) of every overriding or cancelled instance.
+    let mut overridden: Vec<(String, DateTime<Utc>)> = Vec::new();
+    for (index, raw) in raws.iter().enumerate() {
+        let Some(start_prop) = raw.get("DTSTART") else {
+            continue;
+        };
+        let Some((start, start_date)) = date_value(start_prop, &start_prop.value, default_zone)
+        else {
+            continue;
+        };
+        let zone = start_prop
+            .params
+            .get("TZID")
+            .and_then(|z| zones::iana(z))
+            .or_else(|| default_zone.map(str::to_owned));
+        let end = match (raw.get("DTEND"), raw.get("DURATION")) {
+            (Some(p), _) => date_value(p, &p.value, default_zone),
+            (None, Some(d)) => duration(&d.value).map(|d| (start + d, start_date.map(|s| s + d))),
+            // RFC 5545: no end means one day for a DATE, an instant for a DATE-TIME.
+            (None, None) => Some(match start_date {
+                Some(d) => (start + Duration::days(1), Some(d + Duration::days(1))),
+                None => (start, None),
+            }),
+        };
+        let Some((end, end_date)) = end else { continue };
+        let uid = raw
+            .get("UID")
+            .map(|p| p.value.trim().to_owned())
+            .unwrap_or_else(|| format!("no-uid-{index}-{}", start.timestamp()));
+        let recurrence_id = raw
+            .get("RECURRENCE-ID")
+            .and_then(|p| date_value(p, &p.value, default_zone))
+            .map(|(t, _)| t);
+        let status = match raw.get("STATUS").map(|p| p.value.trim().to_ascii_uppercase()) {
+            Some(s) if s == "CANCELLED" => EventStatus::Cancelled,
+            Some(s) if s == "TENTATIVE" => EventStatus::Tentative,
+            _ => EventStatus::Confirmed,
+        };
+        if let Some(original) = recurrence_id {
+            overridden.push((uid.clone(), original));
+            if status == EventStatus::Cancelled {
+                continue;
+            }
+        }
+        let instants = |name: &str| -> Vec<DateTime<Utc>> {
+            raw.all(name)
+                .flat_map(|p| {
+                    p.value
+                        .split(',')
+                        .filter_map(|v| date_value(p, v, default_zone).map(|(t, _)| t))
+                        .collect::<Vec<_>>()
+                })
+                .collect()
+        };
+        let time = match (start_date, end_date) {
+            (Some(s), Some(e)) => RemoteTime::AllDay { start: s, end: e.max(s) },
+            _ => RemoteTime::Timed {
+                start,
+                end: end.max(start),
+            },
+        };
+        let text = |name: &str| raw.get(name).map(|p| unescape(&p.value)).filter(|s| !s.is_empty());
+        let mailto = |p: &Property| {
+            let v = p.value.trim();
+            v.strip_prefix("mailto:")
+                .or_else(|| v.strip_prefix("MAILTO:"))
+                .unwrap_or(v)
+                .to_owned()
+        };
+        events.push(RemoteEvent {
+            id: match recurrence_id {
+                Some(original) => format!("{uid}/{}", original.format("%Y%m%dT%H%M%SZ")),
+                None => uid.clone(),
+            },
+            ical_uid: Some(uid),
+            recurring_event_id: None,
+            original_start: recurrence_id,
+            title: text("SUMMARY").unwrap_or_default(),
+            description: text("DESCRIPTION"),
+            location: text("LOCATION"),
+            time,
+            timezone: zone,
+            status,
+            busy: !raw
+                .get("TRANSP")
+                .is_some_and(|p| p.value.trim().eq_ignore_ascii_case("TRANSPARENT")),
+            self_response: None,
+            rrule: recurrence_id
+                .is_none()
+                .then(|| raw.get("RRULE").map(|p| p.value.trim().to_owned()))
+                .flatten(),
+            exdates: instants("EXDATE"),
+            rdates: instants("RDATE"),
+            organizer_email: raw.get("ORGANIZER").map(mailto),
+            attendee_emails: raw.all("ATTENDEE").map(mailto).collect(),
+            etag: raw.get("SEQUENCE").map(|p| p.value.trim().to_owned()),
+            updated: raw
+                .get("LAST-MODIFIED")
+                .or_else(|| raw.get("DTSTAMP"))
+                .and_then(|p| date_value(p, &p.value, None))
+                .map(|(t, _)| t),
+        });
+    }
+    for (uid, original) in overridden {
+        if let Some(series) = events
+            .iter_mut()
+            .find(|e| e.rrule.is_some() && e.ical_uid.as_deref() == Some(uid.as_str()))
+        {
+            if !series.exdates.contains(&original) {
+                series.exdates.push(original);
+            }
+        }
+    }
+    events
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FEED: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nX-WR-CALNAME:Team\r\nX-WR-TIMEZONE:Europe/Berlin\r\n\
+BEGIN:VEVENT\r\nUID:a@x\r\nDTSTART;TZID=Europe/Berlin:20261201T090000\r\nDTEND;TZID=Europe/Berlin:20261201T100000\r\n\
+SUMMARY:Stand\\, up\r\n  meeting\r\nRRULE:FREQ=DAILY;COUNT=5\r\nEXDATE;TZID=Europe/Berlin:20261203T090000\r\n\
+BEGIN:VALARM\r\nTRIGGER:-PT15M\r\nDESCRIPTION:alarm\r\nEND:VALARM\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nUID:a@x\r\nRECURRENCE-ID;TZID=Europe/Berlin:20261202T090000\r\nDTSTART:20261202T120000Z\r\nDURATION:PT30M\r\nSUMMARY:Moved\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nUID:h@x\r\nDTSTART;VALUE=DATE:20261224\r\nDTEND;VALUE=DATE:20261226\r\nTRANSP:TRANSPARENT\r\nSUMMARY:Holiday\r\nEND:VEVENT\r\n\
+END:VCALENDAR\r\n";
+
+    #[test]
+    fn parses_series_overrides_and_all_day_events() {
+        let cal = parse(FEED).unwrap();
+        assert_eq!(cal.name.as_deref(), Some("Team"));
+        assert_eq!(cal.events.len(), 3);
+        let series = &cal.events[0];
+        assert_eq!(series.title, "Stand, up meeting");
+        assert_eq!(series.rrule.as_deref(), Some("FREQ=DAILY;COUNT=5"));
+        assert_eq!(series.timezone.as_deref(), Some("Europe/Berlin"));
+        assert_eq!(
+            series.exdates,
+            vec![
+                "2026-12-03T08:00:00Z".parse::<DateTime<Utc>>().unwrap(),
+                "2026-12-02T08:00:00Z".parse().unwrap()
+            ]
+        );
+        let moved = &cal.events[1];
+        assert_eq!(moved.id, "a@x/20261202T080000Z");
+        assert_eq!(
+            moved.time,
+            RemoteTime::Timed {
+                start: "2026-12-02T12:00:00Z".parse().unwrap(),
+                end: "2026-12-02T12:30:00Z".parse().unwrap()
+            }
+        );
+        let holiday = &cal.events[2];
+        assert!(!holiday.busy);
+        assert!(matches!(holiday.time, RemoteTime::AllDay { .. }));
+    }
+
+    #[test]
+    fn webcal_is_https_and_other_schemes_are_refused() {
+        assert_eq!(
+            normalize_url("webcal://example.com/a.ics").unwrap().as_str(),
+            "https://example.com/a.ics"
+        );
+        assert!(normalize_url("ftp://example.com/a.ics").is_err());
+        assert!(normalize_url("not a url").is_err());
+        assert!(parse("hello").is_err());
+    }
+}
