@@ -28,6 +28,14 @@ use crate::routes;
         routes::availability::save_rules,
         routes::conflicts::list_conflicts,
         routes::conflicts::resolve_conflict,
+        routes::connections::start,
+        routes::connections::callback,
+        routes::connections::connect_calcom,
+        routes::connections::connect_ics,
+        routes::connections::disconnect,
+        routes::calendars::list,
+        routes::calendars::update,
+        routes::calendars::remove,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -36,6 +44,8 @@ use crate::routes;
         (name = "events", description = "Events across calendars, and manual events"),
         (name = "availability", description = "Working hours and free slots"),
         (name = "conflicts", description = "Overlaps and missing buffers between events"),
+        (name = "connections", description = "Connecting Google, Microsoft, Cal.com and ICS feeds"),
+        (name = "calendars", description = "The calendars connected accounts bring"),
     )
 )]
 pub struct ApiDoc;

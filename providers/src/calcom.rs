@@ -12,10 +12,10 @@ use domain::EventStatus;
 use serde::Deserialize;
 use url::Url;
 
+use crate::ProviderError;
 use crate::http::json;
 use crate::model::*;
 use crate::source::CalendarSource;
-use crate::ProviderError;
 
 /// `GET /v2/bookings` in the offset-paged shape.
 pub const BOOKINGS_API_VERSION: &str = "2024-08-13";
@@ -43,8 +43,14 @@ impl CalDotCom {
     }
 
     async fn me(&self, token: &str) -> Result<Me, ProviderError> {
-        let envelope: Envelope<Me> =
-            json(self.http.get(self.url(&["me"])).bearer_auth(token).send().await?).await?;
+        let envelope: Envelope<Me> = json(
+            self.http
+                .get(self.url(&["me"]))
+                .bearer_auth(token)
+                .send()
+                .await?,
+        )
+        .await?;
         Ok(envelope.data)
     }
 }
@@ -210,9 +216,7 @@ impl CalendarSource for CalDotCom {
             },
             SyncRequest::Since { cursor, .. } => Position {
                 phase: 'u',
-                since: cursor
-                    .parse()
-                    .map_err(|_| ProviderError::Gone)?,
+                since: cursor.parse().map_err(|_| ProviderError::Gone)?,
                 skip: 0,
                 began: now,
             },

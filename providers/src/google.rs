@@ -10,10 +10,10 @@ use domain::{EventStatus, SelfResponse};
 use serde::Deserialize;
 use url::Url;
 
+use crate::ProviderError;
 use crate::http::json;
 use crate::model::*;
 use crate::source::CalendarSource;
-use crate::ProviderError;
 
 const PAGE_SIZE: &str = "250";
 
@@ -141,17 +141,15 @@ fn map_event(e: GEvent) -> Result<Change, ProviderError> {
             )));
         }
     };
-    let self_response = e
-        .attendees
-        .iter()
-        .find(|a| a.is_self)
-        .and_then(|a| match a.response_status.as_deref()? {
+    let self_response = e.attendees.iter().find(|a| a.is_self).and_then(|a| {
+        match a.response_status.as_deref()? {
             "accepted" => Some(SelfResponse::Accepted),
             "declined" => Some(SelfResponse::Declined),
             "tentative" => Some(SelfResponse::Tentative),
             "needsAction" => Some(SelfResponse::NeedsAction),
             _ => None,
-        });
+        }
+    });
     // A working-location entry says where, not whether: it never blocks time.
     let busy = e.transparency.as_deref() != Some("transparent")
         && e.event_type.as_deref() != Some("workingLocation");
@@ -265,9 +263,9 @@ impl CalendarSource for Google {
                 (url, false)
             }
             SyncRequest::Page { token, .. } => {
-                let (snapshot, url) = token.split_once(' ').ok_or_else(|| {
-                    ProviderError::Protocol("malformed page token".into())
-                })?;
+                let (snapshot, url) = token
+                    .split_once(' ')
+                    .ok_or_else(|| ProviderError::Protocol("malformed page token".into()))?;
                 let url = Url::parse(url).map_err(|e| ProviderError::Protocol(e.to_string()))?;
                 (url, snapshot == "full")
             }

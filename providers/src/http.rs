@@ -48,9 +48,13 @@ pub fn classify(status: StatusCode, headers: &HeaderMap, body: &str) -> Provider
             retry_after: retry_after(headers),
         },
         // Google answers quota trouble with 403 as often as with 429; other 403s are permanent.
-        403 if ["rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"]
-            .iter()
-            .any(|reason| body.contains(reason)) =>
+        403 if [
+            "rateLimitExceeded",
+            "userRateLimitExceeded",
+            "quotaExceeded",
+        ]
+        .iter()
+        .any(|reason| body.contains(reason)) =>
         {
             ProviderError::RateLimited {
                 retry_after: retry_after(headers),

@@ -91,11 +91,15 @@ impl IcsFeed {
             .content_length()
             .is_some_and(|n| n as usize > MAX_FEED_BYTES)
         {
-            return Err(ProviderError::Rejected("the feed is larger than 20 MB".into()));
+            return Err(ProviderError::Rejected(
+                "the feed is larger than 20 MB".into(),
+            ));
         }
         let bytes = response.bytes().await?;
         if bytes.len() > MAX_FEED_BYTES {
-            return Err(ProviderError::Rejected("the feed is larger than 20 MB".into()));
+            return Err(ProviderError::Rejected(
+                "the feed is larger than 20 MB".into(),
+            ));
         }
         Ok(Some((String::from_utf8_lossy(&bytes).into_owned(), next)))
     }
@@ -139,9 +143,7 @@ impl CalendarSource for IcsFeed {
     ) -> Result<ChangePage, ProviderError> {
         let url = Self::feed_url(credential)?;
         let validators = match request {
-            SyncRequest::Since { cursor, .. } => {
-                serde_json::from_str(cursor).unwrap_or_default()
-            }
+            SyncRequest::Since { cursor, .. } => serde_json::from_str(cursor).unwrap_or_default(),
             _ => Validators::default(),
         };
         let Some((text, next)) = self.fetch(url, &validators).await? else {
@@ -245,7 +247,11 @@ fn date_value(
     default_zone: Option<&str>,
 ) -> Option<(DateTime<Utc>, Option<NaiveDate>)> {
     let value = value.trim();
-    if p.params.get("VALUE").is_some_and(|v| v.eq_ignore_ascii_case("DATE")) || value.len() == 8 {
+    if p.params
+        .get("VALUE")
+        .is_some_and(|v| v.eq_ignore_ascii_case("DATE"))
+        || value.len() == 8
+    {
         let date = NaiveDate::parse_from_str(value, "%Y%m%d").ok()?;
         return Some((date.and_hms_opt(0, 0, 0)?.and_utc(), Some(date)));
     }
@@ -392,7 +398,10 @@ fn to_events(raws: Vec<Raw>, default_zone: Option<&str>) -> Vec<RemoteEvent> {
             .get("RECURRENCE-ID")
             .and_then(|p| date_value(p, &p.value, default_zone))
             .map(|(t, _)| t);
-        let status = match raw.get("STATUS").map(|p| p.value.trim().to_ascii_uppercase()) {
+        let status = match raw
+            .get("STATUS")
+            .map(|p| p.value.trim().to_ascii_uppercase())
+        {
             Some(s) if s == "CANCELLED" => EventStatus::Cancelled,
             Some(s) if s == "TENTATIVE" => EventStatus::Tentative,
             _ => EventStatus::Confirmed,
@@ -414,13 +423,20 @@ fn to_events(raws: Vec<Raw>, default_zone: Option<&str>) -> Vec<RemoteEvent> {
                 .collect()
         };
         let time = match (start_date, end_date) {
-            (Some(s), Some(e)) => RemoteTime::AllDay { start: s, end: e.max(s) },
+            (Some(s), Some(e)) => RemoteTime::AllDay {
+                start: s,
+                end: e.max(s),
+            },
             _ => RemoteTime::Timed {
                 start,
                 end: end.max(start),
             },
         };
-        let text = |name: &str| raw.get(name).map(|p| unescape(&p.value)).filter(|s| !s.is_empty());
+        let text = |name: &str| {
+            raw.get(name)
+                .map(|p| unescape(&p.value))
+                .filter(|s| !s.is_empty())
+        };
         let mailto = |p: &Property| {
             let v = p.value.trim();
             v.strip_prefix("mailto:")
@@ -520,7 +536,9 @@ END:VCALENDAR\r\n";
     #[test]
     fn webcal_is_https_and_other_schemes_are_refused() {
         assert_eq!(
-            normalize_url("webcal://example.com/a.ics").unwrap().as_str(),
+            normalize_url("webcal://example.com/a.ics")
+                .unwrap()
+                .as_str(),
             "https://example.com/a.ics"
         );
         assert!(normalize_url("ftp://example.com/a.ics").is_err());

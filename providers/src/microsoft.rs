@@ -155,7 +155,10 @@ fn map_event(e: MsEvent) -> Result<Option<Change>, ProviderError> {
         return Ok(None);
     }
     let (Some(start), Some(end)) = (&e.start, &e.end) else {
-        return Err(ProviderError::Protocol(format!("event {} has no start/end", e.id)));
+        return Err(ProviderError::Protocol(format!(
+            "event {} has no start/end",
+            e.id
+        )));
     };
     let (local_start, local_end) = (local_time(start)?, local_time(end)?);
     let time = if e.is_all_day {
@@ -170,16 +173,15 @@ fn map_event(e: MsEvent) -> Result<Option<Change>, ProviderError> {
         }
     };
     let show_as = e.show_as.as_deref().unwrap_or("busy").to_ascii_lowercase();
-    let self_response = e
-        .response_status
-        .and_then(|r| r.response)
-        .and_then(|r| match r.to_ascii_lowercase().as_str() {
+    let self_response = e.response_status.and_then(|r| r.response).and_then(|r| {
+        match r.to_ascii_lowercase().as_str() {
             "accepted" => Some(SelfResponse::Accepted),
             "declined" => Some(SelfResponse::Declined),
             "tentativelyaccepted" => Some(SelfResponse::Tentative),
             "notresponded" => Some(SelfResponse::NeedsAction),
             _ => None,
-        });
+        }
+    });
     let status = if e.is_cancelled {
         EventStatus::Cancelled
     } else if show_as == "tentative" {
@@ -282,9 +284,9 @@ impl CalendarSource for Microsoft {
             // Links are followed verbatim: they are the provider's, tokens and all.
             SyncRequest::Since { cursor, .. } => (cursor.clone(), false),
             SyncRequest::Page { token, .. } => {
-                let (kind, url) = token.split_once(' ').ok_or_else(|| {
-                    ProviderError::Protocol("malformed page token".into())
-                })?;
+                let (kind, url) = token
+                    .split_once(' ')
+                    .ok_or_else(|| ProviderError::Protocol("malformed page token".into()))?;
                 (url.to_owned(), kind == "full")
             }
         };
@@ -345,9 +347,10 @@ mod tests {
                 end: "2026-12-01T09:00:00Z".parse().unwrap()
             }
         );
-        let removed: MsEvent =
-            serde_json::from_value(serde_json::json!({"id": "y", "@removed": {"reason": "deleted"}}))
-                .unwrap();
+        let removed: MsEvent = serde_json::from_value(
+            serde_json::json!({"id": "y", "@removed": {"reason": "deleted"}}),
+        )
+        .unwrap();
         assert_eq!(
             map_event(removed).unwrap(),
             Some(Change::Delete { id: "y".into() })

@@ -101,7 +101,9 @@ pub enum SyncRequest {
 impl SyncRequest {
     pub fn window(&self) -> Window {
         match self {
-            Self::Full { window } | Self::Since { window, .. } | Self::Page { window, .. } => *window,
+            Self::Full { window } | Self::Since { window, .. } | Self::Page { window, .. } => {
+                *window
+            }
         }
     }
 }

@@ -49,14 +49,18 @@ impl std::fmt::Debug for TokenSet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TokenSet")
             .field("access_token", &"<redacted>")
-            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "<redacted>"))
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "<redacted>"),
+            )
             .field("expires_at", &self.expires_at)
             .field("scopes", &self.scopes)
             .finish()
     }
 }
 
-type Client = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointMaybeSet, EndpointSet>;
+type Client =
+    BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointMaybeSet, EndpointSet>;
 
 impl OAuthApp {
     fn client(&self) -> Client {
@@ -95,7 +99,7 @@ impl OAuthApp {
         code: &str,
         pkce_verifier: &str,
     ) -> Result<TokenSet, ProviderError> {
-        let sender = |req| send(http, req);
+        let sender = sender(http);
         let response = self
             .client()
             .exchange_code(AuthorizationCode::new(code.to_owned()))
@@ -111,7 +115,7 @@ impl OAuthApp {
         http: &reqwest::Client,
         refresh_token: &str,
     ) -> Result<TokenSet, ProviderError> {
-        let sender = |req| send(http, req);
+        let sender = sender(http);
         let token = RefreshToken::new(refresh_token.to_owned());
         let response = self
             .client()
@@ -134,7 +138,7 @@ impl OAuthApp {
         )) else {
             return Ok(false);
         };
-        let sender = |req| send(http, req);
+        let sender = sender(http);
         request.request_async(&sender).await.map_err(|e| match e {
             RequestTokenError::Request(e) => e,
             RequestTokenError::ServerResponse(r) => ProviderError::Rejected(r.error().to_string()),
@@ -177,9 +181,22 @@ fn token_error(
     }
 }
 
+/// An owned client per call: a closure that borrowed one would make the token future lose
+/// `Send` for every lifetime (rustc's higher-ranked inference), and with it the worker's jobs.
+fn sender(
+    http: &reqwest::Client,
+) -> impl Fn(
+    HttpRequest,
+) -> std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<HttpResponse, ProviderError>> + Send>,
+> + use<> {
+    let http = http.clone();
+    move |req| Box::pin(send(http.clone(), req))
+}
+
 /// `oauth2`'s HTTP hook over our reqwest client. A 429 or 5xx is an error here (retryable), not
 /// a body for `oauth2` to misread as a token error.
-async fn send(http: &reqwest::Client, request: HttpRequest) -> Result<HttpResponse, ProviderError> {
+async fn send(http: reqwest::Client, request: HttpRequest) -> Result<HttpResponse, ProviderError> {
     let request = reqwest::Request::try_from(request)
         .map_err(|e| ProviderError::Protocol(format!("bad token request: {e}")))?;
     let response = http.execute(request).await?;

@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 
-use crate::model::{ChangePage, Credential, Identity, RemoteCalendar, SyncRequest};
 use crate::ProviderError;
+use crate::model::{ChangePage, Credential, Identity, RemoteCalendar, SyncRequest};
 
 #[async_trait]
 pub trait CalendarSource: Send + Sync {
@@ -11,8 +11,10 @@ pub trait CalendarSource: Send + Sync {
     async fn identity(&self, credential: Credential<'_>) -> Result<Identity, ProviderError>;
 
     /// The calendars the account can read.
-    async fn calendars(&self, credential: Credential<'_>)
-    -> Result<Vec<RemoteCalendar>, ProviderError>;
+    async fn calendars(
+        &self,
+        credential: Credential<'_>,
+    ) -> Result<Vec<RemoteCalendar>, ProviderError>;
 
     /// One page of a sync round: everything in a window (`Full`), changes since a stored
     /// cursor (`Since`), or the page after the previous one (`Page`).

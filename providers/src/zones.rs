@@ -58,7 +58,10 @@ pub fn local_to_utc(local: NaiveDateTime, zone: Option<&str>) -> DateTime<Utc> {
     let tz = match zone {
         None => Tz::UTC,
         Some(name) => parse(name).unwrap_or_else(|| {
-            tracing::warn!(zone = name, "unknown time zone name; reading the time as UTC");
+            tracing::warn!(
+                zone = name,
+                "unknown time zone name; reading the time as UTC"
+            );
             Tz::UTC
         }),
     };
@@ -79,7 +82,10 @@ mod tests {
 
     #[test]
     fn windows_and_iana_names() {
-        assert_eq!(iana("Pacific Standard Time").as_deref(), Some("America/Los_Angeles"));
+        assert_eq!(
+            iana("Pacific Standard Time").as_deref(),
+            Some("America/Los_Angeles")
+        );
         assert_eq!(iana("Europe/Berlin").as_deref(), Some("Europe/Berlin"));
         assert_eq!(iana("Mars/Olympus"), None);
         let t = NaiveDateTime::parse_from_str("2026-03-29T02:30:00", "%Y-%m-%dT%H:%M:%S").unwrap();

@@ -1,10 +1,18 @@
-//! Calendars as the rest of the service needs them (connections arrive with the providers).
+//! Calendars: the user's own calendar of manual events, and the connected ones (listed,
+//! renamed, included in availability or not, removed).
 
-use chrono::Utc;
-use entity::calendars;
+use chrono::{DateTime, Utc};
+use entity::{calendar_connections, calendars};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
+    Set,
+};
 use uuid::Uuid;
+
+use crate::audit::{self, Actor};
+use crate::users::Invalid;
+use crate::{AppContext, Job, db, engine_cache};
 
 /// The user's own calendar of manual events. Its id is the user's id, so creating it twice at
 /// once cannot make two.
@@ -84,4 +92,201 @@ pub async fn owned_ids(
         .into_tuple()
         .all(db)
         .await
+}
+
+/// A connected calendar as `GET /api/calendars` shows it.
+#[derive(Clone, Debug)]
+pub struct CalendarView {
+    pub id: Uuid,
+    pub provider: String,
+    pub account: Option<String>,
+    pub name: String,
+    pub color: Option<String>,
+    pub timezone: Option<String>,
+    pub include_in_availability: bool,
+    pub connection_status: String,
+    pub sync_status: String,
+    pub last_synced_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CalendarError {
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    #[error("no such calendar")]
+    NotFound,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<DbErr> for CalendarError {
+    fn from(e: DbErr) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
+/// The user's connected calendars (the local calendar of manual events is not a connection and
+/// is not listed), ordered by provider, account and name.
+pub async fn list(db: &impl ConnectionTrait, user_id: Uuid) -> Result<Vec<CalendarView>, DbErr> {
+    let rows = calendars::Entity::find()
+        .filter(calendars::Column::UserId.eq(user_id))
+        .filter(calendars::Column::ConnectionId.is_not_null())
+        .find_also_related(calendar_connections::Entity)
+        .all(db)
+        .await?;
+    let mut views: Vec<CalendarView> = rows
+        .into_iter()
+        .map(|(calendar, connection)| view(calendar, connection.as_ref()))
+        .collect();
+    views.sort_by(|a, b| {
+        (&a.provider, &a.account, &a.name, a.id).cmp(&(&b.provider, &b.account, &b.name, b.id))
+    });
+    Ok(views)
+}
+
+fn view(c: calendars::Model, connection: Option<&calendar_connections::Model>) -> CalendarView {
+    // A connection's trouble (a dead grant) outranks the calendar's own last error.
+    let connection_error = connection
+        .filter(|k| k.status != crate::connections::ACTIVE)
+        .and_then(|k| k.last_error.clone());
+    CalendarView {
+        id: c.id,
+        provider: c.provider,
+        account: connection.map(|k| k.account.clone()),
+        name: c.name,
+        color: c.color,
+        timezone: c.timezone,
+        include_in_availability: c.include_in_availability,
+        connection_status: connection.map_or_else(|| "active".to_owned(), |k| k.status.clone()),
+        sync_status: c.sync_status,
+        last_synced_at: c.last_synced_at,
+        last_error: connection_error.or(c.last_error),
+    }
+}
+
+async fn owned_connected(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    id: Uuid,
+) -> Result<calendars::Model, CalendarError> {
+    calendars::Entity::find_by_id(id)
+        .filter(calendars::Column::UserId.eq(user_id))
+        .filter(calendars::Column::ConnectionId.is_not_null())
+        .one(db)
+        .await?
+        .ok_or(CalendarError::NotFound)
+}
+
+pub async fn get(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    id: Uuid,
+) -> Result<CalendarView, CalendarError> {
+    let calendar = owned_connected(db, user_id, id).await?;
+    let connection = match calendar.connection_id {
+        Some(cid) => {
+            calendar_connections::Entity::find_by_id(cid)
+                .one(db)
+                .await?
+        }
+        None => None,
+    };
+    Ok(view(calendar, connection.as_ref()))
+}
+
+/// What `PATCH /api/calendars/{id}` may change.
+#[derive(Debug, Default)]
+pub struct CalendarPatch {
+    pub name: Option<String>,
+    /// `Some(None)` clears the color.
+    pub color: Option<Option<String>>,
+    pub include_in_availability: Option<bool>,
+}
+
+impl CalendarPatch {
+    fn validate(&self) -> Result<(), Invalid> {
+        if let Some(name) = &self.name {
+            let trimmed = name.trim();
+            if trimmed.is_empty() || trimmed.chars().count() > 200 {
+                return Err(Invalid::new(
+                    "name",
+                    "invalid_name",
+                    "`name` must be 1 to 200 characters",
+                ));
+            }
+        }
+        if let Some(Some(color)) = &self.color {
+            let hex = color.strip_prefix('#').unwrap_or("");
+            if hex.len() != 6 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+                return Err(Invalid::new(
+                    "color",
+                    "invalid_color",
+                    "`color` must look like `#3366ff`",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+pub async fn update(
+    ctx: &AppContext,
+    user_id: Uuid,
+    id: Uuid,
+    patch: CalendarPatch,
+) -> Result<CalendarView, CalendarError> {
+    patch.validate()?;
+    let txn = db::begin_write(&ctx.db).await?;
+    let calendar = owned_connected(&txn, user_id, id).await?;
+    let inclusion_changes = patch
+        .include_in_availability
+        .is_some_and(|v| v != calendar.include_in_availability);
+    let mut row: calendars::ActiveModel = calendar.into();
+    if let Some(name) = patch.name {
+        row.name = Set(name.trim().to_owned());
+    }
+    if let Some(color) = patch.color {
+        row.color = Set(color.map(|c| c.to_ascii_lowercase()));
+    }
+    if let Some(include) = patch.include_in_availability {
+        row.include_in_availability = Set(include);
+    }
+    row.updated_at = Set(Utc::now());
+    row.update(&txn).await?;
+    if inclusion_changes {
+        engine_cache::touch(&txn, user_id).await?;
+    }
+    txn.commit().await?;
+    if inclusion_changes {
+        if let Err(e) = ctx.queue.push(Job::DetectConflicts { user_id }).await {
+            tracing::warn!(error = %e, "could not enqueue conflict detection");
+        }
+    }
+    get(&ctx.db, user_id, id).await
+}
+
+/// Stops syncing a calendar and removes its events. Reconnecting the account brings it back.
+pub async fn delete(ctx: &AppContext, user_id: Uuid, id: Uuid) -> Result<(), CalendarError> {
+    let txn = db::begin_write(&ctx.db).await?;
+    owned_connected(&txn, user_id, id).await?;
+    crate::connections::store::remove_calendars(&txn, vec![id]).await?;
+    engine_cache::touch(&txn, user_id).await?;
+    audit::record(
+        &txn,
+        audit::Entry {
+            user_id: Some(user_id),
+            actor: Actor::User,
+            action: "calendar.deleted",
+            entity_type: "calendar",
+            entity_id: Some(id.to_string()),
+            details: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    if let Err(e) = ctx.queue.push(Job::DetectConflicts { user_id }).await {
+        tracing::warn!(error = %e, "could not enqueue conflict detection");
+    }
+    Ok(())
 }

@@ -123,6 +123,9 @@ pub struct ProviderSettings {
     /// None: the provider is disabled (its client id and secret are unset).
     pub google: Option<OAuthClient>,
     pub google_api_base_url: Url,
+    /// Where a Google grant is revoked on disconnect (not in the contract's table; defaults to
+    /// the token URL's `/revoke` sibling, which is Google's own layout).
+    pub google_revoke_url: Url,
     pub microsoft: Option<OAuthClient>,
     pub microsoft_tenant_id: String,
     pub microsoft_graph_base_url: Url,
@@ -295,6 +298,19 @@ impl Settings {
                     )?,
                 ),
             )?,
+            google_revoke_url: match get("GOOGLE_REVOKE_URL") {
+                Some(v) => http_url("GOOGLE_REVOKE_URL", &v)?,
+                None => {
+                    let token = url_or(
+                        "GOOGLE_TOKEN_URL",
+                        &get,
+                        "https://oauth2.googleapis.com/token",
+                    )?;
+                    token
+                        .join("revoke")
+                        .map_err(|e| invalid("GOOGLE_TOKEN_URL", e.to_string()))?
+                }
+            },
             google_api_base_url: url_or(
                 "GOOGLE_API_BASE_URL",
                 &get,

@@ -21,6 +21,8 @@ pub enum Job {
     PurgeExpiredOauthStates,
     /// Re-detect one user's conflicts after their events changed.
     DetectConflicts { user_id: uuid::Uuid },
+    /// Refresh OAuth access tokens that expire within ten minutes.
+    RefreshTokens,
 }
 
 #[derive(Debug, thiserror::Error)]

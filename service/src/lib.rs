@@ -7,6 +7,7 @@ pub mod availability;
 pub mod calendars;
 pub mod config;
 pub mod conflicts;
+pub mod connections;
 pub mod db;
 pub mod engine_cache;
 pub mod events;
@@ -35,6 +36,8 @@ pub struct AppContext {
     pub jwt: JwtKeys,
     pub vault: Vault,
     pub queue: JobQueue,
+    /// One HTTP client (one connection pool) for every provider call.
+    pub http: reqwest::Client,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +66,8 @@ impl AppContext {
     /// Connects the database, applies pending migrations, resolves the secrets (generating them
     /// in the embedded mode) and connects the job queue.
     pub async fn init(settings: Settings) -> Result<Arc<Self>, InitError> {
+        // reqwest is built without a default TLS backend; ring is the one this build carries.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let secrets = secrets::Secrets::resolve(&settings)?;
         let db = db::connect(&settings.database_url)
             .await
@@ -88,6 +93,7 @@ impl AppContext {
             settings,
             db,
             queue,
+            http: providers::http::client(),
         }))
     }
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use apalis::prelude::{BoxDynError, Data};
 use chrono::Utc;
-use service::{AppContext, Job, conflicts, maintenance};
+use service::{AppContext, Job, conflicts, connections, maintenance};
 
 pub async fn handle_job(job: Job, ctx: Data<Arc<AppContext>>) -> Result<(), BoxDynError> {
     tracing::debug!(?job, "job started");
@@ -14,6 +14,9 @@ pub async fn handle_job(job: Job, ctx: Data<Arc<AppContext>>) -> Result<(), BoxD
         }
         Job::DetectConflicts { user_id } => {
             conflicts::refresh(&ctx.db, user_id, Utc::now()).await?;
+        }
+        Job::RefreshTokens => {
+            connections::tokens::refresh_due(&ctx, Utc::now()).await?;
         }
     }
     Ok(())

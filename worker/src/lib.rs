@@ -22,6 +22,8 @@ pub use handlers::handle_job;
 pub struct WorkerOptions {
     /// Cron expression with seconds (`sec min hour day month weekday`) for the clean-up.
     pub cleanup_schedule: String,
+    /// Cron expression for refreshing OAuth tokens that expire soon.
+    pub token_refresh_schedule: String,
     /// How often an idle worker looks for new jobs.
     pub poll_interval: Duration,
     /// How long in-flight jobs may take to finish after a shutdown signal.
@@ -32,6 +34,7 @@ impl Default for WorkerOptions {
     fn default() -> Self {
         Self {
             cleanup_schedule: "0 */10 * * * *".to_owned(),
+            token_refresh_schedule: "30 * * * * *".to_owned(),
             poll_interval: Duration::from_millis(500),
             shutdown_timeout: Duration::from_secs(30),
         }
@@ -56,20 +59,31 @@ pub async fn run(
 ) -> Result<(), WorkerError> {
     let cleanup = cron::Schedule::from_str(&options.cleanup_schedule)
         .map_err(|e| WorkerError::Schedule(options.cleanup_schedule.clone(), e.to_string()))?;
+    let tokens = cron::Schedule::from_str(&options.token_refresh_schedule).map_err(|e| {
+        WorkerError::Schedule(options.token_refresh_schedule.clone(), e.to_string())
+    })?;
     tracing::info!(queue = ctx.queue.backend_name(), "worker started");
 
     let queue = supervise("freeslot-jobs", &options, stop.clone(), |name| {
         register_queue_worker(Monitor::new(), &ctx, options.poll_interval, name)
     });
-    let cron = supervise("freeslot-cron-cleanup", &options, stop, |name| {
-        let ctx = ctx.clone();
-        let cleanup = cleanup.clone();
-        Monitor::new().register(move |_| {
-            WorkerBuilder::new(name.clone())
-                .backend(CronScheduler::new(cleanup.clone()))
-                .data(ctx.clone())
-                .build(schedules::on_cleanup_tick)
-        })
+    let cron = supervise("freeslot-cron", &options, stop, |name| {
+        let (ctx, ctx2) = (ctx.clone(), ctx.clone());
+        let (cleanup, tokens) = (cleanup.clone(), tokens.clone());
+        let tokens_name = format!("{name}-tokens");
+        Monitor::new()
+            .register(move |_| {
+                WorkerBuilder::new(format!("{name}-cleanup"))
+                    .backend(CronScheduler::new(cleanup.clone()))
+                    .data(ctx.clone())
+                    .build(schedules::on_cleanup_tick)
+            })
+            .register(move |_| {
+                WorkerBuilder::new(tokens_name.clone())
+                    .backend(CronScheduler::new(tokens.clone()))
+                    .data(ctx2.clone())
+                    .build(schedules::on_token_tick)
+            })
     });
     tokio::join!(queue, cron);
     tracing::info!("worker stopped");

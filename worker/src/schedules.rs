@@ -10,3 +10,8 @@ pub async fn on_cleanup_tick(_tick: Tick, ctx: Data<Arc<AppContext>>) -> Result<
     ctx.queue.push(Job::PurgeExpiredOauthStates).await?;
     Ok(())
 }
+
+pub async fn on_token_tick(_tick: Tick, ctx: Data<Arc<AppContext>>) -> Result<(), BoxDynError> {
+    ctx.queue.push(Job::RefreshTokens).await?;
+    Ok(())
+}

@@ -1,6 +1,8 @@
 pub(crate) mod accounts;
 pub(crate) mod availability;
+pub(crate) mod calendars;
 pub(crate) mod conflicts;
+pub(crate) mod connections;
 pub(crate) mod events;
 pub(crate) mod health;
 pub(crate) mod me;
@@ -46,6 +48,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(availability::get_availability)
             .service(availability::get_rules)
             .service(availability::save_rules)
+            .service(connections::start)
+            .service(connections::callback)
+            .service(connections::connect_calcom)
+            .service(connections::connect_ics)
+            .service(connections::disconnect)
+            .service(calendars::list)
+            .service(calendars::update)
+            .service(calendars::remove)
             .service(conflicts::list_conflicts)
             .service(conflicts::resolve_conflict)
             .service(events::list_events)

@@ -1,0 +1,145 @@
+//! The user's connected calendars.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, delete, get, patch, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+use service::AppContext;
+use service::calendars::{self, CalendarError, CalendarPatch, CalendarView};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ErrorBody};
+use crate::routes::{invalid, ok_json};
+
+#[derive(Serialize, ToSchema)]
+pub struct Calendar {
+    pub id: Uuid,
+    provider: String,
+    account: Option<String>,
+    name: String,
+    color: Option<String>,
+    timezone: Option<String>,
+    include_in_availability: bool,
+    /// active, needs_reauth or revoked.
+    connection_status: String,
+    /// idle, queued, syncing or error.
+    sync_status: String,
+    last_synced_at: Option<DateTime<Utc>>,
+    last_error: Option<String>,
+}
+
+impl From<CalendarView> for Calendar {
+    fn from(c: CalendarView) -> Self {
+        Self {
+            id: c.id,
+            provider: c.provider,
+            account: c.account,
+            name: c.name,
+            color: c.color,
+            timezone: c.timezone,
+            include_in_availability: c.include_in_availability,
+            connection_status: c.connection_status,
+            sync_status: c.sync_status,
+            last_synced_at: c.last_synced_at,
+            last_error: c.last_error,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CalendarList {
+    pub calendars: Vec<Calendar>,
+}
+
+pub(crate) async fn calendar_list(
+    ctx: &AppContext,
+    user_id: Uuid,
+) -> Result<CalendarList, ApiError> {
+    let views = calendars::list(&ctx.db, user_id)
+        .await
+        .map_err(|e| ApiError::internal(e.into()))?;
+    Ok(CalendarList {
+        calendars: views.into_iter().map(Calendar::from).collect(),
+    })
+}
+
+impl From<CalendarError> for ApiError {
+    fn from(e: CalendarError) -> Self {
+        match e {
+            CalendarError::Invalid(i) => invalid(i),
+            CalendarError::NotFound => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "calendar_not_found",
+                "No such calendar.",
+            ),
+            CalendarError::Internal(e) => ApiError::internal(e),
+        }
+    }
+}
+
+/// The caller's connected calendars with their connection and sync state.
+#[utoipa::path(get, path = "/api/calendars", tag = "calendars", security(("bearer" = [])), responses(
+    (status = 200, body = CalendarList),
+    (status = 401, body = ErrorBody),
+))]
+#[get("/calendars")]
+pub async fn list(ctx: web::Data<AppContext>, user: AuthUser) -> Result<HttpResponse, ApiError> {
+    Ok(ok_json(&calendar_list(&ctx, user.id).await?))
+}
+
+/// Distinguishes a field left out from one sent as `null`.
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarPatchBody {
+    name: Option<String>,
+    /// `#rrggbb`, or null to clear.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    color: Option<Option<String>>,
+    include_in_availability: Option<bool>,
+}
+
+/// Rename a calendar, change its color, or choose whether it counts for availability.
+#[utoipa::path(patch, path = "/api/calendars/{id}", tag = "calendars", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = CalendarPatchBody,
+    responses(
+        (status = 200, body = Calendar),
+        (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "invalid_name, invalid_color"),
+    ))]
+#[patch("/calendars/{id}")]
+pub async fn update(
+    ctx: web::Data<AppContext>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    body: web::Json<CalendarPatchBody>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let patch = CalendarPatch {
+        name: body.name,
+        color: body.color,
+        include_in_availability: body.include_in_availability,
+    };
+    let view = calendars::update(&ctx, user.id, *id, patch).await?;
+    Ok(ok_json(&Calendar::from(view)))
+}
+
+/// Stop syncing a calendar and remove its events.
+#[utoipa::path(delete, path = "/api/calendars/{id}", tag = "calendars", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+#[delete("/calendars/{id}")]
+pub async fn remove(
+    ctx: web::Data<AppContext>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    calendars::delete(&ctx, user.id, *id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

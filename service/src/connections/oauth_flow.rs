@@ -1,0 +1,180 @@
+//! Starting an OAuth connection and finishing it at the callback.
+//!
+//! The `state` is 128 random bits, stored only as its SHA-256 with the user who asked, the
+//! provider, the sealed PKCE verifier and an expiry ten minutes out. The callback consumes it
+//! with one conditional UPDATE, so a replayed state can never win twice.
+
+use chrono::{Duration, Utc};
+use entity::oauth_states;
+use providers::{Provider, ProviderError};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sha2::{Digest, Sha256};
+use url::Url;
+use uuid::Uuid;
+
+use super::store::{self, Grant};
+use crate::AppContext;
+
+pub const STATE_TTL_MINUTES: i64 = 10;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{0} is not configured on this server")]
+    Disabled(Provider),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// Creates a state for `user_id` and returns the provider's authorization URL.
+pub async fn start(ctx: &AppContext, user_id: Uuid, provider: Provider) -> Result<Url, StartError> {
+    let app = super::oauth_app(&ctx.settings, provider).ok_or(StartError::Disabled(provider))?;
+    let start = app.start();
+    let now = Utc::now();
+    oauth_states::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        state_hash: Set(state_hash(&start.state)),
+        user_id: Set(user_id),
+        provider: Set(provider.as_str().to_owned()),
+        pkce_verifier_enc: Set(ctx.vault.seal(&start.pkce_verifier)),
+        expires_at: Set(now + Duration::minutes(STATE_TTL_MINUTES)),
+        used_at: Set(None),
+        created_at: Set(now),
+    }
+    .insert(&ctx.db)
+    .await
+    .map_err(anyhow::Error::from)?;
+    tracing::info!(%user_id, %provider, "OAuth connection started");
+    Ok(start.url)
+}
+
+fn state_hash(state: &str) -> String {
+    hex::encode(Sha256::digest(state.as_bytes()))
+}
+
+/// What the provider sent the browser back with.
+#[derive(Debug, Default, Clone)]
+pub struct CallbackParams {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    pub error: Option<String>,
+}
+
+/// Each ends as `FRONTEND_URL?error=<code>`; none is a 500.
+#[derive(Debug, thiserror::Error)]
+pub enum CallbackError {
+    #[error("the user declined access at the provider")]
+    AccessDenied,
+    #[error("the provider reported an error: {0}")]
+    ProviderError(String),
+    #[error("the callback lacks `code` or `state`")]
+    InvalidRequest,
+    #[error("the state is unknown or was already used")]
+    InvalidState,
+    #[error("the state expired; start again")]
+    StateExpired,
+    #[error("{0} is not configured on this server")]
+    Disabled(Provider),
+    #[error("the provider refused the authorization code ({0})")]
+    InvalidGrant(String),
+    #[error("the token exchange failed: {0}")]
+    TokenExchange(ProviderError),
+    #[error("the provider did not grant calendar access")]
+    InsufficientScope,
+    #[error("the account or its calendars could not be read: {0}")]
+    Discovery(ProviderError),
+    #[error("internal error: {0}")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl CallbackError {
+    /// The `error` query parameter the frontend receives.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::AccessDenied => "access_denied",
+            Self::ProviderError(_) => "provider_error",
+            Self::InvalidRequest => "invalid_request",
+            Self::InvalidState => "invalid_state",
+            Self::StateExpired => "state_expired",
+            Self::Disabled(_) => "provider_disabled",
+            Self::InvalidGrant(_) => "invalid_grant",
+            Self::TokenExchange(_) => "token_exchange_failed",
+            Self::InsufficientScope => "insufficient_scope",
+            Self::Discovery(_) => "discovery_failed",
+            Self::Internal(_) => "internal_error",
+        }
+    }
+}
+
+/// Consumes the state, exchanges the code (with the PKCE verifier), stores the connection and
+/// its calendars. Returns the user the connection belongs to.
+pub async fn finish(
+    ctx: &AppContext,
+    provider: Provider,
+    params: CallbackParams,
+) -> Result<Uuid, CallbackError> {
+    let app = super::oauth_app(&ctx.settings, provider).ok_or(CallbackError::Disabled(provider))?;
+    let state = params
+        .state
+        .as_deref()
+        .ok_or(CallbackError::InvalidRequest)?;
+    let hash = state_hash(state);
+    let now = Utc::now();
+    // Single use: only the first request to flip `used_at` gets the row.
+    let consumed = oauth_states::Entity::update_many()
+        .col_expr(oauth_states::Column::UsedAt, Expr::value(now))
+        .filter(oauth_states::Column::StateHash.eq(hash.as_str()))
+        .filter(oauth_states::Column::UsedAt.is_null())
+        .exec(&ctx.db)
+        .await
+        .map_err(anyhow::Error::from)?
+        .rows_affected;
+    if consumed != 1 {
+        return Err(CallbackError::InvalidState);
+    }
+    let row = oauth_states::Entity::find()
+        .filter(oauth_states::Column::StateHash.eq(hash.as_str()))
+        .one(&ctx.db)
+        .await
+        .map_err(anyhow::Error::from)?
+        .ok_or(CallbackError::InvalidState)?;
+    if row.provider != provider.as_str() {
+        return Err(CallbackError::InvalidState);
+    }
+    if row.expires_at < now {
+        return Err(CallbackError::StateExpired);
+    }
+    if let Some(error) = params.error {
+        return Err(if error == "access_denied" {
+            CallbackError::AccessDenied
+        } else {
+            CallbackError::ProviderError(error)
+        });
+    }
+    let code = params.code.ok_or(CallbackError::InvalidRequest)?;
+    let verifier = ctx
+        .vault
+        .open(&row.pkce_verifier_enc)
+        .map_err(|e| anyhow::anyhow!("PKCE verifier: {e}"))?;
+    let tokens = app
+        .exchange(&ctx.http, &code, &verifier)
+        .await
+        .map_err(|e| match e {
+            ProviderError::InvalidGrant(why) => CallbackError::InvalidGrant(why),
+            other => CallbackError::TokenExchange(other),
+        })?;
+    // Google lets people untick scopes on the consent screen.
+    if provider == Provider::Google
+        && !tokens.scopes.is_empty()
+        && !tokens.scopes.iter().any(|s| s.contains("auth/calendar"))
+    {
+        return Err(CallbackError::InsufficientScope);
+    }
+    store::connect(ctx, row.user_id, provider, Grant::OAuth(tokens))
+        .await
+        .map_err(|e| match e {
+            store::ConnectError::Provider(p) => CallbackError::Discovery(p),
+            other => CallbackError::Internal(anyhow::anyhow!(other)),
+        })?;
+    Ok(row.user_id)
+}

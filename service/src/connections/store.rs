@@ -1,0 +1,358 @@
+//! Storing a connection and the calendars it brings; removing them again.
+
+use std::collections::HashSet;
+
+use chrono::Utc;
+use entity::{calendar_connections as connections, calendars, events};
+use providers::{Credential, Identity, Provider, ProviderError, RemoteCalendar, TokenSet};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
+};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::ACTIVE;
+use crate::audit::{self, Actor};
+use crate::{AppContext, Job, db, engine_cache};
+
+/// What the user handed over.
+pub enum Grant {
+    OAuth(TokenSet),
+    /// A Cal.com API key (`cal_…` / `cal_live_…`).
+    ApiKey(String),
+    /// An ICS feed address, and the name the user gave it.
+    Feed {
+        url: String,
+        name: Option<String>,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    #[error("{0} is not connected")]
+    NotConnected(Provider),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sea_orm::DbErr> for ConnectError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
+/// The stored connection and the ids of its calendars.
+pub struct Connected {
+    pub connection_id: Uuid,
+    pub calendar_ids: Vec<Uuid>,
+}
+
+/// Reads the account's identity and calendars with the grant, then stores (or, for an account
+/// connected before, updates) the connection and its calendars in one transaction.
+pub async fn connect(
+    ctx: &AppContext,
+    user_id: Uuid,
+    provider: Provider,
+    mut grant: Grant,
+) -> Result<Connected, ConnectError> {
+    let source = super::source(ctx, provider)
+        .ok_or_else(|| ConnectError::Invalid(format!("{provider} cannot be connected")))?;
+    let (identity, remote) = match discover(&*source, &grant).await {
+        // A fresh token refused: refresh once, as for any call.
+        Err(ProviderError::Unauthorized) => {
+            refresh_grant(ctx, provider, &mut grant).await?;
+            discover(&*source, &grant).await?
+        }
+        other => other?,
+    };
+    let account_id = match &grant {
+        // The feed address may carry a secret: rows keep only its hash (and the vault its text).
+        Grant::Feed { .. } => hex::encode(Sha256::digest(identity.id.as_bytes())),
+        _ => identity.id.clone(),
+    };
+    let now = Utc::now();
+    let txn = db::begin_write(&ctx.db).await?;
+    let existing = connections::Entity::find()
+        .filter(connections::Column::UserId.eq(user_id))
+        .filter(connections::Column::Provider.eq(provider.as_str()))
+        .filter(connections::Column::ProviderAccountId.eq(account_id.as_str()))
+        .one(&txn)
+        .await?;
+    let mut row: connections::ActiveModel = match &existing {
+        Some(model) => model.clone().into(),
+        None => connections::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            user_id: Set(user_id),
+            provider: Set(provider.as_str().to_owned()),
+            provider_account_id: Set(account_id),
+            created_at: Set(now),
+            access_token_enc: Set(None),
+            refresh_token_enc: Set(None),
+            credentials_enc: Set(None),
+            token_expires_at: Set(None),
+            last_refreshed_at: Set(None),
+            ..Default::default()
+        },
+    };
+    row.account = Set(identity.display.clone());
+    row.status = Set(ACTIVE.to_owned());
+    row.last_error = Set(None);
+    row.updated_at = Set(now);
+    match &grant {
+        Grant::OAuth(tokens) => {
+            row.access_token_enc = Set(Some(ctx.vault.seal(&tokens.access_token)));
+            // No new refresh token (Google on a repeat consent): the stored one still works.
+            if let Some(refresh) = &tokens.refresh_token {
+                row.refresh_token_enc = Set(Some(ctx.vault.seal(refresh)));
+            }
+            row.token_expires_at = Set(tokens.expires_at);
+            row.scopes = Set(tokens.scopes.join(" "));
+            row.last_refreshed_at = Set(Some(now));
+        }
+        Grant::ApiKey(key) => {
+            row.credentials_enc = Set(Some(ctx.vault.seal(key)));
+            row.scopes = Set(String::new());
+        }
+        Grant::Feed { url, .. } => {
+            row.credentials_enc = Set(Some(ctx.vault.seal(url)));
+            row.scopes = Set(String::new());
+        }
+    }
+    let connection = if existing.is_some() {
+        row.update(&txn).await?
+    } else {
+        row.insert(&txn).await?
+    };
+    let feed_name = match &grant {
+        Grant::Feed { name, .. } => name.clone(),
+        _ => None,
+    };
+    let calendar_ids = store_calendars(&txn, &connection, &identity, remote, feed_name).await?;
+    engine_cache::touch(&txn, user_id).await?;
+    audit::record(
+        &txn,
+        audit::Entry {
+            user_id: Some(user_id),
+            actor: Actor::User,
+            action: if existing.is_some() {
+                "connection.updated"
+            } else {
+                "connection.created"
+            },
+            entity_type: "calendar_connection",
+            entity_id: Some(connection.id.to_string()),
+            details: Some(serde_json::json!({
+                "provider": provider.as_str(),
+                "calendars": calendar_ids.len(),
+            })),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    tracing::info!(%user_id, %provider, calendars = calendar_ids.len(), "calendars connected");
+    if let Err(e) = ctx.queue.push(Job::DetectConflicts { user_id }).await {
+        tracing::warn!(error = %e, "could not enqueue conflict detection");
+    }
+    Ok(Connected {
+        connection_id: connection.id,
+        calendar_ids,
+    })
+}
+
+async fn discover(
+    source: &dyn providers::CalendarSource,
+    grant: &Grant,
+) -> Result<(Identity, Vec<RemoteCalendar>), ProviderError> {
+    let credential = match grant {
+        Grant::OAuth(tokens) => Credential::Bearer(&tokens.access_token),
+        Grant::ApiKey(key) => Credential::Bearer(key),
+        Grant::Feed { url, .. } => Credential::Feed(url),
+    };
+    let identity = source.identity(credential).await?;
+    let calendars = source.calendars(credential).await?;
+    Ok((identity, calendars))
+}
+
+async fn refresh_grant(
+    ctx: &AppContext,
+    provider: Provider,
+    grant: &mut Grant,
+) -> Result<(), ProviderError> {
+    let Grant::OAuth(tokens) = grant else {
+        return Err(ProviderError::Unauthorized);
+    };
+    let (Some(app), Some(refresh)) = (
+        super::oauth_app(&ctx.settings, provider),
+        tokens.refresh_token.clone(),
+    ) else {
+        return Err(ProviderError::Unauthorized);
+    };
+    let fresh = app.refresh(&ctx.http, &refresh).await?;
+    tokens.access_token = fresh.access_token;
+    tokens.expires_at = fresh.expires_at;
+    if fresh.refresh_token.is_some() {
+        tokens.refresh_token = fresh.refresh_token;
+    }
+    Ok(())
+}
+
+/// Upserts the calendars the provider listed and drops those it no longer lists. A user's own
+/// choices (name, color, whether it counts) survive a reconnect.
+async fn store_calendars(
+    txn: &impl ConnectionTrait,
+    connection: &connections::Model,
+    identity: &Identity,
+    remote: Vec<RemoteCalendar>,
+    feed_name: Option<String>,
+) -> Result<Vec<Uuid>, ConnectError> {
+    let now = Utc::now();
+    let listed: HashSet<String> = remote.iter().map(|c| c.id.clone()).collect();
+    for calendar in remote {
+        let row = calendars::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            user_id: Set(connection.user_id),
+            connection_id: Set(Some(connection.id)),
+            provider: Set(connection.provider.clone()),
+            provider_calendar_id: Set(calendar.id),
+            name: Set(feed_name.clone().unwrap_or(calendar.name)),
+            color: Set(calendar.color),
+            timezone: Set(calendar.timezone.or_else(|| identity.timezone.clone())),
+            is_primary: Set(calendar.primary),
+            include_in_availability: Set(true),
+            sync_cursor: Set(None),
+            sync_status: Set("idle".into()),
+            last_synced_at: Set(None),
+            last_error: Set(None),
+            last_error_at: Set(None),
+            consecutive_failures: Set(0),
+            paused_until: Set(None),
+            channel_id: Set(None),
+            channel_resource_id: Set(None),
+            channel_secret_enc: Set(None),
+            channel_expires_at: Set(None),
+            last_push_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        };
+        calendars::Entity::insert(row)
+            .on_conflict(
+                OnConflict::columns([
+                    calendars::Column::ConnectionId,
+                    calendars::Column::ProviderCalendarId,
+                ])
+                .update_columns([
+                    calendars::Column::IsPrimary,
+                    calendars::Column::Timezone,
+                    calendars::Column::UpdatedAt,
+                ])
+                .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await?;
+    }
+    let stored = calendars::Entity::find()
+        .filter(calendars::Column::ConnectionId.eq(connection.id))
+        .all(txn)
+        .await?;
+    let (kept, gone): (Vec<_>, Vec<_>) = stored
+        .into_iter()
+        .partition(|c| listed.contains(&c.provider_calendar_id));
+    remove_calendars(txn, gone.iter().map(|c| c.id).collect()).await?;
+    Ok(kept.into_iter().map(|c| c.id).collect())
+}
+
+/// Deletes calendars and their events (explicitly, not trusting every backend's cascade).
+pub(crate) async fn remove_calendars(
+    txn: &impl ConnectionTrait,
+    ids: Vec<Uuid>,
+) -> Result<(), sea_orm::DbErr> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    events::Entity::delete_many()
+        .filter(events::Column::CalendarId.is_in(ids.clone()))
+        .exec(txn)
+        .await?;
+    calendars::Entity::delete_many()
+        .filter(calendars::Column::Id.is_in(ids))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// Removes every connection of `provider` with its calendars and events, after revoking the
+/// grant where the provider allows it (a failed revocation is logged, not fatal: the user
+/// asked to be disconnected, and the tokens are deleted either way).
+pub async fn disconnect(
+    ctx: &AppContext,
+    user_id: Uuid,
+    provider: Provider,
+) -> Result<usize, ConnectError> {
+    let found = connections::Entity::find()
+        .filter(connections::Column::UserId.eq(user_id))
+        .filter(connections::Column::Provider.eq(provider.as_str()))
+        .all(&ctx.db)
+        .await?;
+    if found.is_empty() {
+        return Err(ConnectError::NotConnected(provider));
+    }
+    for connection in &found {
+        revoke(ctx, provider, connection).await;
+    }
+    let txn = ctx.db.begin().await?;
+    for connection in &found {
+        let ids: Vec<Uuid> = calendars::Entity::find()
+            .filter(calendars::Column::ConnectionId.eq(connection.id))
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        remove_calendars(&txn, ids).await?;
+        connections::Entity::delete_by_id(connection.id)
+            .exec(&txn)
+            .await?;
+        audit::record(
+            &txn,
+            audit::Entry {
+                user_id: Some(user_id),
+                actor: Actor::User,
+                action: "connection.deleted",
+                entity_type: "calendar_connection",
+                entity_id: Some(connection.id.to_string()),
+                details: Some(serde_json::json!({ "provider": provider.as_str() })),
+            },
+        )
+        .await?;
+    }
+    engine_cache::touch(&txn, user_id).await?;
+    txn.commit().await?;
+    if let Err(e) = ctx.queue.push(Job::DetectConflicts { user_id }).await {
+        tracing::warn!(error = %e, "could not enqueue conflict detection");
+    }
+    tracing::info!(%user_id, %provider, connections = found.len(), "disconnected");
+    Ok(found.len())
+}
+
+async fn revoke(ctx: &AppContext, provider: Provider, connection: &connections::Model) {
+    let Some(app) = super::oauth_app(&ctx.settings, provider) else {
+        return;
+    };
+    let sealed = connection
+        .refresh_token_enc
+        .as_ref()
+        .or(connection.access_token_enc.as_ref());
+    let Some(token) = sealed.and_then(|s| ctx.vault.open(s).ok()) else {
+        return;
+    };
+    match app.revoke(&ctx.http, &token).await {
+        Ok(true) => tracing::info!(%provider, "grant revoked at the provider"),
+        Ok(false) => {}
+        Err(e) => tracing::warn!(%provider, error = %e, "revoking the grant failed"),
+    }
+}

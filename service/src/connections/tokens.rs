@@ -1,0 +1,175 @@
+//! Access tokens for stored connections: refreshed shortly before they expire and once when a
+//! provider refuses one. A dead grant (`invalid_grant`) marks the connection `needs_reauth`;
+//! nothing retries it until the user connects again.
+
+use chrono::{DateTime, Duration, Utc};
+use entity::calendar_connections as connections;
+use providers::{Provider, ProviderError};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+
+use super::{ACTIVE, NEEDS_REAUTH};
+use crate::AppContext;
+
+/// A token this close to expiry is refreshed before use.
+const REFRESH_MARGIN: Duration = Duration::minutes(2);
+/// The schedule refreshes tokens that expire within this.
+pub const REFRESH_AHEAD: Duration = Duration::minutes(10);
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("the connection needs to be reconnected")]
+    NeedsReauth,
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sea_orm::DbErr> for TokenError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
+fn provider_of(connection: &connections::Model) -> Result<Provider, TokenError> {
+    connection
+        .provider
+        .parse()
+        .map_err(|e: providers::UnknownProvider| TokenError::Internal(e.into()))
+}
+
+fn open(ctx: &AppContext, sealed: &str) -> Result<String, TokenError> {
+    ctx.vault
+        .open(sealed)
+        .map_err(|e| TokenError::Internal(anyhow::anyhow!("stored token: {e}")))
+}
+
+/// The credential to call the provider with: the API key or feed address, or an access token
+/// refreshed first if it is about to expire.
+pub async fn credential(
+    ctx: &AppContext,
+    connection: &connections::Model,
+) -> Result<String, TokenError> {
+    if connection.status != ACTIVE {
+        return Err(TokenError::NeedsReauth);
+    }
+    if let Some(sealed) = &connection.credentials_enc {
+        return open(ctx, sealed);
+    }
+    let expiring = connection
+        .token_expires_at
+        .is_some_and(|at| at - REFRESH_MARGIN <= Utc::now());
+    match (&connection.access_token_enc, expiring) {
+        (Some(sealed), false) => open(ctx, sealed),
+        _ => refresh(ctx, connection).await,
+    }
+}
+
+/// Exchanges the refresh token for a new access token and stores both, sealed with the current
+/// key (which also re-seals tokens written under a retired key). Returns the access token.
+pub async fn refresh(
+    ctx: &AppContext,
+    connection: &connections::Model,
+) -> Result<String, TokenError> {
+    let provider = provider_of(connection)?;
+    let Some(app) = super::oauth_app(&ctx.settings, provider) else {
+        return Err(
+            mark_needs_reauth(ctx, connection, "the provider is no longer configured").await,
+        );
+    };
+    let Some(sealed) = &connection.refresh_token_enc else {
+        return Err(mark_needs_reauth(ctx, connection, "no refresh token was granted").await);
+    };
+    let refresh_token = open(ctx, sealed)?;
+    match app.refresh(&ctx.http, &refresh_token).await {
+        Ok(tokens) => {
+            let now = Utc::now();
+            // Microsoft and Cal.com rotate refresh tokens; Google sends none and the old one stays.
+            let refresh = tokens.refresh_token.as_deref().unwrap_or(&refresh_token);
+            connections::ActiveModel {
+                id: Set(connection.id),
+                access_token_enc: Set(Some(ctx.vault.seal(&tokens.access_token))),
+                refresh_token_enc: Set(Some(ctx.vault.seal(refresh))),
+                token_expires_at: Set(tokens.expires_at),
+                last_refreshed_at: Set(Some(now)),
+                last_error: Set(None),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .update(&ctx.db)
+            .await?;
+            tracing::info!(connection = %connection.id, %provider, "access token refreshed");
+            Ok(tokens.access_token)
+        }
+        Err(ProviderError::InvalidGrant(why)) => {
+            Err(mark_needs_reauth(ctx, connection, &format!("refresh refused: {why}")).await)
+        }
+        Err(other) => {
+            tracing::warn!(connection = %connection.id, %provider, error = %other, "token refresh failed");
+            Err(other.into())
+        }
+    }
+}
+
+async fn mark_needs_reauth(
+    ctx: &AppContext,
+    connection: &connections::Model,
+    why: &str,
+) -> TokenError {
+    tracing::warn!(connection = %connection.id, reason = why, "connection needs to be reconnected");
+    let now = Utc::now();
+    let update = connections::ActiveModel {
+        id: Set(connection.id),
+        status: Set(NEEDS_REAUTH.to_owned()),
+        last_error: Set(Some(why.to_owned())),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .update(&ctx.db)
+    .await;
+    match update {
+        Ok(_) => TokenError::NeedsReauth,
+        Err(e) => TokenError::Internal(e.into()),
+    }
+}
+
+/// Calls `call` with a valid credential; on a 401 refreshes once and calls again.
+pub async fn with_credential<T, F, Fut>(
+    ctx: &AppContext,
+    connection: &connections::Model,
+    call: F,
+) -> Result<T, TokenError>
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = Result<T, ProviderError>>,
+{
+    let credential = credential(ctx, connection).await?;
+    match call(credential).await {
+        Err(ProviderError::Unauthorized) if connection.refresh_token_enc.is_some() => {
+            let fresh = refresh(ctx, connection).await?;
+            Ok(call(fresh).await?)
+        }
+        other => Ok(other?),
+    }
+}
+
+/// Refreshes every active OAuth connection whose token expires before `now + REFRESH_AHEAD`.
+/// One failure does not stop the others; returns how many were refreshed.
+pub async fn refresh_due(ctx: &AppContext, now: DateTime<Utc>) -> Result<usize, TokenError> {
+    let due = connections::Entity::find()
+        .filter(connections::Column::Status.eq(ACTIVE))
+        .filter(connections::Column::RefreshTokenEnc.is_not_null())
+        .filter(connections::Column::TokenExpiresAt.lt(now + REFRESH_AHEAD))
+        .all(&ctx.db)
+        .await?;
+    let mut refreshed = 0;
+    for connection in &due {
+        match refresh(ctx, connection).await {
+            Ok(_) => refreshed += 1,
+            Err(e) => {
+                tracing::warn!(connection = %connection.id, error = %e, "scheduled refresh failed")
+            }
+        }
+    }
+    Ok(refreshed)
+}
