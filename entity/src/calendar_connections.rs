@@ -18,6 +18,8 @@ pub struct Model {
     pub status: String,
     pub last_error: Option<String>,
     pub last_refreshed_at: Option<DateTimeUtc>,
+    /// While set and in the future, one process is refreshing the token.
+    pub refreshing_until: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -17,6 +17,7 @@ mod m20261122_000008_create_sync_runs;
 mod m20261122_000009_create_oauth_states;
 mod m20261122_000010_create_audit_log;
 mod m20261122_000011_add_users_events_version;
+mod m20261122_000012_add_connections_refresh_lease;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000009_create_oauth_states::Migration),
             Box::new(m20261122_000010_create_audit_log::Migration),
             Box::new(m20261122_000011_add_users_events_version::Migration),
+            Box::new(m20261122_000012_add_connections_refresh_lease::Migration),
         ]
     }
 }

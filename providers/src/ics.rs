@@ -185,11 +185,11 @@ fn unfold(text: &str) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     for raw in text.split('\n') {
         let line = raw.strip_suffix('\r').unwrap_or(raw);
-        if let Some(rest) = line.strip_prefix([' ', '\t']) {
-            if let Some(last) = lines.last_mut() {
-                last.push_str(rest);
-                continue;
-            }
+        if let Some(rest) = line.strip_prefix([' ', '\t'])
+            && let Some(last) = lines.last_mut()
+        {
+            last.push_str(rest);
+            continue;
         }
         if !line.is_empty() {
             lines.push(line.to_owned());
@@ -334,10 +334,10 @@ pub fn parse(text: &str) -> Result<ParsedCalendar, String> {
                 stack.push(component);
             }
             "END" => {
-                if stack.pop().as_deref() == Some("VEVENT") {
-                    if let Some(raw) = current.take() {
-                        raws.push(raw);
-                    }
+                if stack.pop().as_deref() == Some("VEVENT")
+                    && let Some(raw) = current.take()
+                {
+                    raws.push(raw);
                 }
             }
             _ => match stack.last().map(String::as_str) {
@@ -482,10 +482,9 @@ fn to_events(raws: Vec<Raw>, default_zone: Option<&str>) -> Vec<RemoteEvent> {
         if let Some(series) = events
             .iter_mut()
             .find(|e| e.rrule.is_some() && e.ical_uid.as_deref() == Some(uid.as_str()))
+            && !series.exdates.contains(&original)
         {
-            if !series.exdates.contains(&original) {
-                series.exdates.push(original);
-            }
+            series.exdates.push(original);
         }
     }
     events

@@ -5,10 +5,9 @@
 use chrono::{DateTime, Duration as TimeDelta, Utc};
 use oauth2::basic::{BasicClient, BasicErrorResponseType};
 use oauth2::{
-    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet,
-    EndpointNotSet, EndpointSet, HttpRequest, HttpResponse, PkceCodeChallenge, PkceCodeVerifier,
-    RedirectUrl, RefreshToken, RequestTokenError, RevocationUrl, Scope, StandardRevocableToken,
-    TokenResponse, TokenUrl,
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
+    EndpointSet, HttpRequest, HttpResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
+    RefreshToken, RequestTokenError, Scope, TokenResponse, TokenUrl,
 };
 use url::Url;
 
@@ -59,8 +58,7 @@ impl std::fmt::Debug for TokenSet {
     }
 }
 
-type Client =
-    BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointMaybeSet, EndpointSet>;
+type Client = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
 
 impl OAuthApp {
     fn client(&self) -> Client {
@@ -68,7 +66,6 @@ impl OAuthApp {
             .set_client_secret(ClientSecret::new(self.client_secret.clone()))
             .set_auth_uri(AuthUrl::from_url(self.auth_url.clone()))
             .set_token_uri(TokenUrl::from_url(self.token_url.clone()))
-            .set_revocation_url_option(self.revoke_url.clone().map(RevocationUrl::from_url))
             .set_redirect_uri(RedirectUrl::from_url(self.redirect_url.clone()))
             // The contract: the secret travels in the form body, beside the PKCE verifier.
             .set_auth_type(AuthType::RequestBody)
@@ -127,23 +124,19 @@ impl OAuthApp {
     }
 
     /// Revokes the grant where the provider has an endpoint for it; `Ok(false)` where it has none.
-    pub async fn revoke(
-        &self,
-        http: &reqwest::Client,
-        refresh_token: &str,
-    ) -> Result<bool, ProviderError> {
-        let client = self.client();
-        let Ok(request) = client.revoke_token(StandardRevocableToken::RefreshToken(
-            RefreshToken::new(refresh_token.to_owned()),
-        )) else {
+    ///
+    /// A plain RFC 7009 form POST rather than `oauth2`'s revocation request, which refuses any
+    /// endpoint that is not https (and so every local stand-in of a provider).
+    pub async fn revoke(&self, http: &reqwest::Client, token: &str) -> Result<bool, ProviderError> {
+        let Some(url) = &self.revoke_url else {
             return Ok(false);
         };
-        let sender = sender(http);
-        request.request_async(&sender).await.map_err(|e| match e {
-            RequestTokenError::Request(e) => e,
-            RequestTokenError::ServerResponse(r) => ProviderError::Rejected(r.error().to_string()),
-            other => ProviderError::Protocol(other.to_string()),
-        })?;
+        let response = http
+            .post(url.clone())
+            .form(&[("token", token), ("client_id", self.client_id.as_str())])
+            .send()
+            .await?;
+        crate::http::check(response).await?;
         Ok(true)
     }
 }

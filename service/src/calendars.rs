@@ -258,10 +258,8 @@ pub async fn update(
         engine_cache::touch(&txn, user_id).await?;
     }
     txn.commit().await?;
-    if inclusion_changes {
-        if let Err(e) = ctx.queue.push(Job::DetectConflicts { user_id }).await {
-            tracing::warn!(error = %e, "could not enqueue conflict detection");
-        }
+    if inclusion_changes && let Err(e) = ctx.queue.push(Job::DetectConflicts { user_id }).await {
+        tracing::warn!(error = %e, "could not enqueue conflict detection");
     }
     get(&ctx.db, user_id, id).await
 }

@@ -4,10 +4,13 @@
 //! Nothing is mocked: the app under test is built exactly as `freeslot serve` builds it.
 
 mod backend;
+mod connect;
+pub mod fakes;
 mod tcp_proxy;
 mod test_app;
 
 pub use backend::{Backend, TestDatabase};
+pub use connect::Dance;
 pub use tcp_proxy::TcpProxy;
 pub use test_app::{TEST_JWT_SECRET, TestApp, TestUser, error_code, test_worker_options};
 

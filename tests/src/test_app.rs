@@ -48,9 +48,15 @@ impl TestApp {
         worker: WorkerOptions,
     ) -> Self {
         let db = TestDatabase::create(&backend).await;
+        // OAuth redirect URIs carry PUBLIC_BASE_URL, so the port must be known before start.
+        let port = reserve_port();
         let mut all = HashMap::from([
             ("DATABASE_URL".to_owned(), db.url.clone()),
-            ("BIND_ADDR".to_owned(), "127.0.0.1:0".to_owned()),
+            ("BIND_ADDR".to_owned(), format!("127.0.0.1:{port}")),
+            (
+                "PUBLIC_BASE_URL".to_owned(),
+                format!("http://127.0.0.1:{port}"),
+            ),
             ("JWT_SECRET".to_owned(), TEST_JWT_SECRET.to_owned()),
             (
                 "TOKEN_ENCRYPTION_KEY".to_owned(),
@@ -118,13 +124,9 @@ impl TestApp {
             dir: None,
             postgres: None,
         };
-        Self::start(
-            self.backend.clone(),
-            db,
-            self.vars.clone(),
-            self.worker.clone(),
-        )
-        .await
+        let mut vars = self.vars.clone();
+        vars.insert("BIND_ADDR".to_owned(), "127.0.0.1:0".to_owned());
+        Self::start(self.backend.clone(), db, vars, self.worker.clone()).await
     }
 
     /// Stops gracefully (in-flight work finishes) and starts again on the same database.
@@ -137,6 +139,23 @@ impl TestApp {
             worker,
             ..
         } = self;
+        Self::start(backend, db, vars, worker).await
+    }
+
+    /// Like `restart`, with some variables changed and other worker options.
+    pub async fn restart_with(
+        mut self,
+        changed: HashMap<String, String>,
+        worker: WorkerOptions,
+    ) -> Self {
+        self.shutdown().await;
+        let TestApp {
+            backend,
+            db,
+            mut vars,
+            ..
+        } = self;
+        vars.extend(changed);
         Self::start(backend, db, vars, worker).await
     }
 
@@ -252,6 +271,14 @@ impl TestApp {
 }
 
 /// Schedules far apart, so that only what a test triggers runs; quick polling, so it runs soon.
+/// A port that was free a moment ago (the kernel does not hand it out again right away).
+fn reserve_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
 pub fn test_worker_options() -> WorkerOptions {
     WorkerOptions {
         cleanup_schedule: "0 0 0 1 1 *".to_owned(),

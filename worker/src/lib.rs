@@ -5,6 +5,7 @@
 //! whichever process's schedule fired.
 
 mod handlers;
+mod poll;
 mod schedules;
 
 use std::str::FromStr;
@@ -158,7 +159,11 @@ fn register_queue_worker(
             let ctx = ctx.clone();
             monitor.register(move |_| {
                 WorkerBuilder::new(name.clone())
-                    .backend(storage.clone().poll_with_interval(poll))
+                    .backend(
+                        storage
+                            .clone()
+                            .poll_with_strategy(poll::EveryInterval::new(poll)),
+                    )
                     .data(ctx.clone())
                     .build(handle_job)
             })

@@ -96,6 +96,7 @@ pub async fn connect(
             credentials_enc: Set(None),
             token_expires_at: Set(None),
             last_refreshed_at: Set(None),
+            refreshing_until: Set(None),
             ..Default::default()
         },
     };

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 use entity::calendar_connections as connections;
 use providers::{Provider, ProviderError};
+use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 use super::{ACTIVE, NEEDS_REAUTH};
@@ -12,6 +13,8 @@ use crate::AppContext;
 
 /// A token this close to expiry is refreshed before use.
 const REFRESH_MARGIN: Duration = Duration::minutes(2);
+/// How long a refresh may hold its lease before others may take over.
+const REFRESH_LEASE: Duration = Duration::seconds(30);
 /// The schedule refreshes tokens that expire within this.
 pub const REFRESH_AHEAD: Duration = Duration::minutes(10);
 
@@ -67,7 +70,74 @@ pub async fn credential(
 
 /// Exchanges the refresh token for a new access token and stores both, sealed with the current
 /// key (which also re-seals tokens written under a retired key). Returns the access token.
+///
+/// Only one caller at a time refreshes a connection: it takes a lease in the row
+/// (`refreshing_until`); the others wait for it and use the token it got. A provider that
+/// rotates refresh tokens therefore never sees the same one twice.
 pub async fn refresh(
+    ctx: &AppContext,
+    connection: &connections::Model,
+) -> Result<String, TokenError> {
+    let started = Utc::now();
+    loop {
+        let now = Utc::now();
+        let claimed = connections::Entity::update_many()
+            .col_expr(
+                connections::Column::RefreshingUntil,
+                Expr::value(Some(now + REFRESH_LEASE)),
+            )
+            .filter(connections::Column::Id.eq(connection.id))
+            .filter(connections::Column::Status.eq(ACTIVE))
+            .filter(
+                Condition::any()
+                    .add(connections::Column::RefreshingUntil.is_null())
+                    .add(connections::Column::RefreshingUntil.lt(now)),
+            )
+            .exec(&ctx.db)
+            .await?
+            .rows_affected
+            == 1;
+        let current = connections::Entity::find_by_id(connection.id)
+            .one(&ctx.db)
+            .await?
+            .ok_or(TokenError::NeedsReauth)?;
+        if current.status != ACTIVE {
+            return Err(TokenError::NeedsReauth);
+        }
+        if claimed {
+            let result = refresh_claimed(ctx, &current).await;
+            if result.is_err() {
+                release(ctx, current.id).await;
+            }
+            return result;
+        }
+        // Someone else holds the lease: once they are done, their token is ours too.
+        if let (Some(at), Some(sealed)) = (current.last_refreshed_at, &current.access_token_enc)
+            && at >= started
+        {
+            return open(ctx, sealed);
+        }
+        if Utc::now() - started > REFRESH_LEASE + Duration::seconds(5) {
+            return Err(ProviderError::Transient("another refresh did not finish".into()).into());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+async fn release(ctx: &AppContext, id: uuid::Uuid) {
+    let cleared = connections::ActiveModel {
+        id: Set(id),
+        refreshing_until: Set(None),
+        ..Default::default()
+    }
+    .update(&ctx.db)
+    .await;
+    if let Err(e) = cleared {
+        tracing::warn!(connection = %id, error = %e, "could not release the refresh lease; it expires by itself");
+    }
+}
+
+async fn refresh_claimed(
     ctx: &AppContext,
     connection: &connections::Model,
 ) -> Result<String, TokenError> {
@@ -92,6 +162,7 @@ pub async fn refresh(
                 refresh_token_enc: Set(Some(ctx.vault.seal(refresh))),
                 token_expires_at: Set(tokens.expires_at),
                 last_refreshed_at: Set(Some(now)),
+                refreshing_until: Set(None),
                 last_error: Set(None),
                 updated_at: Set(now),
                 ..Default::default()
@@ -121,6 +192,7 @@ async fn mark_needs_reauth(
     let update = connections::ActiveModel {
         id: Set(connection.id),
         status: Set(NEEDS_REAUTH.to_owned()),
+        refreshing_until: Set(None),
         last_error: Set(Some(why.to_owned())),
         updated_at: Set(now),
         ..Default::default()

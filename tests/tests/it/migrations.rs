@@ -40,8 +40,21 @@ async fn migrations_go_up_down_and_up_again(backend: Backend) {
             .is_empty()
     );
 
-    // One step down undoes exactly the last migration (a column), the next one a table.
+    // One step down undoes exactly the last migration (a column), and so on back to a table.
     let manager = SchemaManager::new(&db);
+    assert!(
+        manager
+            .has_column("calendar_connections", "refreshing_until")
+            .await
+            .unwrap()
+    );
+    Migrator::down(&db, Some(1)).await.unwrap();
+    assert!(
+        !manager
+            .has_column("calendar_connections", "refreshing_until")
+            .await
+            .unwrap()
+    );
     assert!(manager.has_column("users", "events_version").await.unwrap());
     Migrator::down(&db, Some(1)).await.unwrap();
     assert!(!manager.has_column("users", "events_version").await.unwrap());
@@ -50,7 +63,7 @@ async fn migrations_go_up_down_and_up_again(backend: Backend) {
     assert!(!present_tables(&db).await.contains(&"audit_log"));
     assert_eq!(
         Migrator::get_pending_migrations(&db).await.unwrap().len(),
-        2
+        3
     );
 
     // All the way down leaves nothing of ours behind.

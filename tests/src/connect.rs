@@ -1,0 +1,120 @@
+//! Driving a connection the way a browser would, with plain HTTP: the connect link, the fake's
+//! consent page, its Allow or Deny button, and the callback back at freeslot.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::TestApp;
+
+/// Where each step of the dance pointed the browser.
+pub struct Dance {
+    /// The provider's authorization URL as freeslot built it.
+    pub authorization_url: url::Url,
+    /// The callback URL the provider sent the browser to (code, state or error).
+    pub callback_url: String,
+    /// Where freeslot finally sent the browser (`FRONTEND_URL?connected=…` or `?error=…`).
+    pub landing: url::Url,
+}
+
+impl Dance {
+    pub fn landing_param(&self, name: &str) -> Option<String> {
+        self.landing
+            .query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    }
+}
+
+impl TestApp {
+    /// `GET /api/auth/connect/{provider}` → the authorization URL.
+    pub async fn authorization_url(&self, provider: &str, token: &str) -> url::Url {
+        let res = self
+            .get(&format!("/api/auth/connect/{provider}"), Some(token))
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "connect/{provider}");
+        let body: Value = res.json().await.unwrap();
+        url::Url::parse(
+            body["authorization_url"]
+                .as_str()
+                .expect("authorization_url"),
+        )
+        .expect("a URL")
+    }
+
+    /// Opens the consent page, presses `button` ("allow" or "deny") and returns the callback
+    /// URL the provider redirects to (not yet followed).
+    pub async fn consent(&self, authorization_url: &url::Url, button: &str) -> String {
+        let page = self
+            .client
+            .get(authorization_url.clone())
+            .send()
+            .await
+            .expect("consent page");
+        assert_eq!(page.status(), StatusCode::OK, "consent page");
+        let html = page.text().await.unwrap();
+        let action = between(&html, "action=\"", "\"");
+        let request = between(&html, "name=\"request\" value=\"", "\"");
+        let mut decide = authorization_url.clone();
+        decide.set_path(&action);
+        decide.set_query(None);
+        let res = self
+            .client
+            .post(decide)
+            .form(&[("request", request.as_str()), ("decision", button)])
+            .send()
+            .await
+            .expect("decision");
+        assert_eq!(res.status(), StatusCode::FOUND, "the fake redirects back");
+        location(&res)
+    }
+
+    /// Follows a callback URL at freeslot and returns where it sends the browser.
+    pub async fn follow_callback(&self, callback_url: &str) -> url::Url {
+        let res = self
+            .client
+            .get(callback_url)
+            .send()
+            .await
+            .expect("callback");
+        assert_eq!(
+            res.status(),
+            StatusCode::FOUND,
+            "the callback always redirects"
+        );
+        url::Url::parse(&location(&res)).expect("landing URL")
+    }
+
+    /// The whole connection: connect link, consent (`button`), callback.
+    pub async fn oauth_dance(&self, provider: &str, token: &str, button: &str) -> Dance {
+        let authorization_url = self.authorization_url(provider, token).await;
+        let callback_url = self.consent(&authorization_url, button).await;
+        let landing = self.follow_callback(&callback_url).await;
+        Dance {
+            authorization_url,
+            callback_url,
+            landing,
+        }
+    }
+
+    /// `GET /api/calendars` → the `calendars` array.
+    pub async fn calendars(&self, token: &str) -> Vec<Value> {
+        let res = self.get("/api/calendars", Some(token)).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let body: Value = res.json().await.unwrap();
+        body["calendars"].as_array().cloned().unwrap_or_default()
+    }
+}
+
+fn between(text: &str, start: &str, end: &str) -> String {
+    let from = text.find(start).expect("marker in page") + start.len();
+    let to = text[from..].find(end).expect("end marker") + from;
+    text[from..to].to_owned()
+}
+
+fn location(res: &reqwest::Response) -> String {
+    res.headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .expect("a Location header")
+        .to_owned()
+}
