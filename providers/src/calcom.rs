@@ -254,7 +254,13 @@ impl CalendarSource for CalDotCom {
             .await?;
         let page: Envelope<Vec<Booking>> = json(response).await?;
         let returned = page.data.len();
-        let changes = page.data.into_iter().map(map_booking).collect();
+        let changes = page
+            .data
+            .into_iter()
+            // The `c`reated pass skips what the `u`pdated pass already reported.
+            .filter(|b| position.phase != 'c' || b.updated_at.is_none_or(|u| u < position.since))
+            .map(map_booking)
+            .collect();
         let more = page.pagination.is_some_and(|p| p.has_next_page) && returned > 0;
         let next = if more {
             Next::Page(

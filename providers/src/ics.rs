@@ -70,12 +70,11 @@ impl IcsFeed {
         if let Some(modified) = &validators.last_modified {
             request = request.header("If-Modified-Since", modified);
         }
-        let response = crate::http::check(request.send().await?).await;
-        let response = match response {
-            Ok(r) if r.status() == StatusCode::NOT_MODIFIED => return Ok(None),
-            Ok(r) => r,
-            Err(e) => return Err(e),
-        };
+        let response = request.send().await?;
+        if response.status() == StatusCode::NOT_MODIFIED {
+            return Ok(None);
+        }
+        let response = crate::http::check(response).await?;
         let header = |name: &str| {
             response
                 .headers()

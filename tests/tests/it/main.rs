@@ -9,3 +9,4 @@ mod embedded_secrets;
 mod jobs;
 mod migrations;
 mod probes;
+mod provider_clients;
