@@ -4,6 +4,7 @@
 //! Nothing is mocked: the app under test is built exactly as `freeslot serve` builds it.
 
 mod backend;
+pub mod browser;
 mod connect;
 pub mod fakes;
 mod tcp_proxy;

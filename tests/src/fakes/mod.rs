@@ -6,6 +6,7 @@
 //! slow answers, revoked refresh tokens).
 
 pub mod calcom;
+pub mod frontend;
 pub mod google;
 pub mod ics;
 pub mod microsoft;

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod auth_extractor;
+mod browser;
 mod availability;
 mod conflicts;
 mod connections;

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The test suite, as the README gives it and CI runs it: every crate's tests, the end-to-end
+# ones against real Postgres and Redis (the URLs below unless set) and, for the browser test,
+# Debian's Chromium and ChromeDriver, installed here when missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v chromedriver >/dev/null || ! [ -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing chromium and chromium-driver for the browser test"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  else
+    echo "The browser test needs Chromium and ChromeDriver: sudo apt-get install chromium chromium-driver" >&2
+    exit 1
+  fi
+fi
+
+export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
+export TEST_REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379}"
+exec cargo nextest run --workspace "$@"
