@@ -8,7 +8,9 @@ use tests::{Backend, TestApp, backend_tests, test_worker_options};
 
 async fn connecting_google_in_a_real_browser(backend: Backend) {
     let google = fakes::google::start("ada@example.com").await;
-    google.state().add_calendar("team@group.calendar.google.com", "Team");
+    google
+        .state()
+        .add_calendar("team@group.calendar.google.com", "Team");
     let frontend = fakes::frontend::start().await;
     let mut env: HashMap<String, String> = google.env().into_iter().collect();
     env.insert("FRONTEND_URL".into(), frontend.url("/app"));
@@ -34,7 +36,10 @@ async fn connecting_google_in_a_real_browser(backend: Backend) {
     browser.quit().await;
 
     let calendars = app.calendars(&token).await;
-    let mut names: Vec<&str> = calendars.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    let mut names: Vec<&str> = calendars
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
     names.sort();
     assert_eq!(names, ["Team", "ada@example.com"]);
     assert!(calendars.iter().all(|c| c["connection_status"] == "active"));

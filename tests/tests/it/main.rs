@@ -2,8 +2,8 @@
 
 mod accounts;
 mod auth_extractor;
-mod browser;
 mod availability;
+mod browser;
 mod conflicts;
 mod connections;
 mod embedded_secrets;
