@@ -36,6 +36,7 @@ use crate::routes;
         routes::calendars::list,
         routes::calendars::update,
         routes::calendars::remove,
+        routes::calendars::sync,
     ),
     modifiers(&BearerAuth),
     tags(

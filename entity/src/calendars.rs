@@ -27,6 +27,10 @@ pub struct Model {
     pub channel_secret_enc: Option<String>,
     pub channel_expires_at: Option<DateTimeUtc>,
     pub last_push_at: Option<DateTimeUtc>,
+    /// While set and in the future, one worker is syncing this calendar.
+    pub sync_lease_until: Option<DateTimeUtc>,
+    /// A sync was asked for while one ran: run once more when it ends.
+    pub sync_pending: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -18,6 +18,7 @@ mod m20261122_000009_create_oauth_states;
 mod m20261122_000010_create_audit_log;
 mod m20261122_000011_add_users_events_version;
 mod m20261122_000012_add_connections_refresh_lease;
+mod m20261122_000013_add_calendars_sync_lease;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000010_create_audit_log::Migration),
             Box::new(m20261122_000011_add_users_events_version::Migration),
             Box::new(m20261122_000012_add_connections_refresh_lease::Migration),
+            Box::new(m20261122_000013_add_calendars_sync_lease::Migration),
         ]
     }
 }

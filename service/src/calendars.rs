@@ -48,6 +48,8 @@ pub async fn local_calendar(
         channel_secret_enc: Set(None),
         channel_expires_at: Set(None),
         last_push_at: Set(None),
+        sync_lease_until: Set(None),
+        sync_pending: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
     };
@@ -287,4 +289,12 @@ pub async fn delete(ctx: &AppContext, user_id: Uuid, id: Uuid) -> Result<(), Cal
         tracing::warn!(error = %e, "could not enqueue conflict detection");
     }
     Ok(())
+}
+
+/// `POST /api/calendars/{id}/sync`: queue a sync now (even of a paused calendar).
+pub async fn sync_now(ctx: &AppContext, user_id: Uuid, id: Uuid) -> Result<(), CalendarError> {
+    owned_connected(&ctx.db, user_id, id).await?;
+    crate::sync::request(ctx, id, crate::sync::Trigger::Manual)
+        .await
+        .map_err(|e| CalendarError::Internal(anyhow::anyhow!(e)))
 }

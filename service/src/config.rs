@@ -151,6 +151,9 @@ pub struct Settings {
     pub token_encryption_keys_old: Vec<EncryptionKey>,
     pub providers: ProviderSettings,
     pub sync_interval: Duration,
+    /// How far back and ahead a calendar is kept in sync.
+    pub sync_window_past_days: u64,
+    pub sync_window_future_days: u64,
     pub log_filter: String,
     pub log_format: LogFormat,
 }
@@ -176,6 +179,8 @@ impl std::fmt::Debug for Settings {
             )
             .field("providers", &self.providers)
             .field("sync_interval", &self.sync_interval)
+            .field("sync_window_past_days", &self.sync_window_past_days)
+            .field("sync_window_future_days", &self.sync_window_future_days)
             .field("log_filter", &self.log_filter)
             .field("log_format", &self.log_format)
             .finish()
@@ -366,6 +371,13 @@ impl Settings {
         let sync_interval = Duration::from_secs(
             60 * positive("SYNC_INTERVAL_MINUTES", get("SYNC_INTERVAL_MINUTES"), 15)?,
         );
+        let sync_window_past_days =
+            positive("SYNC_WINDOW_PAST_DAYS", get("SYNC_WINDOW_PAST_DAYS"), 90)?;
+        let sync_window_future_days = positive(
+            "SYNC_WINDOW_FUTURE_DAYS",
+            get("SYNC_WINDOW_FUTURE_DAYS"),
+            365,
+        )?;
         let log_filter = get("RUST_LOG").unwrap_or_else(|| "info".to_owned());
         let log_format = match get("LOG_FORMAT").as_deref().map(str::trim) {
             None | Some("pretty") => LogFormat::Pretty,
@@ -391,6 +403,8 @@ impl Settings {
             token_encryption_keys_old,
             providers,
             sync_interval,
+            sync_window_past_days,
+            sync_window_future_days,
             log_filter,
             log_format,
         })

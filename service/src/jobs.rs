@@ -23,6 +23,13 @@ pub enum Job {
     DetectConflicts { user_id: uuid::Uuid },
     /// Refresh OAuth access tokens that expire within ten minutes.
     RefreshTokens,
+    /// Bring one calendar up to date with its provider.
+    SyncCalendar {
+        calendar_id: uuid::Uuid,
+        trigger: crate::sync::Trigger,
+    },
+    /// Enqueue a sync for every calendar the schedule finds due.
+    SyncDue,
 }
 
 #[derive(Debug, thiserror::Error)]

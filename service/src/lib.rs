@@ -14,6 +14,7 @@ pub mod events;
 pub mod jobs;
 pub mod maintenance;
 pub mod secrets;
+pub mod sync;
 pub mod users;
 pub mod vault;
 

@@ -283,6 +283,7 @@ pub fn test_worker_options() -> WorkerOptions {
     WorkerOptions {
         cleanup_schedule: "0 0 0 1 1 *".to_owned(),
         token_refresh_schedule: "0 0 0 1 1 *".to_owned(),
+        sync_schedule: "0 0 0 1 1 *".to_owned(),
         poll_interval: Duration::from_millis(100),
         shutdown_timeout: Duration::from_secs(10),
     }

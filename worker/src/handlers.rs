@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use apalis::prelude::{BoxDynError, Data};
 use chrono::Utc;
-use service::{AppContext, Job, conflicts, connections, maintenance};
+use service::{AppContext, Job, conflicts, connections, maintenance, sync};
 
 pub async fn handle_job(job: Job, ctx: Data<Arc<AppContext>>) -> Result<(), BoxDynError> {
     tracing::debug!(?job, "job started");
@@ -17,6 +17,19 @@ pub async fn handle_job(job: Job, ctx: Data<Arc<AppContext>>) -> Result<(), BoxD
         }
         Job::RefreshTokens => {
             connections::tokens::refresh_due(&ctx, Utc::now()).await?;
+        }
+        Job::SyncCalendar {
+            calendar_id,
+            trigger,
+        } => {
+            // A failed sync is recorded on the calendar (status, error, pause) and retried by
+            // the schedule; the job itself is done either way.
+            if let Err(e) = sync::run(&ctx, calendar_id, trigger).await {
+                tracing::debug!(%calendar_id, error = %e, "sync ended with an error");
+            }
+        }
+        Job::SyncDue => {
+            sync::schedule::enqueue_due(&ctx, Utc::now()).await?;
         }
     }
     Ok(())

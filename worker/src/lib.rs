@@ -25,6 +25,8 @@ pub struct WorkerOptions {
     pub cleanup_schedule: String,
     /// Cron expression for refreshing OAuth tokens that expire soon.
     pub token_refresh_schedule: String,
+    /// Cron expression for looking for calendars due a periodic sync.
+    pub sync_schedule: String,
     /// How often an idle worker looks for new jobs.
     pub poll_interval: Duration,
     /// How long in-flight jobs may take to finish after a shutdown signal.
@@ -36,6 +38,7 @@ impl Default for WorkerOptions {
         Self {
             cleanup_schedule: "0 */10 * * * *".to_owned(),
             token_refresh_schedule: "30 * * * * *".to_owned(),
+            sync_schedule: "0 * * * * *".to_owned(),
             poll_interval: Duration::from_millis(500),
             shutdown_timeout: Duration::from_secs(30),
         }
@@ -63,15 +66,18 @@ pub async fn run(
     let tokens = cron::Schedule::from_str(&options.token_refresh_schedule).map_err(|e| {
         WorkerError::Schedule(options.token_refresh_schedule.clone(), e.to_string())
     })?;
+    let syncs = cron::Schedule::from_str(&options.sync_schedule)
+        .map_err(|e| WorkerError::Schedule(options.sync_schedule.clone(), e.to_string()))?;
     tracing::info!(queue = ctx.queue.backend_name(), "worker started");
 
     let queue = supervise("freeslot-jobs", &options, stop.clone(), |name| {
         register_queue_worker(Monitor::new(), &ctx, options.poll_interval, name)
     });
     let cron = supervise("freeslot-cron", &options, stop, |name| {
-        let (ctx, ctx2) = (ctx.clone(), ctx.clone());
-        let (cleanup, tokens) = (cleanup.clone(), tokens.clone());
+        let (ctx, ctx2, ctx3) = (ctx.clone(), ctx.clone(), ctx.clone());
+        let (cleanup, tokens, syncs) = (cleanup.clone(), tokens.clone(), syncs.clone());
         let tokens_name = format!("{name}-tokens");
+        let syncs_name = format!("{name}-syncs");
         Monitor::new()
             .register(move |_| {
                 WorkerBuilder::new(format!("{name}-cleanup"))
@@ -84,6 +90,12 @@ pub async fn run(
                     .backend(CronScheduler::new(tokens.clone()))
                     .data(ctx2.clone())
                     .build(schedules::on_token_tick)
+            })
+            .register(move |_| {
+                WorkerBuilder::new(syncs_name.clone())
+                    .backend(CronScheduler::new(syncs.clone()))
+                    .data(ctx3.clone())
+                    .build(schedules::on_sync_tick)
             })
     });
     tokio::join!(queue, cron);

@@ -15,3 +15,8 @@ pub async fn on_token_tick(_tick: Tick, ctx: Data<Arc<AppContext>>) -> Result<()
     ctx.queue.push(Job::RefreshTokens).await?;
     Ok(())
 }
+
+pub async fn on_sync_tick(_tick: Tick, ctx: Data<Arc<AppContext>>) -> Result<(), BoxDynError> {
+    ctx.queue.push(Job::SyncDue).await?;
+    Ok(())
+}

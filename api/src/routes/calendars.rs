@@ -1,7 +1,7 @@
 //! The user's connected calendars.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, delete, get, patch, web};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use service::AppContext;
@@ -142,4 +142,18 @@ pub async fn remove(
 ) -> Result<HttpResponse, ApiError> {
     calendars::delete(&ctx, user.id, *id).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Sync a calendar now: 202, and the worker takes it from the queue.
+#[utoipa::path(post, path = "/api/calendars/{id}/sync", tag = "calendars", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 202), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+#[post("/calendars/{id}/sync")]
+pub async fn sync(
+    ctx: web::Data<AppContext>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    calendars::sync_now(&ctx, user.id, *id).await?;
+    Ok(HttpResponse::Accepted().json(serde_json::json!({"status": "queued"})))
 }

@@ -56,6 +56,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(calendars::list)
             .service(calendars::update)
             .service(calendars::remove)
+            .service(calendars::sync)
             .service(conflicts::list_conflicts)
             .service(conflicts::resolve_conflict)
             .service(events::list_events)

@@ -156,8 +156,11 @@ pub async fn connect(
     .await?;
     txn.commit().await?;
     tracing::info!(%user_id, %provider, calendars = calendar_ids.len(), "calendars connected");
-    if let Err(e) = ctx.queue.push(Job::DetectConflicts { user_id }).await {
-        tracing::warn!(error = %e, "could not enqueue conflict detection");
+    // The first sync of each calendar; if the queue is down, the schedule picks them up.
+    for id in &calendar_ids {
+        if let Err(e) = crate::sync::request(ctx, *id, crate::sync::Trigger::Connect).await {
+            tracing::warn!(calendar = %id, error = %e, "could not enqueue the first sync");
+        }
     }
     Ok(Connected {
         connection_id: connection.id,
@@ -237,6 +240,8 @@ async fn store_calendars(
             channel_secret_enc: Set(None),
             channel_expires_at: Set(None),
             last_push_at: Set(None),
+            sync_lease_until: Set(None),
+            sync_pending: Set(false),
             created_at: Set(now),
             updated_at: Set(now),
         };

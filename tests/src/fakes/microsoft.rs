@@ -30,6 +30,8 @@ pub struct MicrosoftState {
     seq: u64,
     epoch: u64,
     pub api_faults: Faults,
+    /// The next `$skiptoken` page finds its delta state gone (an expiry in the middle of a round).
+    pub expire_mid_round: bool,
     /// Tenants seen in authorize and token requests.
     pub tenants: Vec<String>,
     /// Path, query and `Prefer` headers of every Graph request.
@@ -52,6 +54,7 @@ pub async fn start(account: &str) -> FakeMicrosoft {
         seq: 0,
         epoch: 0,
         api_faults: Faults::default(),
+        expire_mid_round: false,
         tenants: Vec::new(),
         requests: Vec::new(),
     };
@@ -314,6 +317,9 @@ async fn delta_for(
             "{}/v1.0/me/calendars/{calendar_id}/calendarView/delta",
             s.base
         );
+        if query.contains_key("$skiptoken") && std::mem::take(&mut s.expire_mid_round) {
+            s.epoch += 1;
+        }
         let (epoch, now_seq) = (s.epoch, s.seq as i64);
         let (kind, offset, snapshot, start, end, since) = if let Some(t) = query.get("$skiptoken") {
             match decode(t) {

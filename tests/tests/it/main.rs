@@ -11,3 +11,4 @@ mod jobs;
 mod migrations;
 mod probes;
 mod provider_clients;
+mod sync;

@@ -44,6 +44,25 @@ async fn migrations_go_up_down_and_up_again(backend: Backend) {
     let manager = SchemaManager::new(&db);
     assert!(
         manager
+            .has_column("calendars", "sync_pending")
+            .await
+            .unwrap()
+    );
+    Migrator::down(&db, Some(1)).await.unwrap();
+    assert!(
+        !manager
+            .has_column("calendars", "sync_pending")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !manager
+            .has_column("calendars", "sync_lease_until")
+            .await
+            .unwrap()
+    );
+    assert!(
+        manager
             .has_column("calendar_connections", "refreshing_until")
             .await
             .unwrap()
@@ -63,7 +82,7 @@ async fn migrations_go_up_down_and_up_again(backend: Backend) {
     assert!(!present_tables(&db).await.contains(&"audit_log"));
     assert_eq!(
         Migrator::get_pending_migrations(&db).await.unwrap().len(),
-        3
+        4
     );
 
     // All the way down leaves nothing of ours behind.

@@ -1,0 +1,549 @@
+//! Keeping a calendar's local copy equal to the provider's.
+//!
+//! A run walks one round of pages (`providers::CalendarSource::changes`): a full listing of
+//! the window the first time or after the provider rejected the cursor, changes since the
+//! stored cursor otherwise. Each page is written in its own transaction; the last page's
+//! transaction also stores the new cursor and, for a full listing, removes every event the
+//! listing did not mention. A run that dies half-way stored no cursor, so the next run starts
+//! that round again, and upserts keyed on the provider's id make the repeat harmless.
+//!
+//! Only one run per calendar at a time (a lease in the row); a request that finds the lease
+//! taken leaves `sync_pending` set, and the running sync goes once more before it lets go.
+
+pub mod rows;
+pub mod schedule;
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Duration, Utc};
+use entity::{calendar_connections as connections, calendars, sync_runs};
+use providers::{
+    Change, ChangePage, Credential, Next, Provider, ProviderError, SyncRequest, Window,
+};
+use sea_orm::sea_query::{Condition, Expr};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::connections::tokens::{self, TokenError};
+use crate::{AppContext, Job, db, engine_cache};
+
+/// How long a run may go without renewing its lease (renewed on every page).
+const LEASE: Duration = Duration::minutes(5);
+/// Attempts per page when the provider is rate limiting or failing.
+const ATTEMPTS: u32 = 4;
+/// The longest a run waits before retrying a page; longer waits are left to the next run.
+const MAX_WAIT: StdDuration = StdDuration::from_secs(30);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    /// Right after the calendar was connected.
+    Connect,
+    /// `POST /api/calendars/{id}/sync`.
+    Manual,
+    Schedule,
+    Push,
+    /// The previous run was asked for again while it ran.
+    Pending,
+}
+
+impl Trigger {
+    fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Connect => "connect",
+            Trigger::Manual => "manual",
+            Trigger::Schedule => "schedule",
+            Trigger::Push => "push",
+            Trigger::Pending => "pending",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("the account must be reconnected")]
+    NeedsReauth,
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sea_orm::DbErr> for SyncError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
+impl From<TokenError> for SyncError {
+    fn from(e: TokenError) -> Self {
+        match e {
+            TokenError::NeedsReauth => Self::NeedsReauth,
+            TokenError::Provider(p) => Self::Provider(p),
+            TokenError::Internal(i) => Self::Internal(i),
+        }
+    }
+}
+
+/// What one run did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    pub pages: u32,
+    pub upserted: u64,
+    pub deleted: u64,
+    /// The provider rejected the cursor and the run listed everything again.
+    pub cursor_reset: bool,
+    pub full: bool,
+}
+
+impl Outcome {
+    pub fn changed(&self) -> bool {
+        self.upserted > 0 || self.deleted > 0
+    }
+}
+
+/// Marks the calendar queued and enqueues its sync.
+pub async fn request(
+    ctx: &AppContext,
+    calendar_id: Uuid,
+    trigger: Trigger,
+) -> Result<(), SyncError> {
+    calendars::Entity::update_many()
+        .col_expr(calendars::Column::SyncStatus, Expr::value("queued"))
+        .filter(calendars::Column::Id.eq(calendar_id))
+        .filter(calendars::Column::SyncStatus.ne("syncing"))
+        .exec(&ctx.db)
+        .await?;
+    ctx.queue
+        .push(Job::SyncCalendar {
+            calendar_id,
+            trigger,
+        })
+        .await
+        .map_err(|e| SyncError::Internal(e.into()))
+}
+
+/// The lease, or a note that one more run is wanted. True when this caller holds the lease.
+async fn claim(ctx: &AppContext, calendar_id: Uuid) -> Result<bool, SyncError> {
+    loop {
+        let now = Utc::now();
+        let claimed = calendars::Entity::update_many()
+            .col_expr(
+                calendars::Column::SyncLeaseUntil,
+                Expr::value(Some(now + LEASE)),
+            )
+            .col_expr(calendars::Column::SyncPending, Expr::value(false))
+            .col_expr(calendars::Column::SyncStatus, Expr::value("syncing"))
+            .filter(calendars::Column::Id.eq(calendar_id))
+            .filter(
+                Condition::any()
+                    .add(calendars::Column::SyncLeaseUntil.is_null())
+                    .add(calendars::Column::SyncLeaseUntil.lt(now)),
+            )
+            .exec(&ctx.db)
+            .await?
+            .rows_affected;
+        if claimed == 1 {
+            return Ok(true);
+        }
+        // Held by a live run: ask it for one more round. If the lease lapsed in between,
+        // this matches nothing and the claim is tried again.
+        let noted = calendars::Entity::update_many()
+            .col_expr(calendars::Column::SyncPending, Expr::value(true))
+            .filter(calendars::Column::Id.eq(calendar_id))
+            .filter(calendars::Column::SyncLeaseUntil.gte(now))
+            .exec(&ctx.db)
+            .await?
+            .rows_affected;
+        if noted == 1 {
+            return Ok(false);
+        }
+        let exists = calendars::Entity::find_by_id(calendar_id)
+            .one(&ctx.db)
+            .await?;
+        if exists.is_none() {
+            return Ok(false);
+        }
+    }
+}
+
+/// Lets go of the lease unless another run was asked for meanwhile (then keeps it: true).
+async fn release(ctx: &AppContext, calendar_id: Uuid) -> Result<bool, SyncError> {
+    let released = calendars::Entity::update_many()
+        .col_expr(
+            calendars::Column::SyncLeaseUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(calendars::Column::Id.eq(calendar_id))
+        .filter(calendars::Column::SyncPending.eq(false))
+        .exec(&ctx.db)
+        .await?
+        .rows_affected;
+    if released == 1 {
+        return Ok(false);
+    }
+    let renewed = calendars::Entity::update_many()
+        .col_expr(calendars::Column::SyncPending, Expr::value(false))
+        .col_expr(
+            calendars::Column::SyncLeaseUntil,
+            Expr::value(Some(Utc::now() + LEASE)),
+        )
+        .filter(calendars::Column::Id.eq(calendar_id))
+        .exec(&ctx.db)
+        .await?
+        .rows_affected;
+    Ok(renewed == 1)
+}
+
+/// Runs the calendar's sync if no one else is; returns what the last run did, or None when
+/// another worker holds the calendar (it will run once more for this request).
+pub async fn run(
+    ctx: &AppContext,
+    calendar_id: Uuid,
+    trigger: Trigger,
+) -> Result<Option<Outcome>, SyncError> {
+    if !claim(ctx, calendar_id).await? {
+        tracing::debug!(%calendar_id, "sync already running; it will run once more");
+        return Ok(None);
+    }
+    let mut trigger = trigger;
+    loop {
+        let result = run_once(ctx, calendar_id, trigger).await;
+        let again = match &result {
+            Ok(_) => release(ctx, calendar_id).await?,
+            Err(_) => {
+                release(ctx, calendar_id).await?;
+                false
+            }
+        };
+        if !again {
+            return result.map(Some);
+        }
+        trigger = Trigger::Pending;
+    }
+}
+
+async fn run_once(
+    ctx: &AppContext,
+    calendar_id: Uuid,
+    trigger: Trigger,
+) -> Result<Outcome, SyncError> {
+    let Some(calendar) = calendars::Entity::find_by_id(calendar_id)
+        .one(&ctx.db)
+        .await?
+    else {
+        return Ok(Outcome::default());
+    };
+    let started = Utc::now();
+    let run_id = Uuid::now_v7();
+    sync_runs::ActiveModel {
+        id: Set(run_id),
+        calendar_id: Set(calendar.id),
+        user_id: Set(calendar.user_id),
+        trigger: Set(trigger.as_str().to_owned()),
+        mode: Set(if calendar.sync_cursor.is_some() {
+            "incremental"
+        } else {
+            "full"
+        }
+        .to_owned()),
+        status: Set("running".to_owned()),
+        started_at: Set(started),
+        finished_at: Set(None),
+        pages: Set(0),
+        events_upserted: Set(0),
+        events_deleted: Set(0),
+        cursor_reset: Set(false),
+        error: Set(None),
+    }
+    .insert(&ctx.db)
+    .await?;
+
+    let mut outcome = Outcome::default();
+    let result = walk(ctx, &calendar, &mut outcome).await;
+    let finished = Utc::now();
+    let error = result.as_ref().err().map(|e| e.to_string());
+    sync_runs::ActiveModel {
+        id: Set(run_id),
+        mode: Set(if outcome.full { "full" } else { "incremental" }.to_owned()),
+        status: Set(if error.is_some() {
+            "failed"
+        } else {
+            "succeeded"
+        }
+        .to_owned()),
+        finished_at: Set(Some(finished)),
+        pages: Set(outcome.pages as i32),
+        events_upserted: Set(outcome.upserted as i32),
+        events_deleted: Set(outcome.deleted as i32),
+        cursor_reset: Set(outcome.cursor_reset),
+        error: Set(error.clone()),
+        ..Default::default()
+    }
+    .update(&ctx.db)
+    .await?;
+
+    let mut row = calendars::ActiveModel {
+        id: Set(calendar.id),
+        updated_at: Set(finished),
+        ..Default::default()
+    };
+    match &result {
+        Ok(()) => {
+            row.sync_status = Set("idle".into());
+            row.last_synced_at = Set(Some(finished));
+            row.last_error = Set(None);
+            row.consecutive_failures = Set(0);
+            row.paused_until = Set(None);
+        }
+        Err(e) => {
+            let failures = calendar.consecutive_failures + 1;
+            row.sync_status = Set("error".into());
+            row.last_error = Set(error.clone());
+            row.last_error_at = Set(Some(finished));
+            row.consecutive_failures = Set(failures);
+            // The circuit breaker: a calendar that keeps failing rests before the schedule
+            // tries again (1, 2, 4 … 60 minutes). A user's "sync now" still goes through.
+            if !matches!(e, SyncError::NeedsReauth) {
+                let minutes = 1i64 << (failures - 1).clamp(0, 6);
+                row.paused_until = Set(Some(finished + Duration::minutes(minutes.min(60))));
+            }
+        }
+    }
+    row.update(&ctx.db).await?;
+
+    match &result {
+        Ok(()) => tracing::info!(
+            calendar = %calendar.id, trigger = trigger.as_str(), pages = outcome.pages,
+            upserted = outcome.upserted, deleted = outcome.deleted, full = outcome.full,
+            cursor_reset = outcome.cursor_reset, ms = (finished - started).num_milliseconds(),
+            "calendar synced"
+        ),
+        Err(e) => tracing::warn!(calendar = %calendar.id, error = %e, "calendar sync failed"),
+    }
+    if outcome.changed()
+        && let Err(e) = ctx
+            .queue
+            .push(Job::DetectConflicts {
+                user_id: calendar.user_id,
+            })
+            .await
+    {
+        tracing::warn!(error = %e, "could not enqueue conflict detection");
+    }
+    result.map(|()| outcome)
+}
+
+fn window(ctx: &AppContext) -> Window {
+    let now = Utc::now();
+    Window {
+        start: now - Duration::days(ctx.settings.sync_window_past_days as i64),
+        end: now + Duration::days(ctx.settings.sync_window_future_days as i64),
+    }
+}
+
+/// One round of pages, written as it goes.
+async fn walk(
+    ctx: &AppContext,
+    calendar: &calendars::Model,
+    outcome: &mut Outcome,
+) -> Result<(), SyncError> {
+    let connection_id = calendar.connection_id.ok_or_else(|| {
+        SyncError::Internal(anyhow::anyhow!("a local calendar has nothing to sync"))
+    })?;
+    let mut connection = connections::Entity::find_by_id(connection_id)
+        .one(&ctx.db)
+        .await?
+        .ok_or(SyncError::NeedsReauth)?;
+    let provider: Provider = connection
+        .provider
+        .parse()
+        .map_err(|e: providers::UnknownProvider| SyncError::Internal(e.into()))?;
+    let source = crate::connections::source(ctx, provider)
+        .ok_or_else(|| SyncError::Internal(anyhow::anyhow!("{provider} has no client")))?;
+    let window = window(ctx);
+    let mut request = match &calendar.sync_cursor {
+        Some(cursor) => SyncRequest::Since {
+            cursor: cursor.clone(),
+            window,
+        },
+        None => SyncRequest::Full { window },
+    };
+    outcome.full = matches!(request, SyncRequest::Full { .. });
+    let mut secret = tokens::credential(ctx, &connection).await?;
+    let mut refreshed = false;
+    let mut attempt = 0;
+    // Provider ids a full listing mentioned: everything else is gone once it ends.
+    let mut seen: HashSet<String> = HashSet::new();
+    let target = rows::Target {
+        user_id: calendar.user_id,
+        calendar_id: calendar.id,
+        provider: provider.as_str(),
+        calendar_zone: calendar.timezone.as_deref(),
+    };
+    loop {
+        let credential = match provider {
+            Provider::Ics => Credential::Feed(&secret),
+            _ => Credential::Bearer(&secret),
+        };
+        let page = match source
+            .changes(credential, &calendar.provider_calendar_id, &request)
+            .await
+        {
+            Ok(page) => page,
+            Err(ProviderError::Unauthorized)
+                if !refreshed && connection.refresh_token_enc.is_some() =>
+            {
+                refreshed = true;
+                secret = tokens::refresh(ctx, &connection).await?;
+                connection = connections::Entity::find_by_id(connection_id)
+                    .one(&ctx.db)
+                    .await?
+                    .ok_or(SyncError::NeedsReauth)?;
+                continue;
+            }
+            Err(ProviderError::Gone) if !matches!(request, SyncRequest::Full { .. }) => {
+                tracing::info!(calendar = %calendar.id, "the provider rejected the cursor; syncing fully");
+                outcome.cursor_reset = true;
+                outcome.full = true;
+                seen.clear();
+                request = SyncRequest::Full { window };
+                continue;
+            }
+            Err(e) if e.is_retryable() && attempt + 1 < ATTEMPTS => {
+                attempt += 1;
+                let wait = backoff(&e, attempt);
+                if wait > MAX_WAIT {
+                    return Err(e.into());
+                }
+                tracing::info!(calendar = %calendar.id, error = %e, ?wait, "provider busy; retrying the page");
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        attempt = 0;
+        outcome.pages += 1;
+        let snapshot = page.snapshot || matches!(request, SyncRequest::Full { .. });
+        let next = apply(
+            ctx, calendar, &target, &window, page, snapshot, &mut seen, outcome,
+        )
+        .await?;
+        match next {
+            Some(token) => request = SyncRequest::Page { token, window },
+            None => return Ok(()),
+        }
+    }
+}
+
+/// Exponential backoff with jitter, or the provider's own `Retry-After`.
+fn backoff(e: &ProviderError, attempt: u32) -> StdDuration {
+    if let ProviderError::RateLimited {
+        retry_after: Some(after),
+    } = e
+    {
+        return *after;
+    }
+    let base = StdDuration::from_millis(500 * (1 << attempt.min(6)));
+    let jitter = StdDuration::from_millis(u64::from(rand_u16()) % 500);
+    base + jitter
+}
+
+fn rand_u16() -> u16 {
+    let mut bytes = [0u8; 2];
+    let _ = getrandom::fill(&mut bytes);
+    u16::from_le_bytes(bytes)
+}
+
+/// Writes one page in one transaction; on the last page also the cursor (and, after a full
+/// listing, the removal of what it did not mention). Returns the next page's token.
+#[allow(clippy::too_many_arguments)]
+async fn apply(
+    ctx: &AppContext,
+    calendar: &calendars::Model,
+    target: &rows::Target<'_>,
+    window: &Window,
+    page: ChangePage,
+    snapshot: bool,
+    seen: &mut HashSet<String>,
+    outcome: &mut Outcome,
+) -> Result<Option<String>, SyncError> {
+    // The last word per id within a page wins (Graph may repeat an entity).
+    let mut last: HashMap<String, Option<providers::RemoteEvent>> = HashMap::new();
+    let mut order: Vec<String> = Vec::new();
+    for change in page.changes {
+        let (id, event) = match change {
+            Change::Upsert(e) if in_window_or_series(&e, window) => (e.id.clone(), Some(*e)),
+            // Moved out of the window: as good as gone for us.
+            Change::Upsert(e) => (e.id.clone(), None),
+            Change::Delete { id } => (id, None),
+        };
+        if last.insert(id.clone(), event).is_none() {
+            order.push(id);
+        }
+    }
+    let mut upserts = Vec::new();
+    let mut deletes = Vec::new();
+    for id in order {
+        match last.remove(&id).flatten() {
+            Some(e) => {
+                if snapshot {
+                    seen.insert(id);
+                }
+                upserts.push(rows::to_row(target, &e));
+            }
+            None => deletes.push(id),
+        }
+    }
+    let (cursor, next_token) = match page.next {
+        Next::Done(cursor) => (cursor, None),
+        Next::Page(token) => (None, Some(token)),
+    };
+    let done = next_token.is_none();
+    if page.not_modified {
+        // Nothing to write; the run still counts as a success.
+        return Ok(None);
+    }
+    let txn = db::begin_write(&ctx.db).await?;
+    let upserted = rows::upsert(&txn, calendar.id, upserts).await? as u64;
+    let mut deleted = rows::delete(&txn, calendar.id, &deletes).await?;
+    if done {
+        if snapshot {
+            let gone: Vec<String> = rows::stored_ids(&txn, calendar.id)
+                .await?
+                .into_iter()
+                .filter(|id| !seen.contains(id))
+                .collect();
+            deleted += rows::delete(&txn, calendar.id, &gone).await?;
+        }
+        calendars::ActiveModel {
+            id: Set(calendar.id),
+            sync_cursor: Set(cursor),
+            ..Default::default()
+        }
+        .update(&txn)
+        .await?;
+    } else {
+        // Still alive: keep the lease.
+        calendars::ActiveModel {
+            id: Set(calendar.id),
+            sync_lease_until: Set(Some(Utc::now() + LEASE)),
+            ..Default::default()
+        }
+        .update(&txn)
+        .await?;
+    }
+    if upserted > 0 || deleted > 0 {
+        engine_cache::touch(&txn, calendar.user_id).await?;
+    }
+    txn.commit().await?;
+    outcome.upserted += upserted;
+    outcome.deleted += deleted;
+    Ok(next_token)
+}
+
+fn in_window_or_series(e: &providers::RemoteEvent, window: &Window) -> bool {
+    rows::in_window(e, window)
+}

@@ -1,0 +1,457 @@
+//! Calendars converge to what the providers hold: first syncs after connecting, changes
+//! through `POST /api/calendars/{id}/sync`, expired cursors, failures half-way, races.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use entity::sync_runs;
+use reqwest::StatusCode;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::{Value, json};
+use service::sync::{self, Trigger};
+use tests::fakes::{self, Fault};
+use tests::{Backend, TestApp, TestUser, backend_tests, test_worker_options};
+
+const FROM: &str = "2026-11-01T00:00:00Z";
+const TO: &str = "2027-03-01T00:00:00Z";
+
+async fn app_with(backend: Backend, env: Vec<(String, String)>) -> TestApp {
+    let mut vars: HashMap<String, String> = env.into_iter().collect();
+    // A window that holds the fixed dates these tests use, whatever today is.
+    vars.insert("SYNC_WINDOW_PAST_DAYS".into(), "400".into());
+    vars.insert("SYNC_WINDOW_FUTURE_DAYS".into(), "800".into());
+    TestApp::spawn_with(backend, vars, test_worker_options()).await
+}
+
+/// `(provider_event_id, title, start)` of every event, sorted.
+async fn events(app: &TestApp, user: &TestUser) -> Vec<(String, String, String)> {
+    let res = app
+        .get_query(
+            "/api/events",
+            &user.token,
+            &[("start", FROM), ("end", TO), ("limit", "2500")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    let mut list: Vec<(String, String, String)> = body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["provider_event_id"].as_str().unwrap().to_owned(),
+                e["title"].as_str().unwrap().to_owned(),
+                e["start"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    list.sort();
+    list
+}
+
+/// Polls until the events are `expected` (ids only), or fails with what they were.
+async fn converge(
+    app: &TestApp,
+    user: &TestUser,
+    expected: &[&str],
+) -> Vec<(String, String, String)> {
+    let mut want: Vec<String> = expected.iter().map(|s| (*s).to_owned()).collect();
+    want.sort();
+    let mut seen = Vec::new();
+    for _ in 0..150 {
+        seen = events(app, user).await;
+        let ids: Vec<String> = seen.iter().map(|e| e.0.clone()).collect();
+        if ids == want {
+            return seen;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("events did not converge to {want:?}; they are {seen:?}");
+}
+
+async fn sync_now(app: &TestApp, user: &TestUser, calendar_id: &str) {
+    let res = app
+        .post_json(
+            &format!("/api/calendars/{calendar_id}/sync"),
+            &json!({}),
+            Some(&user.token),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+}
+
+async fn wait_idle(app: &TestApp, user: &TestUser) -> Vec<Value> {
+    let mut calendars = Vec::new();
+    for _ in 0..150 {
+        calendars = app.calendars(&user.token).await;
+        if calendars.iter().all(|c| {
+            c["sync_status"] != "queued"
+                && c["sync_status"] != "syncing"
+                && !c["last_synced_at"].is_null()
+                || c["sync_status"] == "error"
+        }) {
+            return calendars;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("calendars did not settle: {calendars:?}");
+}
+
+fn google_event(id: &str, title: &str, start: &str, end: &str) -> Value {
+    json!({"id": id, "summary": title, "iCalUID": format!("{id}@google"),
+        "start": {"dateTime": start}, "end": {"dateTime": end}})
+}
+
+async fn google_calendars_converge_through_changes(backend: Backend) {
+    let google = fakes::google::start("ada@example.com").await;
+    let cal = "ada@example.com";
+    {
+        let mut s = google.state();
+        s.put_event(
+            cal,
+            google_event(
+                "g1",
+                "Kickoff",
+                "2026-12-01T09:00:00+01:00",
+                "2026-12-01T10:00:00+01:00",
+            ),
+        );
+        s.put_event(
+            cal,
+            google_event(
+                "g2",
+                "Review",
+                "2026-12-02T14:00:00Z",
+                "2026-12-02T15:00:00Z",
+            ),
+        );
+        s.put_event(
+            cal,
+            json!({"id": "h1", "summary": "Holiday", "start": {"date": "2026-12-24"},
+            "end": {"date": "2026-12-26"}, "transparency": "transparent"}),
+        );
+    }
+    let app = app_with(backend, google.env()).await;
+    let user = app.register_user().await;
+    app.oauth_dance("google", &user.token, "allow").await;
+    let first = converge(&app, &user, &["g1", "g2", "h1"]).await;
+    assert!(
+        first.contains(&("g1".into(), "Kickoff".into(), "2026-12-01T08:00:00Z".into())),
+        "{first:?}"
+    );
+    let calendars = wait_idle(&app, &user).await;
+    assert_eq!(calendars[0]["sync_status"], "idle");
+    assert!(calendars[0]["last_error"].is_null());
+
+    // The synced event blocks time; the transparent holiday does not.
+    let res = app
+        .get_query(
+            "/api/availability",
+            &user.token,
+            &[
+                ("start", "2026-12-01T00:00:00Z"),
+                ("end", "2026-12-02T00:00:00Z"),
+                ("duration", "60"),
+                ("timezone", "UTC"),
+            ],
+        )
+        .await;
+    let body: Value = res.json().await.unwrap();
+    let slots: Vec<&str> = body["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["start"].as_str().unwrap())
+        .collect();
+    assert!(!slots.contains(&"2026-12-01T08:00:00Z"), "{slots:?}");
+    assert!(slots.contains(&"2026-12-01T09:00:00Z"), "{slots:?}");
+
+    // Moved, deleted, added at Google.
+    {
+        let mut s = google.state();
+        s.put_event(
+            cal,
+            google_event(
+                "g1",
+                "Kickoff (moved)",
+                "2026-12-03T09:00:00Z",
+                "2026-12-03T10:00:00Z",
+            ),
+        );
+        s.delete_event(cal, "g2");
+        s.put_event(
+            cal,
+            google_event(
+                "g3",
+                "Retro",
+                "2026-12-04T09:00:00Z",
+                "2026-12-04T10:00:00Z",
+            ),
+        );
+    }
+    sync_now(&app, &user, calendars[0]["id"].as_str().unwrap()).await;
+    let after = converge(&app, &user, &["g1", "g3", "h1"]).await;
+    assert!(after.contains(&(
+        "g1".into(),
+        "Kickoff (moved)".into(),
+        "2026-12-03T09:00:00Z".into()
+    )));
+
+    // The sync token expires: a full resync ends with exactly Google's events.
+    {
+        let mut s = google.state();
+        s.expire_sync_tokens();
+        s.delete_event(cal, "g3");
+    }
+    sync_now(&app, &user, calendars[0]["id"].as_str().unwrap()).await;
+    converge(&app, &user, &["g1", "h1"]).await;
+    wait_idle(&app, &user).await;
+    let resets = sync_runs::Entity::find()
+        .filter(sync_runs::Column::CursorReset.eq(true))
+        .count(&app.ctx.db)
+        .await
+        .unwrap();
+    assert_eq!(resets, 1);
+}
+
+fn graph_event(id: &str, day: u32) -> Value {
+    json!({"id": id, "subject": format!("Graph {id}"), "showAs": "busy",
+        "start": {"dateTime": format!("2026-12-{day:02}T09:00:00.0000000"), "timeZone": "UTC"},
+        "end": {"dateTime": format!("2026-12-{day:02}T09:30:00.0000000"), "timeZone": "UTC"}})
+}
+
+async fn microsoft_recovers_from_a_delta_expiry_in_the_middle_of_a_round(backend: Backend) {
+    let microsoft = fakes::microsoft::start("ada@contoso.com").await;
+    let cal = microsoft.state().default_calendar_id();
+    let ids: Vec<String> = (0..300).map(|i| format!("m{i:03}")).collect();
+    {
+        let mut s = microsoft.state();
+        for (i, id) in ids.iter().enumerate() {
+            s.put_event(&cal, graph_event(id, 1 + (i % 28) as u32));
+        }
+        // The first round's second page finds the delta state gone.
+        s.expire_mid_round = true;
+    }
+    let app = app_with(backend, microsoft.env()).await;
+    let user = app.register_user().await;
+    app.oauth_dance("microsoft", &user.token, "allow").await;
+    let expected: Vec<&str> = ids.iter().map(String::as_str).collect();
+    converge(&app, &user, &expected).await;
+    wait_idle(&app, &user).await;
+    let resets = sync_runs::Entity::find()
+        .filter(sync_runs::Column::CursorReset.eq(true))
+        .count(&app.ctx.db)
+        .await
+        .unwrap();
+    assert_eq!(resets, 1, "the round started over");
+
+    {
+        let mut s = microsoft.state();
+        s.delete_event(&cal, "m000");
+        s.put_event(&cal, graph_event("m001", 27));
+    }
+    let calendar_id = app.calendars(&user.token).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    wait_idle(&app, &user).await;
+    sync_now(&app, &user, &calendar_id).await;
+    let after = converge(&app, &user, &expected[1..]).await;
+    assert!(
+        after
+            .iter()
+            .any(|e| e.0 == "m001" && e.2 == "2026-12-27T09:00:00Z")
+    );
+}
+
+async fn calcom_bookings_and_ics_feeds_converge(backend: Backend) {
+    let calcom = fakes::calcom::start("ada@cal.example").await;
+    let ics = fakes::ics::start().await;
+    let key = calcom.state().issue_api_key();
+    calcom.state().put_booking(json!({"uid": "b1", "title": "Intro", "start": "2026-12-07T10:00:00Z", "end": "2026-12-07T10:30:00Z"}));
+    ics.state().publish(
+        "rota",
+        &feed(&[("r1", "20261208T090000Z"), ("r2", "20261209T090000Z")]),
+    );
+    let app = app_with(backend, calcom.env()).await;
+    let user = app.register_user().await;
+    let res = app
+        .post_json(
+            "/api/auth/connect/caldotcom",
+            &json!({"api_key": key}),
+            Some(&user.token),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = app
+        .post_json(
+            "/api/auth/connect/ics",
+            &json!({"url": ics.url("/rota.ics")}),
+            Some(&user.token),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    converge(&app, &user, &["b1", "r1", "r2"]).await;
+    let calendars = wait_idle(&app, &user).await;
+
+    calcom.state().put_booking(json!({"uid": "b1", "title": "Intro", "status": "cancelled", "start": "2026-12-07T10:00:00Z", "end": "2026-12-07T10:30:00Z"}));
+    calcom.state().put_booking(json!({"uid": "b2", "title": "Follow-up", "start": "2026-12-10T10:00:00Z", "end": "2026-12-10T11:00:00Z"}));
+    ics.state().publish(
+        "rota",
+        &feed(&[("r2", "20261209T100000Z"), ("r3", "20261210T090000Z")]),
+    );
+    for c in &calendars {
+        sync_now(&app, &user, c["id"].as_str().unwrap()).await;
+    }
+    let after = converge(&app, &user, &["b2", "r2", "r3"]).await;
+    assert!(after.contains(&(
+        "r2".into(),
+        "Shift r2".into(),
+        "2026-12-09T10:00:00Z".into()
+    )));
+
+    // Unchanged feed: answered 304, nothing rewritten.
+    let ics_calendar = calendars.iter().find(|c| c["provider"] == "ics").unwrap();
+    wait_idle(&app, &user).await;
+    sync_now(&app, &user, ics_calendar["id"].as_str().unwrap()).await;
+    wait_idle(&app, &user).await;
+    assert_eq!(
+        ics.state().requests.last().unwrap().1.as_deref(),
+        Some("\"v2\"")
+    );
+    converge(&app, &user, &["b2", "r2", "r3"]).await;
+}
+
+fn feed(events: &[(&str, &str)]) -> String {
+    let mut text = String::from("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\n");
+    for (uid, start) in events {
+        text.push_str(&format!(
+            "BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20261120T000000Z\r\nDTSTART:{start}\r\nDURATION:PT1H\r\nSUMMARY:Shift {uid}\r\nEND:VEVENT\r\n"
+        ));
+    }
+    text.push_str("END:VCALENDAR\r\n");
+    text
+}
+
+async fn a_round_that_fails_half_way_converges_on_the_next_run(backend: Backend) {
+    let google = fakes::google::start("ada@example.com").await;
+    let cal = "ada@example.com";
+    let ids: Vec<String> = (0..400).map(|i| format!("e{i:03}")).collect();
+    {
+        let mut s = google.state();
+        for (i, id) in ids.iter().enumerate() {
+            let day = 1 + i % 28;
+            s.put_event(
+                cal,
+                google_event(
+                    id,
+                    "Busy",
+                    &format!("2026-12-{day:02}T09:00:00Z"),
+                    &format!("2026-12-{day:02}T10:00:00Z"),
+                ),
+            );
+        }
+        // Page one goes through, page two is refused for longer than a run waits.
+        s.api_faults.push(Fault::Delay(Duration::ZERO));
+        s.api_faults.push(Fault::Delay(Duration::ZERO));
+        s.api_faults.push(Fault::Delay(Duration::ZERO));
+        s.api_faults.push(Fault::RateLimited {
+            retry_after: Some("120".into()),
+        });
+    }
+    let app = app_with(backend, google.env()).await;
+    let user = app.register_user().await;
+    app.oauth_dance("google", &user.token, "allow").await;
+    let calendars = wait_idle(&app, &user).await;
+    assert_eq!(calendars[0]["sync_status"], "error", "{calendars:?}");
+    assert!(
+        calendars[0]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("rate"),
+        "{calendars:?}"
+    );
+    let half = events(&app, &user).await.len();
+    assert_eq!(half, 250, "the first page was written");
+
+    // A change meanwhile, then the next run: no duplicates, nothing missing.
+    google.state().delete_event(cal, "e000");
+    sync_now(&app, &user, calendars[0]["id"].as_str().unwrap()).await;
+    let expected: Vec<&str> = ids[1..].iter().map(String::as_str).collect();
+    converge(&app, &user, &expected).await;
+    let calendars = wait_idle(&app, &user).await;
+    assert_eq!(calendars[0]["sync_status"], "idle");
+}
+
+async fn two_syncs_of_one_calendar_never_run_at_once(backend: Backend) {
+    let google = fakes::google::start("ada@example.com").await;
+    google.state().put_event(
+        "ada@example.com",
+        google_event("g1", "One", "2026-12-01T09:00:00Z", "2026-12-01T10:00:00Z"),
+    );
+    let app = app_with(backend, google.env()).await;
+    let user = app.register_user().await;
+    app.oauth_dance("google", &user.token, "allow").await;
+    converge(&app, &user, &["g1"]).await;
+    let calendars = wait_idle(&app, &user).await;
+    let id: uuid::Uuid = calendars[0]["id"].as_str().unwrap().parse().unwrap();
+    let runs_before = sync_runs::Entity::find().count(&app.ctx.db).await.unwrap();
+
+    // The first run is slow at Google; the second arrives meanwhile.
+    google
+        .state()
+        .api_faults
+        .push(Fault::Delay(Duration::from_millis(800)));
+    let (a, b) = tokio::join!(sync::run(&app.ctx, id, Trigger::Manual), async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        sync::run(&app.ctx, id, Trigger::Manual).await
+    });
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert!(a.is_some() && b.is_none(), "exactly one ran: {a:?} {b:?}");
+    let runs_after = sync_runs::Entity::find().count(&app.ctx.db).await.unwrap();
+    assert_eq!(
+        runs_after - runs_before,
+        2,
+        "the waiting request became exactly one more run"
+    );
+    converge(&app, &user, &["g1"]).await;
+}
+
+async fn a_revoked_grant_stops_syncing_and_says_so(backend: Backend) {
+    let google = fakes::google::start("ada@example.com").await;
+    google.state().put_event(
+        "ada@example.com",
+        google_event("g1", "One", "2026-12-01T09:00:00Z", "2026-12-01T10:00:00Z"),
+    );
+    let app = app_with(backend, google.env()).await;
+    let user = app.register_user().await;
+    app.oauth_dance("google", &user.token, "allow").await;
+    converge(&app, &user, &["g1"]).await;
+    let calendars = wait_idle(&app, &user).await;
+
+    // The user revokes freeslot at Google: the access token is refused, the refresh too.
+    google.state().oauth.revoke_everything();
+    sync_now(&app, &user, calendars[0]["id"].as_str().unwrap()).await;
+    let mut calendar = Value::Null;
+    for _ in 0..100 {
+        calendar = app.calendars(&user.token).await[0].clone();
+        if calendar["connection_status"] == "needs_reauth" && calendar["sync_status"] == "error" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(calendar["connection_status"], "needs_reauth", "{calendar}");
+    assert_eq!(calendar["sync_status"], "error", "{calendar}");
+    // The last known events stay visible.
+    converge(&app, &user, &["g1"]).await;
+}
+
+backend_tests!(
+    google_calendars_converge_through_changes,
+    microsoft_recovers_from_a_delta_expiry_in_the_middle_of_a_round,
+    calcom_bookings_and_ics_feeds_converge,
+    a_round_that_fails_half_way_converges_on_the_next_run,
+    two_syncs_of_one_calendar_never_run_at_once,
+    a_revoked_grant_stops_syncing_and_says_so,
+);
