@@ -37,6 +37,9 @@ use crate::routes;
         routes::calendars::update,
         routes::calendars::remove,
         routes::calendars::sync,
+        routes::webhooks::google,
+        routes::webhooks::microsoft,
+        routes::webhooks::calcom,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -47,6 +50,7 @@ use crate::routes;
         (name = "conflicts", description = "Overlaps and missing buffers between events"),
         (name = "connections", description = "Connecting Google, Microsoft, Cal.com and ICS feeds"),
         (name = "calendars", description = "The calendars connected accounts bring"),
+        (name = "webhooks", description = "Push notifications from the providers"),
     )
 )]
 pub struct ApiDoc;

@@ -315,3 +315,55 @@ mod tests {
         assert!(e.busy);
     }
 }
+
+/// The booking events freeslot listens for.
+pub const WEBHOOK_TRIGGERS: [&str; 3] = [
+    "BOOKING_CREATED",
+    "BOOKING_RESCHEDULED",
+    "BOOKING_CANCELLED",
+];
+
+impl CalDotCom {
+    /// `POST /v2/webhooks`: Cal.com signs every delivery with `secret`.
+    pub async fn create_webhook(
+        &self,
+        token: &str,
+        subscriber_url: &str,
+        secret: &str,
+    ) -> Result<Channel, ProviderError> {
+        #[derive(Deserialize)]
+        struct Webhook {
+            id: serde_json::Value,
+        }
+        let response = self
+            .http
+            .post(self.url(&["webhooks"]))
+            .bearer_auth(token)
+            .json(&serde_json::json!({
+                "subscriberUrl": subscriber_url, "triggers": WEBHOOK_TRIGGERS,
+                "active": true, "secret": secret,
+            }))
+            .send()
+            .await?;
+        let created: Envelope<Webhook> = json(response).await?;
+        let id = match created.data.id {
+            serde_json::Value::String(s) => s,
+            other => other.to_string(),
+        };
+        Ok(Channel {
+            id,
+            resource_id: None,
+            expires_at: None,
+        })
+    }
+
+    pub async fn delete_webhook(&self, token: &str, webhook_id: &str) -> Result<(), ProviderError> {
+        let response = self
+            .http
+            .delete(self.url(&["webhooks", webhook_id]))
+            .bearer_auth(token)
+            .send()
+            .await?;
+        crate::http::check(response).await.map(|_| ())
+    }
+}

@@ -349,3 +349,62 @@ mod tests {
         );
     }
 }
+
+impl Google {
+    /// `events.watch`: Google posts to `address` (with `token` echoed) when the calendar changes.
+    pub async fn watch(
+        &self,
+        token: &str,
+        calendar_id: &str,
+        channel_id: &str,
+        address: &str,
+        channel_token: &str,
+    ) -> Result<Channel, ProviderError> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Watched {
+            id: String,
+            resource_id: Option<String>,
+            /// Milliseconds, as a number or (discovery clients) a string.
+            expiration: Option<serde_json::Value>,
+        }
+        let url = self.url(&["calendars", calendar_id, "events", "watch"]);
+        let response = self
+            .http
+            .post(url)
+            .bearer_auth(token)
+            .json(&serde_json::json!({
+                "id": channel_id, "type": "web_hook", "address": address, "token": channel_token,
+            }))
+            .send()
+            .await?;
+        let watched: Watched = json(response).await?;
+        let millis = watched.expiration.and_then(|v| match v {
+            serde_json::Value::Number(n) => n.as_i64(),
+            serde_json::Value::String(s) => s.parse().ok(),
+            _ => None,
+        });
+        Ok(Channel {
+            id: watched.id,
+            resource_id: watched.resource_id,
+            expires_at: millis.and_then(DateTime::from_timestamp_millis),
+        })
+    }
+
+    /// `channels.stop`.
+    pub async fn stop(
+        &self,
+        token: &str,
+        channel_id: &str,
+        resource_id: &str,
+    ) -> Result<(), ProviderError> {
+        let response = self
+            .http
+            .post(self.url(&["channels", "stop"]))
+            .bearer_auth(token)
+            .json(&serde_json::json!({"id": channel_id, "resourceId": resource_id}))
+            .send()
+            .await?;
+        crate::http::check(response).await.map(|_| ())
+    }
+}

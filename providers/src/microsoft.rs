@@ -357,3 +357,81 @@ mod tests {
         );
     }
 }
+
+/// Graph caps event subscriptions at 4,230 minutes; ask for a little less.
+pub const SUBSCRIPTION_MINUTES: i64 = 4200;
+
+impl Microsoft {
+    /// `POST /subscriptions` for a calendar's events. Graph checks `notification_url` with a
+    /// validation request before it answers.
+    pub async fn subscribe(
+        &self,
+        token: &str,
+        calendar_id: &str,
+        notification_url: &str,
+        client_state: &str,
+    ) -> Result<Channel, ProviderError> {
+        let expires = Utc::now() + chrono::Duration::minutes(SUBSCRIPTION_MINUTES);
+        let response = self
+            .http
+            .post(self.url(&["subscriptions"]))
+            .bearer_auth(token)
+            .json(&serde_json::json!({
+                "changeType": "created,updated,deleted",
+                "notificationUrl": notification_url,
+                "lifecycleNotificationUrl": notification_url,
+                "resource": format!("me/calendars/{calendar_id}/events"),
+                "expirationDateTime": expires.to_rfc3339(),
+                "clientState": client_state,
+            }))
+            .send()
+            .await?;
+        subscription(response).await
+    }
+
+    /// Extends a subscription (also the answer to `reauthorizationRequired`).
+    pub async fn renew(
+        &self,
+        token: &str,
+        subscription_id: &str,
+    ) -> Result<Channel, ProviderError> {
+        let expires = Utc::now() + chrono::Duration::minutes(SUBSCRIPTION_MINUTES);
+        let response = self
+            .http
+            .patch(self.url(&["subscriptions", subscription_id]))
+            .bearer_auth(token)
+            .json(&serde_json::json!({"expirationDateTime": expires.to_rfc3339()}))
+            .send()
+            .await?;
+        subscription(response).await
+    }
+
+    pub async fn unsubscribe(
+        &self,
+        token: &str,
+        subscription_id: &str,
+    ) -> Result<(), ProviderError> {
+        let response = self
+            .http
+            .delete(self.url(&["subscriptions", subscription_id]))
+            .bearer_auth(token)
+            .send()
+            .await?;
+        crate::http::check(response).await.map(|_| ())
+    }
+}
+
+async fn subscription(response: reqwest::Response) -> Result<Channel, ProviderError> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Subscription {
+        id: String,
+        expiration_date_time: Option<DateTime<Utc>>,
+    }
+    let s: Subscription = json(response).await?;
+    Ok(Channel {
+        id: s.id,
+        resource_id: None,
+        expires_at: s.expiration_date_time,
+    })
+}

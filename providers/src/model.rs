@@ -146,3 +146,13 @@ impl Credential<'_> {
         }
     }
 }
+
+/// A push channel as the provider confirmed it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Channel {
+    /// Google channel id, Graph subscription id, Cal.com webhook id.
+    pub id: String,
+    /// Google's `resourceId` (needed to stop the channel).
+    pub resource_id: Option<String>,
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+}

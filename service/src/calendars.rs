@@ -268,6 +268,10 @@ pub async fn update(
 
 /// Stops syncing a calendar and removes its events. Reconnecting the account brings it back.
 pub async fn delete(ctx: &AppContext, user_id: Uuid, id: Uuid) -> Result<(), CalendarError> {
+    owned_connected(&ctx.db, user_id, id).await?;
+    if let Err(e) = crate::push::close_channel(ctx, id).await {
+        tracing::warn!(calendar = %id, error = %e, "could not stop the push channel");
+    }
     let txn = db::begin_write(&ctx.db).await?;
     owned_connected(&txn, user_id, id).await?;
     crate::connections::store::remove_calendars(&txn, vec![id]).await?;

@@ -28,8 +28,11 @@ pub enum Job {
         calendar_id: uuid::Uuid,
         trigger: crate::sync::Trigger,
     },
-    /// Enqueue a sync for every calendar the schedule finds due.
+    /// Enqueue a sync for every calendar the schedule finds due, and renew push channels that
+    /// expire soon.
     SyncDue,
+    /// Open (or replace) a calendar's push channel at its provider.
+    OpenChannel { calendar_id: uuid::Uuid },
 }
 
 #[derive(Debug, thiserror::Error)]

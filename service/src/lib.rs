@@ -13,6 +13,7 @@ pub mod engine_cache;
 pub mod events;
 pub mod jobs;
 pub mod maintenance;
+pub mod push;
 pub mod secrets;
 pub mod sync;
 pub mod users;

@@ -19,3 +19,40 @@ pub async fn purge_expired_oauth_states(
     }
     Ok(deleted)
 }
+
+/// Sync runs are kept this long (they explain recent trouble; older ones explain nothing).
+pub const SYNC_RUN_RETENTION_DAYS: i64 = 30;
+/// Resolved conflicts are kept this long, then forgotten.
+pub const RESOLVED_CONFLICT_RETENTION_DAYS: i64 = 90;
+
+/// Deletes sync runs and resolved conflicts past their retention. Returns (runs, conflicts).
+pub async fn purge_history(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+) -> Result<(u64, u64), DbErr> {
+    use entity::{conflicts, sync_runs};
+    let runs = sync_runs::Entity::delete_many()
+        .filter(
+            sync_runs::Column::StartedAt.lt(now - chrono::Duration::days(SYNC_RUN_RETENTION_DAYS)),
+        )
+        .exec(db)
+        .await?
+        .rows_affected;
+    let resolved = conflicts::Entity::delete_many()
+        .filter(conflicts::Column::Status.eq("resolved"))
+        .filter(
+            conflicts::Column::ResolvedAt
+                .lt(now - chrono::Duration::days(RESOLVED_CONFLICT_RETENTION_DAYS)),
+        )
+        .exec(db)
+        .await?
+        .rows_affected;
+    if runs + resolved > 0 {
+        tracing::info!(
+            runs,
+            resolved,
+            "purged old sync runs and resolved conflicts"
+        );
+    }
+    Ok((runs, resolved))
+}

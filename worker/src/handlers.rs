@@ -4,13 +4,15 @@ use std::sync::Arc;
 
 use apalis::prelude::{BoxDynError, Data};
 use chrono::Utc;
-use service::{AppContext, Job, conflicts, connections, maintenance, sync};
+use service::{AppContext, Job, conflicts, connections, maintenance, push, sync};
 
 pub async fn handle_job(job: Job, ctx: Data<Arc<AppContext>>) -> Result<(), BoxDynError> {
     tracing::debug!(?job, "job started");
     match job {
+        // The clean-up job (its name predates the other housekeeping it now does).
         Job::PurgeExpiredOauthStates => {
             maintenance::purge_expired_oauth_states(&ctx.db, Utc::now()).await?;
+            maintenance::purge_history(&ctx.db, Utc::now()).await?;
         }
         Job::DetectConflicts { user_id } => {
             conflicts::refresh(&ctx.db, user_id, Utc::now()).await?;
@@ -30,6 +32,13 @@ pub async fn handle_job(job: Job, ctx: Data<Arc<AppContext>>) -> Result<(), BoxD
         }
         Job::SyncDue => {
             sync::schedule::enqueue_due(&ctx, Utc::now()).await?;
+            push::renew_due(&ctx, Utc::now()).await?;
+        }
+        Job::OpenChannel { calendar_id } => {
+            // Without a channel the schedule still syncs; a failure is logged, not retried.
+            if let Err(e) = push::open_channel(&ctx, calendar_id).await {
+                tracing::warn!(%calendar_id, error = %e, "could not open a push channel");
+            }
         }
     }
     Ok(())

@@ -6,6 +6,7 @@ pub(crate) mod connections;
 pub(crate) mod events;
 pub(crate) mod health;
 pub(crate) mod me;
+pub(crate) mod webhooks;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -57,6 +58,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(calendars::update)
             .service(calendars::remove)
             .service(calendars::sync)
+            .service(webhooks::google)
+            .service(webhooks::microsoft)
+            .service(webhooks::calcom)
             .service(conflicts::list_conflicts)
             .service(conflicts::resolve_conflict)
             .service(events::list_events)

@@ -161,6 +161,10 @@ pub async fn connect(
         if let Err(e) = crate::sync::request(ctx, *id, crate::sync::Trigger::Connect).await {
             tracing::warn!(calendar = %id, error = %e, "could not enqueue the first sync");
         }
+        let open = Job::OpenChannel { calendar_id: *id };
+        if let Err(e) = ctx.queue.push(open).await {
+            tracing::warn!(calendar = %id, error = %e, "could not enqueue the push channel");
+        }
     }
     Ok(Connected {
         connection_id: connection.id,
@@ -308,9 +312,19 @@ pub async fn disconnect(
         return Err(ConnectError::NotConnected(provider));
     }
     for connection in &found {
+        // Channels first (they need the grant), then the grant itself.
+        let calendars = calendars::Entity::find()
+            .filter(calendars::Column::ConnectionId.eq(connection.id))
+            .all(&ctx.db)
+            .await?;
+        for calendar in calendars.iter().filter(|c| c.channel_id.is_some()) {
+            if let Err(e) = crate::push::close_channel(ctx, calendar.id).await {
+                tracing::warn!(calendar = %calendar.id, error = %e, "could not stop a push channel");
+            }
+        }
         revoke(ctx, provider, connection).await;
     }
-    let txn = ctx.db.begin().await?;
+    let txn = db::begin_write(&ctx.db).await?;
     for connection in &found {
         let ids: Vec<Uuid> = calendars::Entity::find()
             .filter(calendars::Column::ConnectionId.eq(connection.id))

@@ -186,6 +186,7 @@ async fn release(ctx: &AppContext, calendar_id: Uuid) -> Result<bool, SyncError>
     }
     let renewed = calendars::Entity::update_many()
         .col_expr(calendars::Column::SyncPending, Expr::value(false))
+        .col_expr(calendars::Column::SyncStatus, Expr::value("syncing"))
         .col_expr(
             calendars::Column::SyncLeaseUntil,
             Expr::value(Some(Utc::now() + LEASE)),

@@ -23,6 +23,12 @@ pub async fn enqueue_due(ctx: &AppContext, now: DateTime<Utc>) -> Result<usize, 
                 .add(calendars::Column::LastSyncedAt.is_null())
                 .add(calendars::Column::LastSyncedAt.lt(now - interval)),
         )
+        // A calendar whose provider pushed a change recently was synced by that push.
+        .filter(
+            Condition::any()
+                .add(calendars::Column::LastPushAt.is_null())
+                .add(calendars::Column::LastPushAt.lt(now - interval)),
+        )
         .filter(
             Condition::any()
                 .add(calendars::Column::PausedUntil.is_null())

@@ -19,6 +19,7 @@ pub struct CalcomState {
     pub schedules: Vec<Value>,
     next_id: i64,
     pub api_faults: Faults,
+    pub webhooks: Vec<CalcomWebhook>,
     /// Requests left in the current rate-limit window.
     pub remaining: i64,
     /// Path, query and `cal-api-version` of every API request.
@@ -38,13 +39,54 @@ pub async fn start(account: &str) -> FakeCalcom {
         schedules: Vec::new(),
         next_id: 100,
         api_faults: Faults::default(),
+        webhooks: Vec::new(),
         remaining: 120,
         requests: Vec::new(),
     };
     FakeServer::start(state, routes).await
 }
 
+#[derive(Clone, Debug)]
+pub struct CalcomWebhook {
+    pub id: i64,
+    pub subscriber_url: String,
+    pub triggers: Vec<String>,
+    pub secret: Option<String>,
+}
+
+/// `hex(HMAC-SHA256(secret, body))`, as Cal.com signs deliveries.
+pub fn sign(secret: &str, body: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("any key");
+    mac.update(body);
+    hex::encode(mac.finalize().into_bytes())
+}
+
 impl FakeServer<CalcomState> {
+    /// Delivers `trigger` with `payload` to every webhook subscribed to it, signed with its
+    /// secret (or `no-secret-provided`). Returns the statuses.
+    pub async fn deliver(&self, trigger: &str, payload: Value) -> Vec<u16> {
+        let hooks: Vec<CalcomWebhook> = self
+            .state()
+            .webhooks
+            .iter()
+            .filter(|w| w.triggers.iter().any(|t| t == trigger))
+            .cloned()
+            .collect();
+        let body = serde_json::to_vec(&json!({"triggerEvent": trigger,
+            "createdAt": Utc::now().to_rfc3339(), "payload": payload}))
+        .unwrap();
+        let mut statuses = Vec::new();
+        for hook in hooks {
+            let signature = hook
+                .secret
+                .as_deref()
+                .map_or_else(|| "no-secret-provided".to_owned(), |s| sign(s, &body));
+            statuses.push(deliver_raw(&hook.subscriber_url, &signature, body.clone()).await);
+        }
+        statuses
+    }
+
     /// Base URL only: Cal.com then connects with API keys.
     pub fn env(&self) -> Vec<(String, String)> {
         vec![("CALCOM_API_BASE_URL".into(), self.url("/v2"))]
@@ -105,6 +147,8 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .route("/v2/auth/oauth2/token", web::post().to(token))
         .route("/v2/me", web::get().to(me))
         .route("/v2/bookings", web::get().to(bookings))
+        .route("/v2/webhooks", web::post().to(create_webhook))
+        .route("/v2/webhooks/{id}", web::delete().to(delete_webhook))
         .route("/v2/schedules", web::get().to(list_schedules))
         .route("/v2/schedules", web::post().to(create_schedule))
         .route("/v2/schedules/{id}", web::get().to(get_schedule))
@@ -434,4 +478,77 @@ async fn update_schedule(
     }
     let updated = s.schedules[index].clone();
     ok(&s, 200, json!({"status": "success", "data": updated}))
+}
+
+/// One signed POST, as Cal.com's `sendPayload` makes it.
+pub async fn deliver_raw(url: &str, signature: &str, body: Vec<u8>) -> u16 {
+    super::client()
+        .post(url)
+        .header("Content-Type", "application/json")
+        .header("X-Cal-Signature-256", signature)
+        .header("X-Cal-Webhook-Version", "2021-10-20")
+        .body(body)
+        .send()
+        .await
+        .map(|r| r.status().as_u16())
+        .unwrap_or(0)
+}
+
+async fn create_webhook(
+    state: Shared<CalcomState>,
+    req: HttpRequest,
+    body: web::Json<Value>,
+) -> HttpResponse {
+    let mut s = super::lock(&state);
+    if let Err(res) = gate(&mut s, &req) {
+        return res;
+    }
+    let (Some(url), Some(triggers), Some(active)) = (
+        body["subscriberUrl"].as_str(),
+        body["triggers"].as_array(),
+        body["active"].as_bool(),
+    ) else {
+        return envelope_error(
+            &req,
+            400,
+            "BadRequestException",
+            "subscriberUrl, triggers and active are required",
+        );
+    };
+    s.next_id += 1;
+    let hook = CalcomWebhook {
+        id: s.next_id,
+        subscriber_url: url.to_owned(),
+        triggers: triggers
+            .iter()
+            .filter_map(|t| t.as_str().map(str::to_owned))
+            .collect(),
+        secret: body["secret"].as_str().map(str::to_owned),
+    };
+    s.webhooks.push(hook.clone());
+    let user_id = s.user["id"].clone();
+    ok(
+        &s,
+        201,
+        json!({"status": "success", "data": {"id": hook.id, "userId": user_id,
+        "subscriberUrl": hook.subscriber_url, "active": active, "triggers": hook.triggers,
+        "payloadTemplate": null, "secret": hook.secret}}),
+    )
+}
+
+async fn delete_webhook(
+    state: Shared<CalcomState>,
+    req: HttpRequest,
+    id: web::Path<i64>,
+) -> HttpResponse {
+    let mut s = super::lock(&state);
+    if let Err(res) = gate(&mut s, &req) {
+        return res;
+    }
+    let before = s.webhooks.len();
+    s.webhooks.retain(|w| w.id != *id);
+    if s.webhooks.len() == before {
+        return envelope_error(&req, 404, "NotFoundException", "Webhook not found");
+    }
+    ok(&s, 200, json!({"status": "success"}))
 }

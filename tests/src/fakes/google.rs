@@ -29,8 +29,22 @@ pub struct GoogleState {
     /// Bumped to invalidate every sync token (the next incremental sync gets 410).
     epoch: u64,
     pub api_faults: Faults,
+    /// Faults for `events.list` only, after `api_faults` (to aim at one page of a sync).
+    pub list_faults: Faults,
     /// Path and query of every Calendar API request.
     pub requests: Vec<String>,
+    /// Open watch channels.
+    pub channels: Vec<GoogleChannel>,
+    message_number: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct GoogleChannel {
+    pub id: String,
+    pub resource_id: String,
+    pub calendar: String,
+    pub address: String,
+    pub token: String,
 }
 
 pub type FakeGoogle = FakeServer<GoogleState>;
@@ -49,12 +63,41 @@ pub async fn start(account: &str) -> FakeGoogle {
         seq: 0,
         epoch: 0,
         api_faults: Faults::default(),
+        list_faults: Faults::default(),
         requests: Vec::new(),
+        channels: Vec::new(),
+        message_number: 0,
     };
     FakeServer::start(state, routes).await
 }
 
 impl FakeServer<GoogleState> {
+    /// What Google does after a change: an `exists` message to every channel of `calendar`.
+    /// Returns the statuses freeslot answered.
+    pub async fn notify(&self, calendar: &str) -> Vec<u16> {
+        let messages: Vec<(GoogleChannel, u64)> = {
+            let mut s = self.state();
+            let channels: Vec<GoogleChannel> = s
+                .channels
+                .iter()
+                .filter(|c| c.calendar == calendar)
+                .cloned()
+                .collect();
+            channels
+                .into_iter()
+                .map(|c| {
+                    s.message_number += 1;
+                    (c, s.message_number)
+                })
+                .collect()
+        };
+        let mut statuses = Vec::new();
+        for (channel, number) in messages {
+            statuses.push(send_notice(&channel, "exists", number).await);
+        }
+        statuses
+    }
+
     /// The variables that point freeslot at this fake.
     pub fn env(&self) -> Vec<(String, String)> {
         let (id, secret) = {
@@ -142,7 +185,12 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/calendar/v3/calendars/{id}/events",
             web::get().to(events_list),
-        );
+        )
+        .route(
+            "/calendar/v3/calendars/{id}/events/watch",
+            web::post().to(watch),
+        )
+        .route("/calendar/v3/channels/stop", web::post().to(stop));
 }
 
 async fn authorize(
@@ -320,10 +368,19 @@ async fn events_list(
     let get = |k: &str| query.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let (delay, res) = {
         let mut s = super::lock(&state);
-        let delay = match gate(&mut s, &req) {
+        let mut delay = match gate(&mut s, &req) {
             Err(res) => return res,
             Ok(d) => d,
         };
+        let fault = s.list_faults.next();
+        match api_fault(
+            fault,
+            json!({"error": {"errors": [{"domain": "usageLimits", "reason": "rateLimitExceeded",
+                "message": "Rate Limit Exceeded"}], "code": 429, "message": "Rate Limit Exceeded"}}),
+        ) {
+            Err(res) => return res,
+            Ok(d) => delay = delay.or(d),
+        }
         let (epoch, now_seq) = (s.epoch, s.seq);
         let calendar_id = path.into_inner();
         if !s
@@ -401,4 +458,89 @@ async fn events_list(
         (delay, HttpResponse::Ok().json(body))
     };
     respond(delay, res).await
+}
+
+/// One notification as Google sends it: headers only, an empty body.
+pub async fn send_notice(channel: &GoogleChannel, state: &str, number: u64) -> u16 {
+    super::client()
+        .post(&channel.address)
+        .header("Content-Type", "application/json; utf-8")
+        .header("X-Goog-Channel-ID", &channel.id)
+        .header("X-Goog-Channel-Token", &channel.token)
+        .header("X-Goog-Channel-Expiration", "Tue, 01 Dec 2026 01:13:52 GMT")
+        .header("X-Goog-Resource-ID", &channel.resource_id)
+        .header(
+            "X-Goog-Resource-URI",
+            format!(
+                "https://www.googleapis.com/calendar/v3/calendars/{}/events",
+                channel.calendar
+            ),
+        )
+        .header("X-Goog-Resource-State", state)
+        .header("X-Goog-Message-Number", number.to_string())
+        .send()
+        .await
+        .map(|r| r.status().as_u16())
+        .unwrap_or(0)
+}
+
+async fn watch(
+    state: Shared<GoogleState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<Value>,
+) -> HttpResponse {
+    let channel = {
+        let mut s = super::lock(&state);
+        if let Err(res) = gate(&mut s, &req) {
+            return res;
+        }
+        let calendar = path.into_inner();
+        let id = body["id"].as_str().unwrap_or_default().to_owned();
+        let address = body["address"].as_str().unwrap_or_default().to_owned();
+        if id.is_empty()
+            || address.is_empty()
+            || !matches!(body["type"].as_str(), Some("web_hook" | "webhook"))
+        {
+            return google_error(400, "required", "id, type and address are required");
+        }
+        let channel = GoogleChannel {
+            id,
+            resource_id: super::opaque("res-"),
+            calendar,
+            address,
+            token: body["token"].as_str().unwrap_or_default().to_owned(),
+        };
+        s.channels.push(channel.clone());
+        channel
+    };
+    let expiration = (Utc::now() + chrono::Duration::days(7)).timestamp_millis();
+    // The first message, `sync`, may arrive before the watch response does.
+    let first = channel.clone();
+    actix_web::rt::spawn(async move {
+        send_notice(&first, "sync", 1).await;
+    });
+    HttpResponse::Ok().json(json!({
+        "kind": "api#channel", "id": channel.id, "resourceId": channel.resource_id,
+        "resourceUri": format!("https://www.googleapis.com/calendar/v3/calendars/{}/events", channel.calendar),
+        "token": channel.token, "expiration": expiration.to_string()
+    }))
+}
+
+async fn stop(
+    state: Shared<GoogleState>,
+    req: HttpRequest,
+    body: web::Json<Value>,
+) -> HttpResponse {
+    let mut s = super::lock(&state);
+    if let Err(res) = gate(&mut s, &req) {
+        return res;
+    }
+    let before = s.channels.len();
+    s.channels
+        .retain(|c| !(body["id"] == c.id.as_str() && body["resourceId"] == c.resource_id.as_str()));
+    if s.channels.len() == before {
+        return google_error(404, "notFound", "Channel not found");
+    }
+    HttpResponse::NoContent().finish()
 }

@@ -32,6 +32,9 @@ pub struct MicrosoftState {
     pub api_faults: Faults,
     /// The next `$skiptoken` page finds its delta state gone (an expiry in the middle of a round).
     pub expire_mid_round: bool,
+    pub subscriptions: Vec<GraphSubscription>,
+    /// The longest subscription Graph grants, in minutes.
+    pub max_subscription_minutes: i64,
     /// Tenants seen in authorize and token requests.
     pub tenants: Vec<String>,
     /// Path, query and `Prefer` headers of every Graph request.
@@ -55,6 +58,8 @@ pub async fn start(account: &str) -> FakeMicrosoft {
         epoch: 0,
         api_faults: Faults::default(),
         expire_mid_round: false,
+        subscriptions: Vec::new(),
+        max_subscription_minutes: 4230,
         tenants: Vec::new(),
         requests: Vec::new(),
     };
@@ -63,7 +68,63 @@ pub async fn start(account: &str) -> FakeMicrosoft {
     fake
 }
 
+#[derive(Clone, Debug)]
+pub struct GraphSubscription {
+    pub id: String,
+    pub resource: String,
+    pub notification_url: String,
+    pub client_state: String,
+    pub expires: DateTime<Utc>,
+}
+
 impl FakeServer<MicrosoftState> {
+    /// A change notification for every subscription on `calendar`'s events; the statuses.
+    pub async fn notify(&self, calendar: &str) -> Vec<u16> {
+        self.send_to(calendar, |s| {
+            json!({"subscriptionId": s.id, "subscriptionExpirationDateTime": s.expires.to_rfc3339(),
+                "clientState": s.client_state, "changeType": "updated", "resource": s.resource,
+                "tenantId": "84bd8158-6d4d-4958-8b9f-9d6445542f95",
+                "resourceData": {"@odata.type": "#Microsoft.Graph.Event", "id": "AAMk"}})
+        })
+        .await
+    }
+
+    /// A lifecycle notification (`reauthorizationRequired`, `subscriptionRemoved`, `missed`).
+    pub async fn lifecycle(&self, calendar: &str, event: &str) -> Vec<u16> {
+        self.send_to(calendar, |s| {
+            json!({"subscriptionId": s.id, "subscriptionExpirationDateTime": s.expires.to_rfc3339(),
+                "tenantId": "84bd8158-6d4d-4958-8b9f-9d6445542f95", "clientState": s.client_state,
+                "lifecycleEvent": event})
+        })
+        .await
+    }
+
+    async fn send_to(
+        &self,
+        calendar: &str,
+        item: impl Fn(&GraphSubscription) -> Value,
+    ) -> Vec<u16> {
+        let targets: Vec<(String, Value)> = self
+            .state()
+            .subscriptions
+            .iter()
+            .filter(|s| s.resource == format!("me/calendars/{calendar}/events"))
+            .map(|s| (s.notification_url.clone(), json!({"value": [item(s)]})))
+            .collect();
+        let mut statuses = Vec::new();
+        for (url, body) in targets {
+            let status = super::client()
+                .post(url)
+                .json(&body)
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+                .unwrap_or(0);
+            statuses.push(status);
+        }
+        statuses
+    }
+
     pub fn env(&self) -> Vec<(String, String)> {
         let (id, secret) = {
             let s = self.state();
@@ -146,6 +207,9 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .route("/v1.0/me", web::get().to(me))
         .route("/v1.0/me/calendars", web::get().to(calendars))
         .route("/v1.0/me/calendarView/delta", web::get().to(primary_delta))
+        .route("/v1.0/subscriptions", web::post().to(subscribe))
+        .route("/v1.0/subscriptions/{id}", web::patch().to(renew))
+        .route("/v1.0/subscriptions/{id}", web::delete().to(unsubscribe))
         .route(
             "/v1.0/me/calendars/{id}/calendarView/delta",
             web::get().to(delta),
@@ -427,4 +491,129 @@ async fn delta_for(
         (delay, HttpResponse::Ok().json(body))
     };
     respond(delay, res).await
+}
+
+async fn subscribe(
+    state: Shared<MicrosoftState>,
+    req: HttpRequest,
+    body: web::Json<Value>,
+) -> HttpResponse {
+    let (url, max) = {
+        let mut s = super::lock(&state);
+        if let Err(res) = gate(&mut s, &req) {
+            return res;
+        }
+        (
+            body["notificationUrl"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            s.max_subscription_minutes,
+        )
+    };
+    let expires = body["expirationDateTime"]
+        .as_str()
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&Utc));
+    let Some(expires) = expires.filter(|e| *e <= Utc::now() + chrono::Duration::minutes(max))
+    else {
+        return graph_error(
+            400,
+            "ExtensionError",
+            "Subscription expiration can only be 4230 minutes in the future.",
+        );
+    };
+    // The validation handshake: the receiver must echo the token as text/plain.
+    let token = super::opaque("Validation: ");
+    let echoed = super::client()
+        .post(&url)
+        .query(&[("validationToken", token.as_str())])
+        .header("Content-Type", "text/plain; charset=utf-8")
+        .send()
+        .await;
+    let valid = match echoed {
+        Ok(res) => {
+            let plain = res
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|c| c.starts_with("text/plain"));
+            res.status().as_u16() == 200
+                && plain
+                && res.text().await.ok().as_deref() == Some(token.as_str())
+        }
+        Err(_) => false,
+    };
+    if !valid {
+        return graph_error(
+            400,
+            "ValidationError",
+            "Subscription validation request failed.",
+        );
+    }
+    let mut s = super::lock(&state);
+    let subscription = GraphSubscription {
+        id: uuid::Uuid::new_v4().to_string(),
+        resource: body["resource"].as_str().unwrap_or_default().to_owned(),
+        notification_url: url,
+        client_state: body["clientState"].as_str().unwrap_or_default().to_owned(),
+        expires,
+    };
+    s.subscriptions.push(subscription.clone());
+    HttpResponse::Created().json(json!({
+        "@odata.context": format!("{}/v1.0/$metadata#subscriptions/$entity", s.base),
+        "id": subscription.id, "resource": subscription.resource, "changeType": body["changeType"],
+        "notificationUrl": subscription.notification_url, "clientState": subscription.client_state,
+        "expirationDateTime": expires.to_rfc3339(), "applicationId": "24d3b144-21ae-4080-943f-7067b395b913",
+        "creatorId": s.user_id, "notificationContentType": "application/json"
+    }))
+}
+
+async fn renew(
+    state: Shared<MicrosoftState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Json<Value>,
+) -> HttpResponse {
+    let mut s = super::lock(&state);
+    if let Err(res) = gate(&mut s, &req) {
+        return res;
+    }
+    let max = s.max_subscription_minutes;
+    let expires = body["expirationDateTime"]
+        .as_str()
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&Utc));
+    let Some(expires) = expires.filter(|e| *e <= Utc::now() + chrono::Duration::minutes(max))
+    else {
+        return graph_error(
+            400,
+            "ExtensionError",
+            "Subscription expiration can only be 4230 minutes in the future.",
+        );
+    };
+    let Some(sub) = s.subscriptions.iter_mut().find(|x| x.id == *id) else {
+        return graph_error(404, "ResourceNotFound", "The object was not found.");
+    };
+    sub.expires = expires;
+    let sub = sub.clone();
+    HttpResponse::Ok().json(json!({"id": sub.id, "resource": sub.resource,
+        "expirationDateTime": sub.expires.to_rfc3339(), "clientState": sub.client_state}))
+}
+
+async fn unsubscribe(
+    state: Shared<MicrosoftState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let mut s = super::lock(&state);
+    if let Err(res) = gate(&mut s, &req) {
+        return res;
+    }
+    let before = s.subscriptions.len();
+    s.subscriptions.retain(|x| x.id != *id);
+    if s.subscriptions.len() == before {
+        return graph_error(404, "ResourceNotFound", "The object was not found.");
+    }
+    HttpResponse::NoContent().finish()
 }

@@ -72,6 +72,8 @@ pub struct FakeServer<S: Send + 'static> {
 
 impl<S: Send + 'static> FakeServer<S> {
     pub async fn start(state: S, routes: fn(&mut web::ServiceConfig)) -> Self {
+        // Fakes send requests too (push notifications); reqwest needs a TLS provider to build.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a fake");
         let port = listener.local_addr().expect("fake address").port();
         let state = web::Data::new(Mutex::new(state));
@@ -121,4 +123,13 @@ pub fn lock<S>(state: &Mutex<S>) -> MutexGuard<'_, S> {
 /// A random opaque token such as providers hand out.
 pub fn opaque(prefix: &str) -> String {
     format!("{prefix}{}", uuid::Uuid::new_v4().simple())
+}
+
+/// A client for the fakes' own outgoing requests (notifications to freeslot).
+pub fn client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .expect("client")
 }

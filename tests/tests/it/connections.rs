@@ -77,7 +77,9 @@ async fn google_connects_through_consent_and_lists_calendars(backend: Backend) {
         assert_eq!(c["account"], "ada@example.com");
         assert_eq!(c["connection_status"], "active");
         assert_eq!(c["include_in_availability"], true);
-        assert_eq!(c["sync_status"], "idle");
+        // The first sync was queued at connect; it may have run already.
+        let status = c["sync_status"].as_str().unwrap();
+        assert!(["queued", "syncing", "idle"].contains(&status), "{status}");
         assert!(c["last_error"].is_null());
     }
 

@@ -11,4 +11,5 @@ mod jobs;
 mod migrations;
 mod probes;
 mod provider_clients;
+mod push;
 mod sync;

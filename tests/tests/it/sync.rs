@@ -353,10 +353,8 @@ async fn a_round_that_fails_half_way_converges_on_the_next_run(backend: Backend)
             );
         }
         // Page one goes through, page two is refused for longer than a run waits.
-        s.api_faults.push(Fault::Delay(Duration::ZERO));
-        s.api_faults.push(Fault::Delay(Duration::ZERO));
-        s.api_faults.push(Fault::Delay(Duration::ZERO));
-        s.api_faults.push(Fault::RateLimited {
+        s.list_faults.push(Fault::Delay(Duration::ZERO));
+        s.list_faults.push(Fault::RateLimited {
             retry_after: Some("120".into()),
         });
     }
@@ -396,6 +394,18 @@ async fn two_syncs_of_one_calendar_never_run_at_once(backend: Backend) {
     converge(&app, &user, &["g1"]).await;
     let calendars = wait_idle(&app, &user).await;
     let id: uuid::Uuid = calendars[0]["id"].as_str().unwrap().parse().unwrap();
+    // No run of any kind in flight (a re-run may follow the first one).
+    for _ in 0..100 {
+        let row = entity::calendars::Entity::find_by_id(id)
+            .one(&app.ctx.db)
+            .await
+            .unwrap()
+            .unwrap();
+        if row.sync_lease_until.is_none() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let runs_before = sync_runs::Entity::find().count(&app.ctx.db).await.unwrap();
 
     // The first run is slow at Google; the second arrives meanwhile.
