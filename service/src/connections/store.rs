@@ -6,9 +6,7 @@ use chrono::Utc;
 use entity::{calendar_connections as connections, calendars, events};
 use providers::{Credential, Identity, Provider, ProviderError, RemoteCalendar, TokenSet};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
