@@ -118,6 +118,8 @@ pub enum CalendarError {
     Invalid(#[from] Invalid),
     #[error("no such calendar")]
     NotFound,
+    #[error("{0}")]
+    QueueUnavailable(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -300,5 +302,8 @@ pub async fn sync_now(ctx: &AppContext, user_id: Uuid, id: Uuid) -> Result<(), C
     owned_connected(&ctx.db, user_id, id).await?;
     crate::sync::request(ctx, id, crate::sync::Trigger::Manual)
         .await
-        .map_err(|e| CalendarError::Internal(anyhow::anyhow!(e)))
+        .map_err(|e| match e {
+            crate::sync::SyncError::Queue(q) => CalendarError::QueueUnavailable(q.to_string()),
+            other => CalendarError::Internal(anyhow::anyhow!(other)),
+        })
 }

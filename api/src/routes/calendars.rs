@@ -74,6 +74,14 @@ impl From<CalendarError> for ApiError {
                 "calendar_not_found",
                 "No such calendar.",
             ),
+            CalendarError::QueueUnavailable(why) => {
+                tracing::warn!(error = %why, "the job queue is unavailable");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "queue_unavailable",
+                    "The job queue is unreachable; try again shortly.",
+                )
+            }
             CalendarError::Internal(e) => ApiError::internal(e),
         }
     }

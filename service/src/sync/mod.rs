@@ -30,7 +30,7 @@ use crate::connections::tokens::{self, TokenError};
 use crate::{AppContext, Job, db, engine_cache};
 
 /// How long a run may go without renewing its lease (renewed on every page).
-const LEASE: Duration = Duration::minutes(5);
+const LEASE: Duration = Duration::minutes(2);
 /// Attempts per page when the provider is rate limiting or failing.
 const ATTEMPTS: u32 = 4;
 /// The longest a run waits before retrying a page; longer waits are left to the next run.
@@ -67,6 +67,8 @@ pub enum SyncError {
     NeedsReauth,
     #[error(transparent)]
     Provider(#[from] ProviderError),
+    #[error(transparent)]
+    Queue(#[from] crate::jobs::QueueError),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -116,13 +118,24 @@ pub async fn request(
         .filter(calendars::Column::SyncStatus.ne("syncing"))
         .exec(&ctx.db)
         .await?;
-    ctx.queue
+    let pushed = ctx
+        .queue
         .push(Job::SyncCalendar {
             calendar_id,
             trigger,
         })
-        .await
-        .map_err(|e| SyncError::Internal(e.into()))
+        .await;
+    if let Err(e) = pushed {
+        // Not queued after all; the schedule will come back to it.
+        calendars::Entity::update_many()
+            .col_expr(calendars::Column::SyncStatus, Expr::value("idle"))
+            .filter(calendars::Column::Id.eq(calendar_id))
+            .filter(calendars::Column::SyncStatus.eq("queued"))
+            .exec(&ctx.db)
+            .await?;
+        return Err(e.into());
+    }
+    Ok(())
 }
 
 /// The lease, or a note that one more run is wanted. True when this caller holds the lease.

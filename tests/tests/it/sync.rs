@@ -465,3 +465,99 @@ backend_tests!(
     two_syncs_of_one_calendar_never_run_at_once,
     a_revoked_grant_stops_syncing_and_says_so,
 );
+
+/// Redis goes away for a while: the api keeps answering from the database, a sync asked for
+/// meanwhile is refused with 503 (not lost silently), and once Redis is back jobs run again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_outage_loses_nothing_and_jobs_resume() {
+    let Some(backend) = Backend::postgres_from_env() else {
+        eprintln!("SKIPPED: TEST_DATABASE_URL is not set");
+        return;
+    };
+    let redis = backend
+        .redis_url()
+        .expect("TEST_REDIS_URL is set")
+        .to_owned();
+    let proxy = tests::TcpProxy::start(
+        redis
+            .trim_start_matches("redis://")
+            .trim_end_matches('/')
+            .to_owned(),
+    )
+    .await;
+    let backend = match backend {
+        Backend::Postgres { server_url, .. } => Backend::Postgres {
+            server_url,
+            redis_url: Some(proxy.url("redis")),
+        },
+        other => other,
+    };
+    let ics = fakes::ics::start().await;
+    ics.state()
+        .publish("rota", &feed(&[("r1", "20261208T090000Z")]));
+    let app = app_with(backend, vec![]).await;
+    let user = app.register_user().await;
+    let res = app
+        .post_json(
+            "/api/auth/connect/ics",
+            &json!({"url": ics.url("/rota.ics")}),
+            Some(&user.token),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    converge(&app, &user, &["r1"]).await;
+    let calendar = wait_idle(&app, &user).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    proxy.cut();
+    ics.state()
+        .publish("rota", &feed(&[("r2", "20261209T090000Z")]));
+    let res = app
+        .get_query(
+            "/api/availability",
+            &user.token,
+            &[
+                ("start", "2026-12-08T00:00:00Z"),
+                ("end", "2026-12-09T00:00:00Z"),
+                ("duration", "30"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK, "availability needs no queue");
+    let res = app
+        .post_json(
+            &format!("/api/calendars/{calendar}/sync"),
+            &json!({}),
+            Some(&user.token),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(tests::error_code(res).await, "queue_unavailable");
+    assert_eq!(
+        events(&app, &user).await.len(),
+        1,
+        "nothing changed meanwhile"
+    );
+    assert_eq!(app.calendars(&user.token).await[0]["sync_status"], "idle");
+
+    proxy.restore();
+    let mut accepted = false;
+    for _ in 0..100 {
+        let res = app
+            .post_json(
+                &format!("/api/calendars/{calendar}/sync"),
+                &json!({}),
+                Some(&user.token),
+            )
+            .await;
+        if res.status() == StatusCode::ACCEPTED {
+            accepted = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(accepted, "the queue takes jobs again");
+    converge(&app, &user, &["r2"]).await;
+}
