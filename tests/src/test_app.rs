@@ -270,7 +270,6 @@ impl TestApp {
     }
 }
 
-/// Schedules far apart, so that only what a test triggers runs; quick polling, so it runs soon.
 /// A port that was free a moment ago (the kernel does not hand it out again right away).
 fn reserve_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -279,6 +278,7 @@ fn reserve_port() -> u16 {
         .expect("a free port")
 }
 
+/// Schedules far apart, so that only what a test triggers runs; quick polling, so it runs soon.
 pub fn test_worker_options() -> WorkerOptions {
     WorkerOptions {
         cleanup_schedule: "0 0 0 1 1 *".to_owned(),
