@@ -291,31 +291,6 @@ impl CalendarSource for CalDotCom {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cancelled_bookings_are_deletions() {
-        let b: Booking = serde_json::from_value(serde_json::json!({
-            "uid": "u1", "status": "cancelled",
-            "start": "2026-12-01T09:00:00Z", "end": "2026-12-01T10:00:00Z"
-        }))
-        .unwrap();
-        assert_eq!(map_booking(b), Change::Delete { id: "u1".into() });
-        let b: Booking = serde_json::from_value(serde_json::json!({
-            "uid": "u2", "status": "pending", "title": "Intro",
-            "start": "2026-12-01T09:00:00+00:00", "end": "2026-12-01T10:00:00Z"
-        }))
-        .unwrap();
-        let Change::Upsert(e) = map_booking(b) else {
-            panic!()
-        };
-        assert_eq!(e.status, EventStatus::Tentative);
-        assert!(e.busy);
-    }
-}
-
 /// The booking events freeslot listens for.
 pub const WEBHOOK_TRIGGERS: [&str; 3] = [
     "BOOKING_CREATED",
@@ -365,5 +340,30 @@ impl CalDotCom {
             .send()
             .await?;
         crate::http::check(response).await.map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cancelled_bookings_are_deletions() {
+        let b: Booking = serde_json::from_value(serde_json::json!({
+            "uid": "u1", "status": "cancelled",
+            "start": "2026-12-01T09:00:00Z", "end": "2026-12-01T10:00:00Z"
+        }))
+        .unwrap();
+        assert_eq!(map_booking(b), Change::Delete { id: "u1".into() });
+        let b: Booking = serde_json::from_value(serde_json::json!({
+            "uid": "u2", "status": "pending", "title": "Intro",
+            "start": "2026-12-01T09:00:00+00:00", "end": "2026-12-01T10:00:00Z"
+        }))
+        .unwrap();
+        let Change::Upsert(e) = map_booking(b) else {
+            panic!()
+        };
+        assert_eq!(e.status, EventStatus::Tentative);
+        assert!(e.busy);
     }
 }

@@ -308,48 +308,6 @@ impl CalendarSource for Google {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn event(json: serde_json::Value) -> Change {
-        map_event(serde_json::from_value(json).unwrap()).unwrap()
-    }
-
-    #[test]
-    fn busy_rules_follow_the_contract() {
-        let Change::Upsert(e) = event(serde_json::json!({
-            "id": "a", "summary": "Sync", "transparency": "transparent",
-            "start": {"dateTime": "2026-12-01T09:00:00+01:00"},
-            "end": {"dateTime": "2026-12-01T10:00:00+01:00"},
-            "attendees": [{"email": "me@x", "self": true, "responseStatus": "declined"}]
-        })) else {
-            panic!()
-        };
-        assert!(!e.busy);
-        assert_eq!(e.self_response, Some(SelfResponse::Declined));
-        assert_eq!(
-            e.time,
-            RemoteTime::Timed {
-                start: "2026-12-01T08:00:00Z".parse().unwrap(),
-                end: "2026-12-01T09:00:00Z".parse().unwrap()
-            }
-        );
-        let Change::Upsert(e) = event(serde_json::json!({
-            "id": "b", "start": {"date": "2026-12-24"}, "end": {"date": "2026-12-26"},
-            "eventType": "outOfOffice"
-        })) else {
-            panic!()
-        };
-        assert!(e.busy);
-        assert!(matches!(e.time, RemoteTime::AllDay { .. }));
-        assert_eq!(
-            event(serde_json::json!({"id": "c", "status": "cancelled"})),
-            Change::Delete { id: "c".into() }
-        );
-    }
-}
-
 impl Google {
     /// `events.watch`: Google posts to `address` (with `token` echoed) when the calendar changes.
     pub async fn watch(
@@ -406,5 +364,47 @@ impl Google {
             .send()
             .await?;
         crate::http::check(response).await.map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(json: serde_json::Value) -> Change {
+        map_event(serde_json::from_value(json).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn busy_rules_follow_the_contract() {
+        let Change::Upsert(e) = event(serde_json::json!({
+            "id": "a", "summary": "Sync", "transparency": "transparent",
+            "start": {"dateTime": "2026-12-01T09:00:00+01:00"},
+            "end": {"dateTime": "2026-12-01T10:00:00+01:00"},
+            "attendees": [{"email": "me@x", "self": true, "responseStatus": "declined"}]
+        })) else {
+            panic!()
+        };
+        assert!(!e.busy);
+        assert_eq!(e.self_response, Some(SelfResponse::Declined));
+        assert_eq!(
+            e.time,
+            RemoteTime::Timed {
+                start: "2026-12-01T08:00:00Z".parse().unwrap(),
+                end: "2026-12-01T09:00:00Z".parse().unwrap()
+            }
+        );
+        let Change::Upsert(e) = event(serde_json::json!({
+            "id": "b", "start": {"date": "2026-12-24"}, "end": {"date": "2026-12-26"},
+            "eventType": "outOfOffice"
+        })) else {
+            panic!()
+        };
+        assert!(e.busy);
+        assert!(matches!(e.time, RemoteTime::AllDay { .. }));
+        assert_eq!(
+            event(serde_json::json!({"id": "c", "status": "cancelled"})),
+            Change::Delete { id: "c".into() }
+        );
     }
 }

@@ -321,43 +321,6 @@ fn utc(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn graph_events_map_to_the_contract() {
-        let e: MsEvent = serde_json::from_value(serde_json::json!({
-            "id": "x", "subject": "Review", "showAs": "workingElsewhere",
-            "start": {"dateTime": "2026-12-01T09:00:00.0000000", "timeZone": "W. Europe Standard Time"},
-            "end": {"dateTime": "2026-12-01T10:00:00.0000000", "timeZone": "W. Europe Standard Time"},
-            "responseStatus": {"response": "tentativelyAccepted"}
-        }))
-        .unwrap();
-        let Some(Change::Upsert(e)) = map_event(e).unwrap() else {
-            panic!()
-        };
-        assert!(!e.busy);
-        assert_eq!(e.self_response, Some(SelfResponse::Tentative));
-        assert_eq!(e.timezone.as_deref(), Some("Europe/Berlin"));
-        assert_eq!(
-            e.time,
-            RemoteTime::Timed {
-                start: "2026-12-01T08:00:00Z".parse().unwrap(),
-                end: "2026-12-01T09:00:00Z".parse().unwrap()
-            }
-        );
-        let removed: MsEvent = serde_json::from_value(
-            serde_json::json!({"id": "y", "@removed": {"reason": "deleted"}}),
-        )
-        .unwrap();
-        assert_eq!(
-            map_event(removed).unwrap(),
-            Some(Change::Delete { id: "y".into() })
-        );
-    }
-}
-
 /// Graph caps event subscriptions at 4,230 minutes; ask for a little less.
 pub const SUBSCRIPTION_MINUTES: i64 = 4200;
 
@@ -434,4 +397,41 @@ async fn subscription(response: reqwest::Response) -> Result<Channel, ProviderEr
         resource_id: None,
         expires_at: s.expiration_date_time,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn graph_events_map_to_the_contract() {
+        let e: MsEvent = serde_json::from_value(serde_json::json!({
+            "id": "x", "subject": "Review", "showAs": "workingElsewhere",
+            "start": {"dateTime": "2026-12-01T09:00:00.0000000", "timeZone": "W. Europe Standard Time"},
+            "end": {"dateTime": "2026-12-01T10:00:00.0000000", "timeZone": "W. Europe Standard Time"},
+            "responseStatus": {"response": "tentativelyAccepted"}
+        }))
+        .unwrap();
+        let Some(Change::Upsert(e)) = map_event(e).unwrap() else {
+            panic!()
+        };
+        assert!(!e.busy);
+        assert_eq!(e.self_response, Some(SelfResponse::Tentative));
+        assert_eq!(e.timezone.as_deref(), Some("Europe/Berlin"));
+        assert_eq!(
+            e.time,
+            RemoteTime::Timed {
+                start: "2026-12-01T08:00:00Z".parse().unwrap(),
+                end: "2026-12-01T09:00:00Z".parse().unwrap()
+            }
+        );
+        let removed: MsEvent = serde_json::from_value(
+            serde_json::json!({"id": "y", "@removed": {"reason": "deleted"}}),
+        )
+        .unwrap();
+        assert_eq!(
+            map_event(removed).unwrap(),
+            Some(Change::Delete { id: "y".into() })
+        );
+    }
 }

@@ -142,7 +142,7 @@ fn upserts(c: &mut Criterion) {
             events
                 .iter()
                 .map(|e| rows::to_row(&target, black_box(e)))
-                .count()
+                .collect::<Vec<_>>()
         })
     });
     group.finish();

@@ -211,7 +211,7 @@ fn gate(
     s.requests
         .push((format!("{}?{}", req.path(), req.query_string()), version));
     let delay = api_fault(
-        s.api_faults.next(),
+        s.api_faults.pop(),
         json!({"status": "error", "error": {"code": "ThrottlerException", "message": "Too Many Requests"}}),
     )?;
     s.remaining -= 1;
@@ -317,7 +317,7 @@ async fn bookings(state: Shared<CalcomState>, req: HttpRequest) -> HttpResponse 
                     json!({"status": "success", "data": page, "pagination": {
                     "totalItems": total, "remainingItems": total.saturating_sub(skip + returned),
                     "returnedItems": returned, "itemsPerPage": take,
-                    "currentPage": if take == 0 { 0 } else { skip / take + 1 },
+                    "currentPage": skip.checked_div(take).map_or(0, |p| p + 1),
                     "totalPages": if take == 0 { 0 } else { total.div_ceil(take) },
                     "hasNextPage": skip + returned < total, "hasPreviousPage": skip > 0}}),
                 )

@@ -246,7 +246,7 @@ fn gate(
 ) -> Result<Option<std::time::Duration>, HttpResponse> {
     s.requests
         .push(format!("{}?{}", req.path(), req.query_string()));
-    let fault = s.api_faults.next();
+    let fault = s.api_faults.pop();
     let delay = api_fault(
         fault,
         json!({"error": {"errors": [{"domain": "usageLimits", "reason": "rateLimitExceeded",
@@ -372,7 +372,7 @@ async fn events_list(
             Err(res) => return res,
             Ok(d) => d,
         };
-        let fault = s.list_faults.next();
+        let fault = s.list_faults.pop();
         match api_fault(
             fault,
             json!({"error": {"errors": [{"domain": "usageLimits", "reason": "rateLimitExceeded",
@@ -395,12 +395,11 @@ async fn events_list(
             .unwrap_or(250)
             .min(2500);
         let sync_token = get("syncToken");
-        if sync_token.is_some() {
-            if DISALLOWED_WITH_SYNC_TOKEN.iter().any(|p| get(p).is_some())
-                || get("showDeleted").as_deref() == Some("false")
-            {
-                return google_error(400, "invalid", "Invalid parameters with a sync token");
-            }
+        if sync_token.is_some()
+            && (DISALLOWED_WITH_SYNC_TOKEN.iter().any(|p| get(p).is_some())
+                || get("showDeleted").as_deref() == Some("false"))
+        {
+            return google_error(400, "invalid", "Invalid parameters with a sync token");
         }
         let since = match &sync_token {
             None => None,

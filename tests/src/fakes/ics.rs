@@ -53,7 +53,7 @@ async fn feed(state: Shared<IcsState>, req: HttpRequest, name: web::Path<String>
             .map(str::to_owned);
         s.requests.push((name.clone(), if_none_match.clone()));
         let mut delay = None;
-        if let Some(fault) = s.faults.next() {
+        if let Some(fault) = s.faults.pop() {
             match fault_response(&fault, serde_json::json!({})) {
                 Some(res) => return res,
                 None => {

@@ -270,7 +270,7 @@ fn gate(
     s.requests
         .push((format!("{}?{}", req.path(), req.query_string()), prefer));
     let delay = api_fault(
-        s.api_faults.next(),
+        s.api_faults.pop(),
         json!({"error": {"code": "TooManyRequests", "message": "Please retry again later."}}),
     )?;
     if s.oauth.bearer_account(req).is_none() {

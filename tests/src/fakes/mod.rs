@@ -5,6 +5,10 @@
 //! change calendars at "the provider" and to inject faults (401, 429 with Retry-After, 5xx,
 //! slow answers, revoked refresh tokens).
 
+// Handlers return the provider's own error response as their `Err`; boxing it would only add
+// noise to test code.
+#![allow(clippy::result_large_err)]
+
 pub mod calcom;
 pub mod frontend;
 pub mod google;
@@ -42,7 +46,7 @@ impl Faults {
         self.queue.push_back(fault);
     }
 
-    pub fn next(&mut self) -> Option<Fault> {
+    pub fn pop(&mut self) -> Option<Fault> {
         self.queue.pop_front()
     }
 }

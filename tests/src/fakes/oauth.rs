@@ -191,10 +191,10 @@ impl OAuthServer {
     /// The token endpoint: authorization codes (with PKCE) and refresh tokens.
     pub fn token(&mut self, form: HashMap<String, String>) -> HttpResponse {
         self.token_log.push(form.clone());
-        if let Some(fault) = self.token_faults.next() {
-            if let Some(res) = fault_response(&fault, json!({"error": "temporarily_unavailable"})) {
-                return res;
-            }
+        if let Some(fault) = self.token_faults.pop()
+            && let Some(res) = fault_response(&fault, json!({"error": "temporarily_unavailable"}))
+        {
+            return res;
         }
         let get = |k: &str| form.get(k).cloned();
         if get("client_id").as_deref() != Some(self.client_id.as_str())

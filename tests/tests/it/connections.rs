@@ -311,20 +311,21 @@ async fn microsoft_uses_the_tenant_and_retries_once_after_a_401(backend: Backend
     for s in ["offline_access", "Calendars.Read", "User.Read"] {
         assert!(scopes.contains(&s), "{scopes:?}");
     }
-    let fake = microsoft.state();
-    assert!(
-        fake.tenants.iter().all(|t| t == "contoso-tenant"),
-        "{:?}",
-        fake.tenants
-    );
-    let grants: Vec<&str> = fake
-        .oauth
-        .token_log
-        .iter()
-        .map(|f| f["grant_type"].as_str())
-        .collect();
-    assert_eq!(grants, ["authorization_code", "refresh_token"]);
-    drop(fake);
+    {
+        let fake = microsoft.state();
+        assert!(
+            fake.tenants.iter().all(|t| t == "contoso-tenant"),
+            "{:?}",
+            fake.tenants
+        );
+        let grants: Vec<&str> = fake
+            .oauth
+            .token_log
+            .iter()
+            .map(|f| f["grant_type"].as_str())
+            .collect();
+        assert_eq!(grants, ["authorization_code", "refresh_token"]);
+    }
     let calendars = app.calendars(&user.token).await;
     assert_eq!(calendars.len(), 2);
     assert!(calendars.iter().all(|c| c["account"] == "ada@contoso.com"));
@@ -443,21 +444,22 @@ async fn google_keeps_its_refresh_token_and_old_keys_still_open_it(backend: Back
             >= 2
     })
     .await;
-    let fake = google.state();
-    let issued: Vec<&String> = fake.oauth.refresh_tokens.keys().collect();
-    assert_eq!(issued.len(), 1, "Google never rotates");
-    for f in fake
-        .oauth
-        .token_log
-        .iter()
-        .filter(|f| f["grant_type"] == "refresh_token")
     {
-        assert_eq!(
-            &f["refresh_token"], issued[0],
-            "the original refresh token, opened with the old key"
-        );
+        let fake = google.state();
+        let issued: Vec<&String> = fake.oauth.refresh_tokens.keys().collect();
+        assert_eq!(issued.len(), 1, "Google never rotates");
+        for f in fake
+            .oauth
+            .token_log
+            .iter()
+            .filter(|f| f["grant_type"] == "refresh_token")
+        {
+            assert_eq!(
+                &f["refresh_token"], issued[0],
+                "the original refresh token, opened with the old key"
+            );
+        }
     }
-    drop(fake);
     let after = raw_connections(&second).await;
     assert_ne!(before, after);
     let old_id = key_id(old_key);
