@@ -22,7 +22,7 @@ use providers::{
     Change, ChangePage, Credential, Next, Provider, ProviderError, SyncRequest, Window,
 };
 use sea_orm::sea_query::{Condition, Expr};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -521,6 +521,13 @@ async fn apply(
         return Ok(None);
     }
     let txn = db::begin_write(&ctx.db).await?;
+    if !done && txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        // A page before the last need not wait for its WAL flush: until the last page's
+        // (synchronous) commit moves the cursor, a lost page is simply fetched again, and that
+        // commit flushes everything written before it.
+        txn.execute_unprepared("SET LOCAL synchronous_commit = off")
+            .await?;
+    }
     let upserted = rows::upsert(&txn, calendar.id, upserts).await? as u64;
     let mut deleted = rows::delete(&txn, calendar.id, &deletes).await?;
     if done {

@@ -201,55 +201,123 @@ async fn upsert_postgres(
 ) -> Result<usize, DbErr> {
     const MESSAGE_BUDGET: usize = 200_000;
     let mut written = 0;
-    let mut batch: Vec<serde_json::Value> = Vec::new();
-    let mut size = 0;
+    let mut batch = String::from("[");
     for r in rows {
-        let record = serde_json::json!({
-            "id": r.id, "user_id": r.user_id, "calendar_id": r.calendar_id,
-            "provider": r.provider, "provider_event_id": r.provider_event_id,
-            "ical_uid": r.ical_uid, "recurring_event_id": r.recurring_event_id,
-            "original_start_at": r.original_start_at, "title": r.title,
-            "description": r.description, "location": r.location,
-            "start_at": r.start_at, "end_at": r.end_at, "all_day": r.all_day,
-            "start_date": r.start_date, "end_date": r.end_date, "timezone": r.timezone,
-            "status": r.status, "busy": r.busy, "self_response": r.self_response,
-            "rrule": r.rrule, "exdates": r.exdates, "rdates": r.rdates,
-            "range_end_at": r.range_end_at, "organizer_email": r.organizer_email,
-            "attendees": r.attendees, "etag": r.etag,
-            "provider_updated_at": r.provider_updated_at, "deleted_at": r.deleted_at,
-            "created_at": r.created_at, "updated_at": r.updated_at,
-        });
-        // A cheap upper bound of the record's JSON: the long texts plus the fixed part.
-        let record_size = 900
-            + r.title.len()
-            + r.description.as_ref().map_or(0, String::len)
-            + r.location.as_ref().map_or(0, String::len)
-            + r.rrule.as_ref().map_or(0, String::len)
-            + [&r.exdates, &r.rdates, &r.attendees]
-                .iter()
-                .map(|v| v.as_ref().map_or(0, |v| v.to_string().len()))
-                .sum::<usize>();
-        if !batch.is_empty() && size + record_size > MESSAGE_BUDGET {
-            written += execute_batch(db, std::mem::take(&mut batch)).await?;
-            size = 0;
+        if batch.len() > MESSAGE_BUDGET {
+            batch.push(']');
+            written += execute_batch(db, std::mem::replace(&mut batch, String::from("["))).await?;
         }
-        size += record_size;
-        batch.push(record);
+        if batch.len() > 1 {
+            batch.push(',');
+        }
+        // Serialized straight to text: no JSON tree per row.
+        serde_json::to_writer(string_writer(&mut batch), &Record::from(*r))
+            .map_err(|e| DbErr::Custom(e.to_string()))?;
     }
-    if !batch.is_empty() {
+    if batch.len() > 1 {
+        batch.push(']');
         written += execute_batch(db, batch).await?;
     }
     Ok(written)
 }
 
-async fn execute_batch(
-    db: &impl ConnectionTrait,
-    records: Vec<serde_json::Value>,
-) -> Result<usize, DbErr> {
+/// `serde_json` writes bytes; this appends them to a `String` (they are always UTF-8 JSON).
+fn string_writer(out: &mut String) -> impl std::io::Write + '_ {
+    struct W<'a>(&'a mut String);
+    impl std::io::Write for W<'_> {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let text = std::str::from_utf8(buf)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+            self.0.push_str(text);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    W(out)
+}
+
+/// One row as `jsonb_to_recordset` reads it (keys are the column names).
+#[derive(serde::Serialize)]
+struct Record<'a> {
+    id: Uuid,
+    user_id: Uuid,
+    calendar_id: Uuid,
+    provider: &'a str,
+    provider_event_id: &'a str,
+    ical_uid: Option<&'a str>,
+    recurring_event_id: Option<&'a str>,
+    original_start_at: Option<Instant>,
+    title: &'a str,
+    description: Option<&'a str>,
+    location: Option<&'a str>,
+    start_at: Instant,
+    end_at: Instant,
+    all_day: bool,
+    start_date: Option<chrono::NaiveDate>,
+    end_date: Option<chrono::NaiveDate>,
+    timezone: Option<&'a str>,
+    status: &'a str,
+    busy: bool,
+    self_response: Option<&'a str>,
+    rrule: Option<&'a str>,
+    exdates: Option<&'a serde_json::Value>,
+    rdates: Option<&'a serde_json::Value>,
+    range_end_at: Instant,
+    organizer_email: Option<&'a str>,
+    attendees: Option<&'a serde_json::Value>,
+    etag: Option<&'a str>,
+    provider_updated_at: Option<Instant>,
+    deleted_at: Option<Instant>,
+    created_at: Instant,
+    updated_at: Instant,
+}
+
+impl<'a> From<&'a events::Model> for Record<'a> {
+    fn from(r: &'a events::Model) -> Self {
+        Record {
+            id: r.id,
+            user_id: r.user_id,
+            calendar_id: r.calendar_id,
+            provider: &r.provider,
+            provider_event_id: &r.provider_event_id,
+            ical_uid: r.ical_uid.as_deref(),
+            recurring_event_id: r.recurring_event_id.as_deref(),
+            original_start_at: r.original_start_at,
+            title: &r.title,
+            description: r.description.as_deref(),
+            location: r.location.as_deref(),
+            start_at: r.start_at,
+            end_at: r.end_at,
+            all_day: r.all_day,
+            start_date: r.start_date,
+            end_date: r.end_date,
+            timezone: r.timezone.as_deref(),
+            status: &r.status,
+            busy: r.busy,
+            self_response: r.self_response.as_deref(),
+            rrule: r.rrule.as_deref(),
+            exdates: r.exdates.as_ref(),
+            rdates: r.rdates.as_ref(),
+            range_end_at: r.range_end_at,
+            organizer_email: r.organizer_email.as_deref(),
+            attendees: r.attendees.as_ref(),
+            etag: r.etag.as_deref(),
+            provider_updated_at: r.provider_updated_at,
+            deleted_at: r.deleted_at,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// `records` is a JSON array as text.
+async fn execute_batch(db: &impl ConnectionTrait, records: String) -> Result<usize, DbErr> {
     let stmt = Statement::from_sql_and_values(
         DbBackend::Postgres,
         UPSERT_POSTGRES,
-        [sea_orm::Value::from(serde_json::Value::Array(records))],
+        [sea_orm::Value::from(records)],
     );
     Ok(db.query_all_raw(stmt).await?.len())
 }
@@ -263,7 +331,7 @@ SELECT id, user_id, calendar_id, provider, provider_event_id, ical_uid, recurrin
 original_start_at, title, description, location, start_at, end_at, all_day, start_date, end_date, \
 timezone, status, busy, self_response, rrule, exdates, rdates, range_end_at, organizer_email, \
 attendees, etag, provider_updated_at, deleted_at, created_at, updated_at \
-FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, user_id uuid, calendar_id uuid, provider text, \
+FROM jsonb_to_recordset(($1::text)::jsonb) AS r(id uuid, user_id uuid, calendar_id uuid, provider text, \
 provider_event_id text, ical_uid text, recurring_event_id text, original_start_at timestamptz, \
 title text, description text, location text, start_at timestamptz, end_at timestamptz, \
 all_day boolean, start_date date, end_date date, timezone text, status text, busy boolean, \
