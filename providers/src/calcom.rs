@@ -34,12 +34,7 @@ impl CalDotCom {
     }
 
     fn url(&self, segments: &[&str]) -> Url {
-        let mut url = self.base.clone();
-        url.path_segments_mut()
-            .expect("an http(s) base URL")
-            .pop_if_empty()
-            .extend(segments);
-        url
+        crate::http::join(&self.base, segments)
     }
 
     async fn me(&self, token: &str) -> Result<Me, ProviderError> {

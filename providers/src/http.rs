@@ -22,6 +22,17 @@ pub fn client() -> reqwest::Client {
         .expect("a TLS provider is installed at start-up")
 }
 
+/// `base` with `segments` appended as path segments (each percent-encoded: calendar ids hold
+/// `@`, `#` and `/`).
+pub fn join(base: &url::Url, segments: &[&str]) -> url::Url {
+    let mut url = base.clone();
+    url.path_segments_mut()
+        .expect("an http(s) base URL")
+        .pop_if_empty()
+        .extend(segments);
+    url
+}
+
 /// Passes a 2xx through; everything else becomes the error the caller should act on.
 pub async fn check(response: Response) -> Result<Response, ProviderError> {
     let status = response.status();

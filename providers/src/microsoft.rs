@@ -28,12 +28,7 @@ impl Microsoft {
     }
 
     fn url(&self, segments: &[&str]) -> Url {
-        let mut url = self.base.clone();
-        url.path_segments_mut()
-            .expect("an http(s) base URL")
-            .pop_if_empty()
-            .extend(segments);
-        url
+        crate::http::join(&self.base, segments)
     }
 
     async fn get<T: serde::de::DeserializeOwned>(

@@ -64,31 +64,14 @@ async fn setup() -> (DatabaseConnection, Uuid, Uuid, tempfile::TempDir) {
     .unwrap();
     calendars::ActiveModel {
         id: Set(calendar_id),
-        user_id: Set(user_id),
-        connection_id: Set(None),
-        provider: Set("google".into()),
         provider_calendar_id: Set("primary".into()),
-        name: Set("Bench".into()),
-        color: Set(None),
-        timezone: Set(Some("Europe/Berlin".into())),
-        is_primary: Set(true),
-        include_in_availability: Set(true),
-        sync_cursor: Set(None),
-        sync_status: Set("idle".into()),
-        last_synced_at: Set(None),
-        last_error: Set(None),
-        last_error_at: Set(None),
-        consecutive_failures: Set(0),
-        paused_until: Set(None),
-        channel_id: Set(None),
-        channel_resource_id: Set(None),
-        channel_secret_enc: Set(None),
-        channel_expires_at: Set(None),
-        last_push_at: Set(None),
-        sync_lease_until: Set(None),
-        sync_pending: Set(false),
-        created_at: Set(now),
-        updated_at: Set(now),
+        ..service::calendars::new_row(
+            user_id,
+            None,
+            "google",
+            "Bench",
+            Some("Europe/Berlin".into()),
+        )
     }
     .insert(&db)
     .await

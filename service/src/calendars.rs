@@ -24,16 +24,50 @@ pub async fn local_calendar(
     if let Some(existing) = calendars::Entity::find_by_id(user_id).one(db).await? {
         return Ok(existing);
     }
-    let now = Utc::now();
     let row = calendars::ActiveModel {
         id: Set(user_id),
-        user_id: Set(user_id),
-        connection_id: Set(None),
-        provider: Set("local".into()),
         provider_calendar_id: Set("local".into()),
-        name: Set("My events".into()),
+        ..new_row(
+            user_id,
+            None,
+            "local",
+            "My events",
+            Some(timezone.to_owned()),
+        )
+    };
+    calendars::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(calendars::Column::Id)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    calendars::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("local calendar".into()))
+}
+
+/// A calendar that was never synced, with a fresh id (callers set `provider_calendar_id`, and
+/// may override anything else).
+pub fn new_row(
+    user_id: Uuid,
+    connection_id: Option<Uuid>,
+    provider: &str,
+    name: &str,
+    timezone: Option<String>,
+) -> calendars::ActiveModel {
+    let now = Utc::now();
+    calendars::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(user_id),
+        connection_id: Set(connection_id),
+        provider: Set(provider.to_owned()),
+        provider_calendar_id: Set(String::new()),
+        name: Set(name.to_owned()),
         color: Set(None),
-        timezone: Set(Some(timezone.to_owned())),
+        timezone: Set(timezone),
         is_primary: Set(false),
         include_in_availability: Set(true),
         sync_cursor: Set(None),
@@ -52,19 +86,7 @@ pub async fn local_calendar(
         sync_pending: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
-    };
-    calendars::Entity::insert(row)
-        .on_conflict(
-            OnConflict::column(calendars::Column::Id)
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_without_returning(db)
-        .await?;
-    calendars::Entity::find_by_id(user_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound("local calendar".into()))
+    }
 }
 
 /// Ids of the user's calendars that count for availability and conflicts, optionally narrowed

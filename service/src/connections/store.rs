@@ -216,36 +216,21 @@ async fn store_calendars(
     remote: Vec<RemoteCalendar>,
     feed_name: Option<String>,
 ) -> Result<Vec<Uuid>, ConnectError> {
-    let now = Utc::now();
     let listed: HashSet<String> = remote.iter().map(|c| c.id.clone()).collect();
     for calendar in remote {
+        let name = feed_name.clone().unwrap_or(calendar.name);
+        let timezone = calendar.timezone.or_else(|| identity.timezone.clone());
         let row = calendars::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            user_id: Set(connection.user_id),
-            connection_id: Set(Some(connection.id)),
-            provider: Set(connection.provider.clone()),
             provider_calendar_id: Set(calendar.id),
-            name: Set(feed_name.clone().unwrap_or(calendar.name)),
             color: Set(calendar.color),
-            timezone: Set(calendar.timezone.or_else(|| identity.timezone.clone())),
             is_primary: Set(calendar.primary),
-            include_in_availability: Set(true),
-            sync_cursor: Set(None),
-            sync_status: Set("idle".into()),
-            last_synced_at: Set(None),
-            last_error: Set(None),
-            last_error_at: Set(None),
-            consecutive_failures: Set(0),
-            paused_until: Set(None),
-            channel_id: Set(None),
-            channel_resource_id: Set(None),
-            channel_secret_enc: Set(None),
-            channel_expires_at: Set(None),
-            last_push_at: Set(None),
-            sync_lease_until: Set(None),
-            sync_pending: Set(false),
-            created_at: Set(now),
-            updated_at: Set(now),
+            ..crate::calendars::new_row(
+                connection.user_id,
+                Some(connection.id),
+                &connection.provider,
+                &name,
+                timezone,
+            )
         };
         calendars::Entity::insert(row)
             .on_conflict(

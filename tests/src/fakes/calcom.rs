@@ -247,13 +247,6 @@ fn ok(s: &CalcomState, status: u16, body: Value) -> HttpResponse {
     res.json(body)
 }
 
-async fn respond(delay: Option<std::time::Duration>, res: HttpResponse) -> HttpResponse {
-    if let Some(d) = delay {
-        tokio::time::sleep(d).await;
-    }
-    res
-}
-
 async fn me(state: Shared<CalcomState>, req: HttpRequest) -> HttpResponse {
     let mut s = super::lock(&state);
     if let Err(res) = gate(&mut s, &req) {
@@ -331,7 +324,7 @@ async fn bookings(state: Shared<CalcomState>, req: HttpRequest) -> HttpResponse 
         };
         (delay, res)
     };
-    respond(delay, res).await
+    super::respond(delay, res).await
 }
 
 const DAYS: &[&str] = &[

@@ -258,13 +258,6 @@ fn gate(
     Ok(delay)
 }
 
-async fn respond(delay: Option<std::time::Duration>, res: HttpResponse) -> HttpResponse {
-    if let Some(d) = delay {
-        tokio::time::sleep(d).await;
-    }
-    res
-}
-
 async fn primary(state: Shared<GoogleState>, req: HttpRequest) -> HttpResponse {
     let (delay, res) = {
         let mut s = super::lock(&state);
@@ -278,7 +271,7 @@ async fn primary(state: Shared<GoogleState>, req: HttpRequest) -> HttpResponse {
             }
         }
     };
-    respond(delay, res).await
+    super::respond(delay, res).await
 }
 
 fn encode(text: &str) -> String {
@@ -332,7 +325,7 @@ async fn calendar_list(
         }
         (delay, HttpResponse::Ok().json(body))
     };
-    respond(delay, res).await
+    super::respond(delay, res).await
 }
 
 fn time_of(event: &Value, edge: &str) -> Option<DateTime<Utc>> {
@@ -456,7 +449,7 @@ async fn events_list(
         }
         (delay, HttpResponse::Ok().json(body))
     };
-    respond(delay, res).await
+    super::respond(delay, res).await
 }
 
 /// One notification as Google sends it: headers only, an empty body.

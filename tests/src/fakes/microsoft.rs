@@ -283,13 +283,6 @@ fn gate(
     Ok(delay)
 }
 
-async fn respond(delay: Option<std::time::Duration>, res: HttpResponse) -> HttpResponse {
-    if let Some(d) = delay {
-        tokio::time::sleep(d).await;
-    }
-    res
-}
-
 async fn me(state: Shared<MicrosoftState>, req: HttpRequest) -> HttpResponse {
     let mut s = super::lock(&state);
     if let Err(res) = gate(&mut s, &req) {
@@ -490,7 +483,7 @@ async fn delta_for(
         }
         (delay, HttpResponse::Ok().json(body))
     };
-    respond(delay, res).await
+    super::respond(delay, res).await
 }
 
 async fn subscribe(

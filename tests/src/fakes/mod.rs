@@ -67,6 +67,14 @@ pub fn fault_response(fault: &Fault, body: serde_json::Value) -> Option<HttpResp
     }
 }
 
+/// Answers `res`, after the delay a `Fault::Delay` asked for.
+pub async fn respond(delay: Option<std::time::Duration>, res: HttpResponse) -> HttpResponse {
+    if let Some(d) = delay {
+        tokio::time::sleep(d).await;
+    }
+    res
+}
+
 /// A fake's HTTP server and its state.
 pub struct FakeServer<S: Send + 'static> {
     pub base: String,
