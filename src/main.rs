@@ -109,12 +109,13 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
 }
 
 async fn migrate(action: MigrateAction, settings: &Settings) -> anyhow::Result<()> {
+    use service::db::{Step, migrate_step};
     let db = service::db::connect(&settings.database_url).await?;
     match action {
-        MigrateAction::Up { steps } => Migrator::up(&db, steps).await?,
-        MigrateAction::Down { all: true, .. } => Migrator::reset(&db).await?,
+        MigrateAction::Up { steps } => migrate_step(&db, Step::Up(steps)).await?,
+        MigrateAction::Down { all: true, .. } => migrate_step(&db, Step::Reset).await?,
         MigrateAction::Down { steps, all: false } => {
-            Migrator::down(&db, Some(steps.unwrap_or(1))).await?
+            migrate_step(&db, Step::Down(steps.unwrap_or(1))).await?
         }
         MigrateAction::Status => {
             for m in Migrator::get_migration_with_status(&db).await? {

@@ -5,6 +5,7 @@
 pub mod availability;
 pub mod conflicts;
 pub mod event;
+pub mod export;
 pub mod interval;
 pub mod local;
 pub mod recurrence;

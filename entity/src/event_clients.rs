@@ -5,7 +5,8 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub event_id: Uuid,
-    pub client_id: Uuid,
+    /// `None`: the person said "no client", which automatic rules must not override.
+    pub client_id: Option<Uuid>,
     pub assigned_by: String,
     pub created_at: DateTimeUtc,
 }

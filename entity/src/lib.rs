@@ -3,12 +3,14 @@
 
 pub mod audit_log;
 pub mod availability_rules;
+pub mod calcom_exports;
 pub mod calendar_connections;
 pub mod calendars;
 pub mod clients;
 pub mod conflicts;
 pub mod event_clients;
 pub mod events;
+pub mod feed_tokens;
 pub mod oauth_states;
 pub mod sync_runs;
 pub mod users;
@@ -16,12 +18,14 @@ pub mod users;
 pub mod prelude {
     pub use super::audit_log::Entity as AuditLog;
     pub use super::availability_rules::Entity as AvailabilityRules;
+    pub use super::calcom_exports::Entity as CalcomExports;
     pub use super::calendar_connections::Entity as CalendarConnections;
     pub use super::calendars::Entity as Calendars;
     pub use super::clients::Entity as Clients;
     pub use super::conflicts::Entity as Conflicts;
     pub use super::event_clients::Entity as EventClients;
     pub use super::events::Entity as Events;
+    pub use super::feed_tokens::Entity as FeedTokens;
     pub use super::oauth_states::Entity as OauthStates;
     pub use super::sync_runs::Entity as SyncRuns;
     pub use super::users::Entity as Users;

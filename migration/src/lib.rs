@@ -19,6 +19,9 @@ mod m20261122_000010_create_audit_log;
 mod m20261122_000011_add_users_events_version;
 mod m20261122_000012_add_connections_refresh_lease;
 mod m20261122_000013_add_calendars_sync_lease;
+mod m20261122_000014_create_calcom_exports;
+mod m20261122_000015_create_feed_tokens;
+mod m20261122_000016_event_clients_allow_none;
 
 pub struct Migrator;
 
@@ -39,6 +42,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000011_add_users_events_version::Migration),
             Box::new(m20261122_000012_add_connections_refresh_lease::Migration),
             Box::new(m20261122_000013_add_calendars_sync_lease::Migration),
+            Box::new(m20261122_000014_create_calcom_exports::Migration),
+            Box::new(m20261122_000015_create_feed_tokens::Migration),
+            Box::new(m20261122_000016_event_clients_allow_none::Migration),
         ]
     }
 }

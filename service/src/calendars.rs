@@ -243,14 +243,7 @@ impl CalendarPatch {
             }
         }
         if let Some(Some(color)) = &self.color {
-            let hex = color.strip_prefix('#').unwrap_or("");
-            if hex.len() != 6 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
-                return Err(Invalid::new(
-                    "color",
-                    "invalid_color",
-                    "`color` must look like `#3366ff`",
-                ));
-            }
+            crate::users::Color::parse(color)?;
         }
         Ok(())
     }

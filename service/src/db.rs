@@ -83,19 +83,41 @@ mod nodelay {
 /// turns instead of racing through the same DDL (and the lock cannot outlive the transaction,
 /// as a session lock on a pooled connection would).
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    migrate_step(db, Step::Up(None)).await
+}
+
+/// What `freeslot migrate` may ask for.
+#[derive(Clone, Copy, Debug)]
+pub enum Step {
+    /// Apply pending migrations (all, or this many).
+    Up(Option<u32>),
+    /// Undo this many.
+    Down(u32),
+    /// Undo all.
+    Reset,
+}
+
+/// Runs migrations in one transaction on one connection. On Postgres a transaction-scoped
+/// advisory lock makes concurrent starts take turns. On SQLite a migration that rebuilds a table
+/// (drop, then rename the copy) must run where it sees its own drop: another pooled connection
+/// may still read an older schema and refuse the rename. Either way a failure leaves nothing
+/// half-done.
+pub async fn migrate_step(db: &DatabaseConnection, step: Step) -> Result<(), DbErr> {
     const LOCK_KEY: i64 = 0x6672_6565_736c_6f74; // "freeslot"
+    let txn = begin_write(db).await?;
     if db.get_database_backend() == DbBackend::Postgres {
-        let txn = db.begin().await?;
         txn.execute_raw(Statement::from_string(
             DbBackend::Postgres,
             format!("SELECT pg_advisory_xact_lock({LOCK_KEY})"),
         ))
         .await?;
-        Migrator::up(&txn, None).await?;
-        txn.commit().await
-    } else {
-        Migrator::up(db, None).await
     }
+    match step {
+        Step::Up(steps) => Migrator::up(&txn, steps).await?,
+        Step::Down(steps) => Migrator::down(&txn, Some(steps)).await?,
+        Step::Reset => Migrator::reset(&txn).await?,
+    }
+    txn.commit().await
 }
 
 pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod availability;
 pub mod calendars;
+pub mod clients;
 pub mod config;
 pub mod conflicts;
 pub mod connections;

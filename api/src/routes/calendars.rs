@@ -3,7 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use service::AppContext;
 use service::calendars::{self, CalendarError, CalendarPatch, CalendarView};
 use utoipa::ToSchema;
@@ -97,17 +97,12 @@ pub async fn list(ctx: web::Data<AppContext>, user: AuthUser) -> Result<HttpResp
     Ok(ok_json(&calendar_list(&ctx, user.id).await?))
 }
 
-/// Distinguishes a field left out from one sent as `null`.
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
-}
-
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CalendarPatchBody {
     name: Option<String>,
     /// `#rrggbb`, or null to clear.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::routes::nullable")]
     #[schema(value_type = Option<String>)]
     color: Option<Option<String>>,
     include_in_availability: Option<bool>,

@@ -1,7 +1,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use service::AppContext;
 use service::events::{self, EventError, EventFilter, EventView, ManualEventInput};
 use utoipa::{IntoParams, ToSchema};
@@ -74,23 +74,16 @@ pub struct EventList {
     next_page_token: Option<String>,
 }
 
-/// `Some(None)` for an explicit `null`, `None` when the field is absent.
-fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
 /// A manual event, or the fields of one to change. Timed events take `start`/`end` (RFC 3339 with
 /// an offset); all-day events take `all_day: true` with `start_date`/`end_date` (end exclusive).
 #[derive(Deserialize, ToSchema, Default)]
 pub struct EventRequest {
     #[schema(example = "Focus")]
     title: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::routes::nullable")]
     #[schema(value_type = Option<String>)]
     description: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::routes::nullable")]
     #[schema(value_type = Option<String>)]
     location: Option<Option<String>>,
     #[schema(example = "2026-12-01T09:00:00+01:00")]
@@ -107,7 +100,7 @@ pub struct EventRequest {
     /// IANA zone whose wall clock the recurrence follows; defaults to the user's.
     timezone: Option<String>,
     /// RFC 5545 RRULE, e.g. `FREQ=WEEKLY;BYDAY=TU,TH;COUNT=10`; `null` makes a series single.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::routes::nullable")]
     #[schema(value_type = Option<String>)]
     rrule: Option<Option<String>>,
 }

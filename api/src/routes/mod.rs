@@ -1,6 +1,7 @@
 pub(crate) mod accounts;
 pub(crate) mod availability;
 pub(crate) mod calendars;
+pub(crate) mod clients;
 pub(crate) mod conflicts;
 pub(crate) mod connections;
 pub(crate) mod events;
@@ -66,8 +67,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(events::list_events)
             .service(events::create_event)
             .service(events::get_event)
+            .service(clients::assign)
             .service(events::patch_event)
-            .service(events::delete_event),
+            .service(events::delete_event)
+            .service(clients::list)
+            .service(clients::create)
+            .service(clients::hours)
+            .service(clients::get_one)
+            .service(clients::update)
+            .service(clients::remove),
     )
     .default_service(web::to(not_found));
 }
@@ -120,6 +128,13 @@ pub async fn request_id_header(
 /// 200 with a JSON body, or the error mapped by `ApiError`.
 pub(crate) fn ok_json<T: serde::Serialize>(body: &T) -> HttpResponse {
     HttpResponse::Ok().json(body)
+}
+
+/// `Some(None)` for an explicit `null`, `None` when the field is absent (with `#[serde(default)]`).
+pub(crate) fn nullable<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
 }
 
 /// A field that parsed but is not acceptable: 422 with its own code.

@@ -9,7 +9,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use domain::{Instant, TimeZone};
-use entity::{event_clients, events};
+use entity::events;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
     QueryFilter, QueryOrder, Set,
@@ -20,6 +20,7 @@ pub use expand::{EventTiming, Occurrence};
 pub use manual::{Draft, ManualEventInput, Timing};
 
 use crate::audit::{self, Actor};
+use crate::clients::Assigner;
 use crate::users::Invalid;
 use crate::{AppContext, Job, calendars};
 
@@ -209,7 +210,7 @@ pub async fn list(
         .transpose()?;
     let calendars = filter.calendar_id.map(|c| vec![c]);
     let rows = rows_in_window(db, user_id, from, to, calendars.as_deref()).await?;
-    let clients = client_links(db, rows.iter().map(|r| r.id)).await?;
+    let clients = Assigner::load(db, user_id).await?;
     let needle = filter
         .q
         .as_deref()
@@ -218,7 +219,7 @@ pub async fn list(
 
     let mut views: Vec<EventView> = Vec::new();
     for row in &rows {
-        let client = clients.get(&row.id).copied();
+        let client = clients.client_of(row);
         if filter.client_id.is_some() && client != filter.client_id {
             continue;
         }
@@ -265,32 +266,7 @@ fn decode_page_token(token: &str) -> Option<(Instant, String)> {
     ))
 }
 
-/// Client assignments of the given events (looked up among the user's links, not by a huge IN list).
-async fn client_links(
-    db: &impl ConnectionTrait,
-    ids: impl Iterator<Item = Uuid>,
-) -> Result<HashMap<Uuid, Uuid>, DbErr> {
-    let wanted: HashSet<Uuid> = ids.collect();
-    if wanted.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let query = event_clients::Entity::find();
-    let links = if wanted.len() <= 500 {
-        query
-            .filter(event_clients::Column::EventId.is_in(wanted.iter().copied()))
-            .all(db)
-            .await?
-    } else {
-        query.all(db).await?
-    };
-    Ok(links
-        .into_iter()
-        .filter(|l| wanted.contains(&l.event_id))
-        .map(|l| (l.event_id, l.client_id))
-        .collect())
-}
-
-async fn owned_row(
+pub(crate) async fn owned_row(
     db: &impl ConnectionTrait,
     user_id: Uuid,
     id: Uuid,
@@ -311,10 +287,7 @@ pub async fn get(
 ) -> Result<EventView, EventError> {
     let (id, occurrence) = expand::parse_key(key).ok_or(EventError::NotFound)?;
     let row = owned_row(db, user_id, id).await?;
-    let client = client_links(db, std::iter::once(row.id))
-        .await?
-        .get(&row.id)
-        .copied();
+    let client = Assigner::load(db, user_id).await?.client_of(&row);
     match occurrence {
         None => Ok(EventView::of_row(&row, client)),
         Some(start) => expand::occurrences(
@@ -390,10 +363,7 @@ pub async fn update(
     crate::engine_cache::touch(&txn, user_id).await?;
     txn.commit().await?;
     conflicts_changed(ctx, user_id).await;
-    let client = client_links(&ctx.db, std::iter::once(row.id))
-        .await?
-        .get(&row.id)
-        .copied();
+    let client = Assigner::load(&ctx.db, user_id).await?.client_of(&row);
     Ok(EventView::of_row(&row, client))
 }
 
@@ -509,7 +479,7 @@ pub async fn views_by_key(
         .filter(events::Column::DeletedAt.is_null())
         .all(db)
         .await?;
-    let clients = client_links(db, rows.iter().map(|r| r.id)).await?;
+    let clients = Assigner::load(db, user_id).await?;
     let by_id: HashMap<Uuid, &events::Model> = rows.iter().map(|r| (r.id, r)).collect();
     let mut out = HashMap::new();
     for key in keys {
@@ -517,7 +487,7 @@ pub async fn views_by_key(
             continue;
         };
         let Some(row) = by_id.get(&id) else { continue };
-        let client = clients.get(&id).copied();
+        let client = clients.client_of(row);
         let view = match occurrence {
             None => Some(EventView::of_row(row, client)),
             Some(start) => expand::occurrences(

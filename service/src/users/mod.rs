@@ -11,7 +11,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-pub use types::{DisplayName, Email, Invalid, Password};
+pub use types::{Color, DisplayName, Email, Invalid, Password};
 
 use crate::audit::{self, Actor};
 use crate::auth::password;

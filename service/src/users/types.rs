@@ -128,6 +128,28 @@ impl DisplayName {
     }
 }
 
+/// A color as `#rrggbb` (stored lower-case).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Color(String);
+
+impl Color {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let hex = raw.trim().strip_prefix('#').unwrap_or("");
+        if hex.len() != 6 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(Invalid::new(
+                "color",
+                "invalid_color",
+                "`color` must look like `#3366ff`",
+            ));
+        }
+        Ok(Self(format!("#{}", hex.to_ascii_lowercase())))
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

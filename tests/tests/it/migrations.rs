@@ -1,8 +1,9 @@
 use migration::{Migrator, MigratorTrait, SchemaManager};
 use sea_orm::{ConnectionTrait, Statement};
+use service::db::{Step, migrate_step};
 use tests::{Backend, TestDatabase, backend_tests};
 
-const TABLES: [&str; 11] = [
+const TABLES: [&str; 13] = [
     "users",
     "calendar_connections",
     "calendars",
@@ -14,6 +15,8 @@ const TABLES: [&str; 11] = [
     "sync_runs",
     "oauth_states",
     "audit_log",
+    "calcom_exports",
+    "feed_tokens",
 ];
 
 async fn present_tables(db: &sea_orm::DatabaseConnection) -> Vec<&'static str> {
@@ -31,7 +34,7 @@ async fn migrations_go_up_down_and_up_again(backend: Backend) {
     let test_db = TestDatabase::create(&backend).await;
     let db = service::db::connect(&test_db.url).await.unwrap();
 
-    Migrator::up(&db, None).await.unwrap();
+    migrate_step(&db, Step::Up(None)).await.unwrap();
     assert_eq!(present_tables(&db).await, TABLES.to_vec());
     assert!(
         Migrator::get_pending_migrations(&db)
@@ -40,15 +43,22 @@ async fn migrations_go_up_down_and_up_again(backend: Backend) {
             .is_empty()
     );
 
-    // One step down undoes exactly the last migration (a column), and so on back to a table.
+    // One step down undoes exactly the last migration, and so on back to a table.
     let manager = SchemaManager::new(&db);
+    client_choices_survive_the_rebuilds(&db).await;
+    migrate_step(&db, Step::Down(1)).await.unwrap();
+    assert!(present_tables(&db).await.contains(&"event_clients"));
+    migrate_step(&db, Step::Down(1)).await.unwrap();
+    assert!(!present_tables(&db).await.contains(&"feed_tokens"));
+    migrate_step(&db, Step::Down(1)).await.unwrap();
+    assert!(!present_tables(&db).await.contains(&"calcom_exports"));
     assert!(
         manager
             .has_column("calendars", "sync_pending")
             .await
             .unwrap()
     );
-    Migrator::down(&db, Some(1)).await.unwrap();
+    migrate_step(&db, Step::Down(1)).await.unwrap();
     assert!(
         !manager
             .has_column("calendars", "sync_pending")
@@ -67,7 +77,7 @@ async fn migrations_go_up_down_and_up_again(backend: Backend) {
             .await
             .unwrap()
     );
-    Migrator::down(&db, Some(1)).await.unwrap();
+    migrate_step(&db, Step::Down(1)).await.unwrap();
     assert!(
         !manager
             .has_column("calendar_connections", "refreshing_until")
@@ -75,22 +85,101 @@ async fn migrations_go_up_down_and_up_again(backend: Backend) {
             .unwrap()
     );
     assert!(manager.has_column("users", "events_version").await.unwrap());
-    Migrator::down(&db, Some(1)).await.unwrap();
+    migrate_step(&db, Step::Down(1)).await.unwrap();
     assert!(!manager.has_column("users", "events_version").await.unwrap());
-    assert_eq!(present_tables(&db).await, TABLES.to_vec());
-    Migrator::down(&db, Some(1)).await.unwrap();
+    assert_eq!(present_tables(&db).await, TABLES[..11].to_vec());
+    migrate_step(&db, Step::Down(1)).await.unwrap();
     assert!(!present_tables(&db).await.contains(&"audit_log"));
     assert_eq!(
         Migrator::get_pending_migrations(&db).await.unwrap().len(),
-        4
+        7
     );
 
     // All the way down leaves nothing of ours behind.
-    Migrator::reset(&db).await.unwrap();
+    migrate_step(&db, Step::Reset).await.unwrap();
     assert!(present_tables(&db).await.is_empty());
 
-    Migrator::up(&db, None).await.unwrap();
+    migrate_step(&db, Step::Up(None)).await.unwrap();
     assert_eq!(present_tables(&db).await, TABLES.to_vec());
+}
+
+/// Rebuilding `event_clients` (to allow "no client") keeps every assignment; going back down keeps
+/// those that name a client.
+async fn client_choices_survive_the_rebuilds(db: &sea_orm::DatabaseConnection) {
+    let kind = db.get_database_backend();
+    let exec = |sql: String| db.execute_raw(Statement::from_string(kind, sql));
+    let lit = |u: uuid::Uuid| match kind {
+        sea_orm::DbBackend::Postgres => format!("'{u}'"),
+        _ => format!("X'{}'", u.simple()),
+    };
+    let (user, cal, client) = (
+        uuid::Uuid::new_v4(),
+        uuid::Uuid::new_v4(),
+        uuid::Uuid::new_v4(),
+    );
+    let (kept, cleared) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    exec(format!(
+        "INSERT INTO users (id, email, password_hash, name, timezone) VALUES ({}, 'm@example.com', 'h', 'M', 'UTC')",
+        lit(user)
+    ))
+    .await
+    .unwrap();
+    exec(format!(
+        "INSERT INTO calendars (id, user_id, provider, provider_calendar_id, name) VALUES ({}, {}, 'local', 'local', 'Mine')",
+        lit(cal),
+        lit(user)
+    ))
+    .await
+    .unwrap();
+    exec(format!(
+        "INSERT INTO clients (id, user_id, name) VALUES ({}, {}, 'Acme')",
+        lit(client),
+        lit(user)
+    ))
+    .await
+    .unwrap();
+    for (i, event) in [kept, cleared].into_iter().enumerate() {
+        exec(format!(
+            "INSERT INTO events (id, user_id, calendar_id, provider, provider_event_id, start_at, end_at, range_end_at) \
+             VALUES ({}, {}, {}, 'local', 'e{i}', '2026-12-01 08:00:00+00:00', '2026-12-01 09:00:00+00:00', '2026-12-01 09:00:00+00:00')",
+            lit(event),
+            lit(user),
+            lit(cal)
+        ))
+        .await
+        .unwrap();
+    }
+    exec(format!(
+        "INSERT INTO event_clients (event_id, client_id) VALUES ({}, {}), ({}, NULL)",
+        lit(kept),
+        lit(client),
+        lit(cleared)
+    ))
+    .await
+    .unwrap();
+    let count = || async {
+        db.query_one_raw(Statement::from_string(
+            kind,
+            "SELECT COUNT(*) AS n FROM event_clients".to_owned(),
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap()
+    };
+    migrate_step(db, Step::Down(1)).await.unwrap();
+    assert_eq!(count().await, 1, "the assignment naming a client is kept");
+    migrate_step(db, Step::Up(None)).await.unwrap();
+    assert_eq!(count().await, 1);
+    // The rebuilt table still cascades: deleting the client removes its assignment.
+    exec(format!("DELETE FROM clients WHERE id = {}", lit(client)))
+        .await
+        .unwrap();
+    assert_eq!(count().await, 0);
+    exec(format!("DELETE FROM users WHERE id = {}", lit(user)))
+        .await
+        .unwrap();
 }
 
 async fn the_schema_enforces_its_keys(backend: Backend) {
