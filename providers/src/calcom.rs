@@ -338,6 +338,88 @@ impl CalDotCom {
     }
 }
 
+/// `/v2/schedules` speaks this version.
+pub const SCHEDULES_API_VERSION: &str = "2024-06-11";
+
+/// A Cal.com API v2 schedule, as created (`POST`) or updated (`PATCH`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScheduleBody {
+    pub name: String,
+    pub time_zone: String,
+    pub is_default: bool,
+    pub availability: Vec<ScheduleHours>,
+    pub overrides: Vec<ScheduleOverride>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScheduleHours {
+    /// `Monday` … `Sunday`.
+    pub days: Vec<String>,
+    /// `HH:MM`, 00:00–23:59.
+    pub start_time: String,
+    pub end_time: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScheduleOverride {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    pub start_time: String,
+    pub end_time: String,
+}
+
+impl CalDotCom {
+    /// `POST /v2/schedules`; answers the new schedule's id.
+    pub async fn create_schedule(
+        &self,
+        token: &str,
+        body: &ScheduleBody,
+    ) -> Result<String, ProviderError> {
+        #[derive(Deserialize)]
+        struct Created {
+            id: serde_json::Value,
+        }
+        let response = self
+            .http
+            .post(self.url(&["schedules"]))
+            .bearer_auth(token)
+            .header("cal-api-version", SCHEDULES_API_VERSION)
+            .json(body)
+            .send()
+            .await?;
+        let created: Envelope<Created> = json(response).await?;
+        Ok(match created.data.id {
+            serde_json::Value::String(s) => s,
+            other => other.to_string(),
+        })
+    }
+
+    /// `PATCH /v2/schedules/{id}` with everything but `isDefault`, which stays the person's
+    /// choice at Cal.com. A schedule deleted there answers [`ProviderError::NotFound`].
+    pub async fn update_schedule(
+        &self,
+        token: &str,
+        schedule_id: &str,
+        body: &ScheduleBody,
+    ) -> Result<(), ProviderError> {
+        let response = self
+            .http
+            .patch(self.url(&["schedules", schedule_id]))
+            .bearer_auth(token)
+            .header("cal-api-version", SCHEDULES_API_VERSION)
+            .json(&serde_json::json!({
+                "name": body.name, "timeZone": body.time_zone,
+                "availability": body.availability, "overrides": body.overrides,
+            }))
+            .send()
+            .await?;
+        crate::http::check(response).await.map(|_| ())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,7 @@
 //! Working-hours rules and the "when am I free?" use-case.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate, Utc};
 use domain::availability::{SlotQuery, compute_with_blocked};
@@ -14,6 +15,7 @@ use sea_orm::{ConnectionTrait, DbErr, EntityTrait, Set};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::engine_cache::CachedEngine;
 use crate::users::Invalid;
 use crate::{AppContext, Job, calendars, events};
 
@@ -253,6 +255,57 @@ pub struct AvailabilityAnswer {
     pub availability: Availability,
 }
 
+/// What availability is computed from: the rules and the time blocked by busy events.
+pub enum EngineInput {
+    Cached(Arc<CachedEngine>),
+    Loaded(Box<(AvailabilityRules, IntervalSet)>),
+}
+
+impl EngineInput {
+    pub fn rules(&self) -> &AvailabilityRules {
+        match self {
+            EngineInput::Cached(e) => &e.rules,
+            EngineInput::Loaded(loaded) => &loaded.0,
+        }
+    }
+
+    pub fn blocked(&self) -> &IntervalSet {
+        match self {
+            EngineInput::Cached(e) => &e.blocked,
+            EngineInput::Loaded(loaded) => &loaded.1,
+        }
+    }
+}
+
+/// The user's engine input covering `range` over every included calendar: from the cache when
+/// it reaches that far, else from the database.
+pub async fn engine_input(
+    ctx: &AppContext,
+    user_id: Uuid,
+    range: &Interval,
+    now: Instant,
+) -> Result<EngineInput, AvailabilityError> {
+    if let Some(cached) = ctx.engine_cache.get(&ctx.db, user_id, range, now).await? {
+        return Ok(EngineInput::Cached(cached));
+    }
+    let included = calendars::included_ids(&ctx.db, user_id).await?;
+    load_input(&ctx.db, user_id, range, &included).await
+}
+
+async fn load_input(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    range: &Interval,
+    calendars: &[Uuid],
+) -> Result<EngineInput, AvailabilityError> {
+    let rules = rules_for(db, user_id).await?;
+    let rows =
+        events::timings_in_window(db, user_id, range.start(), range.end(), Some(calendars)).await?;
+    let events = events::domain_events(&rows, range.start(), range.end());
+    let blocked = domain::availability::blocked(&rules, &events);
+    Ok(EngineInput::Loaded(Box::new((rules, blocked))))
+}
+
 pub async fn find(
     ctx: &AppContext,
     user_id: Uuid,
@@ -294,48 +347,23 @@ pub async fn find(
         .transpose()
         .map_err(|e| Invalid::new("timezone", "unknown_timezone", e.to_string()))?;
 
-    let db = &ctx.db;
-    let cached = match req.calendar_ids {
-        None => ctx.engine_cache.get(db, user_id, &range, now).await?,
-        Some(_) => None,
-    };
-    let entry;
-    let loaded;
-    let (rules, blocked): (&AvailabilityRules, &IntervalSet) = match cached {
-        Some(e) => {
-            entry = e;
-            (&entry.rules, &entry.blocked)
-        }
-        None => {
-            let rules = rules_for(db, user_id).await?;
+    let input = match req.calendar_ids {
+        None => engine_input(ctx, user_id, &range, now).await?,
+        Some(wanted) => {
+            let db = &ctx.db;
+            let owned = calendars::owned_ids(db, user_id, &wanted).await?;
+            if owned.len() != wanted.iter().collect::<BTreeSet<_>>().len() {
+                return Err(AvailabilityError::UnknownCalendar);
+            }
             let included = calendars::included_ids(db, user_id).await?;
-            let calendars = match req.calendar_ids {
-                None => included,
-                Some(wanted) => {
-                    let owned = calendars::owned_ids(db, user_id, &wanted).await?;
-                    if owned.len() != wanted.iter().collect::<BTreeSet<_>>().len() {
-                        return Err(AvailabilityError::UnknownCalendar);
-                    }
-                    owned
-                        .into_iter()
-                        .filter(|id| included.contains(id))
-                        .collect()
-                }
-            };
-            let rows = events::timings_in_window(
-                db,
-                user_id,
-                range.start(),
-                range.end(),
-                Some(&calendars),
-            )
-            .await?;
-            let events = events::domain_events(&rows, range.start(), range.end());
-            let blocked = domain::availability::blocked(&rules, &events);
-            loaded = (rules, blocked);
-            (&loaded.0, &loaded.1)
+            let chosen: Vec<Uuid> = owned
+                .into_iter()
+                .filter(|id| included.contains(id))
+                .collect();
+            load_input(db, user_id, &range, &chosen).await?
         }
     };
+    let (rules, blocked) = (input.rules(), input.blocked());
     let step = req
         .interval_minutes
         .map_or(rules.slot_interval, Duration::minutes);

@@ -33,6 +33,8 @@ pub enum Job {
     SyncDue,
     /// Open (or replace) a calendar's push channel at its provider.
     OpenChannel { calendar_id: uuid::Uuid },
+    /// Send one user's availability to their Cal.com schedule (if it changed).
+    ExportCalcom { user_id: uuid::Uuid },
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -12,6 +12,7 @@ pub mod connections;
 pub mod db;
 pub mod engine_cache;
 pub mod events;
+pub mod export;
 pub mod jobs;
 pub mod maintenance;
 pub mod push;

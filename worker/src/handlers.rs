@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use apalis::prelude::{BoxDynError, Data};
 use chrono::Utc;
-use service::{AppContext, Job, conflicts, connections, maintenance, push, sync};
+use service::{AppContext, Job, conflicts, connections, export, maintenance, push, sync};
 
 pub async fn handle_job(job: Job, ctx: Data<Arc<AppContext>>) -> Result<(), BoxDynError> {
     tracing::debug!(?job, "job started");
@@ -33,11 +33,18 @@ pub async fn handle_job(job: Job, ctx: Data<Arc<AppContext>>) -> Result<(), BoxD
         Job::SyncDue => {
             sync::schedule::enqueue_due(&ctx, Utc::now()).await?;
             push::renew_due(&ctx, Utc::now()).await?;
+            export::export_due(&ctx, Utc::now()).await?;
         }
         Job::OpenChannel { calendar_id } => {
             // Without a channel the schedule still syncs; a failure is logged, not retried.
             if let Err(e) = push::open_channel(&ctx, calendar_id).await {
                 tracing::warn!(%calendar_id, error = %e, "could not open a push channel");
+            }
+        }
+        Job::ExportCalcom { user_id } => {
+            // Failures are recorded with the export (last error, when to try again).
+            if let Err(e) = export::push_calcom(&ctx, user_id, Utc::now()).await {
+                tracing::debug!(%user_id, error = %e, "Cal.com export ended with an error");
             }
         }
     }

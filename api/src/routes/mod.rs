@@ -5,6 +5,7 @@ pub(crate) mod clients;
 pub(crate) mod conflicts;
 pub(crate) mod connections;
 pub(crate) mod events;
+pub(crate) mod export;
 pub(crate) mod health;
 pub(crate) mod me;
 pub(crate) mod webhooks;
@@ -50,6 +51,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(availability::get_availability)
             .service(availability::get_rules)
             .service(availability::save_rules)
+            .service(export::get_export)
+            .service(export::push_calcom)
+            .service(export::get_settings)
+            .service(export::patch_settings)
             .service(connections::start)
             .service(connections::callback)
             .service(connections::connect_calcom)

@@ -347,6 +347,9 @@ async fn run_once(
     {
         tracing::warn!(error = %e, "could not enqueue conflict detection");
     }
+    if outcome.changed() {
+        crate::export::after_change(ctx, calendar.user_id).await;
+    }
     result.map(|()| outcome)
 }
 
@@ -453,7 +456,7 @@ async fn walk(
 }
 
 /// Exponential backoff with jitter, or the provider's own `Retry-After`.
-fn backoff(e: &ProviderError, attempt: u32) -> StdDuration {
+pub(crate) fn backoff(e: &ProviderError, attempt: u32) -> StdDuration {
     if let ProviderError::RateLimited {
         retry_after: Some(after),
     } = e

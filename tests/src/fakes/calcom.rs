@@ -17,6 +17,8 @@ pub struct CalcomState {
     pub user: Value,
     pub bookings: Vec<Value>,
     pub schedules: Vec<Value>,
+    /// Schedules created or updated (accepted writes only).
+    pub schedule_writes: usize,
     next_id: i64,
     pub api_faults: Faults,
     pub webhooks: Vec<CalcomWebhook>,
@@ -37,6 +39,7 @@ pub async fn start(account: &str) -> FakeCalcom {
             "timeZone": "Europe/Berlin", "locale": "en", "organizationId": null}),
         bookings: Vec::new(),
         schedules: Vec::new(),
+        schedule_writes: 0,
         next_id: 100,
         api_faults: Faults::default(),
         webhooks: Vec::new(),
@@ -152,7 +155,8 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .route("/v2/schedules", web::get().to(list_schedules))
         .route("/v2/schedules", web::post().to(create_schedule))
         .route("/v2/schedules/{id}", web::get().to(get_schedule))
-        .route("/v2/schedules/{id}", web::patch().to(update_schedule));
+        .route("/v2/schedules/{id}", web::patch().to(update_schedule))
+        .route("/v2/schedules/{id}", web::delete().to(delete_schedule));
 }
 
 async fn authorize(
@@ -438,6 +442,7 @@ async fn create_schedule(
     obj.entry("availability").or_insert(json!([{"days": ["Monday","Tuesday","Wednesday","Thursday","Friday"], "startTime": "09:00", "endTime": "17:00"}]));
     obj.entry("overrides").or_insert(json!([]));
     s.schedules.push(schedule.clone());
+    s.schedule_writes += 1;
     ok(&s, 201, json!({"status": "success", "data": schedule}))
 }
 
@@ -470,7 +475,25 @@ async fn update_schedule(
         s.schedules[index][k] = v.clone();
     }
     let updated = s.schedules[index].clone();
+    s.schedule_writes += 1;
     ok(&s, 200, json!({"status": "success", "data": updated}))
+}
+
+async fn delete_schedule(
+    state: Shared<CalcomState>,
+    req: HttpRequest,
+    id: web::Path<i64>,
+) -> HttpResponse {
+    let mut s = super::lock(&state);
+    if let Err(res) = gate(&mut s, &req) {
+        return res;
+    }
+    let before = s.schedules.len();
+    s.schedules.retain(|x| x["id"] != *id);
+    if s.schedules.len() == before {
+        return envelope_error(&req, 404, "NotFoundException", "Schedule not found");
+    }
+    ok(&s, 200, json!({"status": "success"}))
 }
 
 /// One signed POST, as Cal.com's `sendPayload` makes it.

@@ -8,6 +8,7 @@ mod clients;
 mod conflicts;
 mod connections;
 mod embedded_secrets;
+mod export;
 mod jobs;
 mod migrations;
 mod probes;
