@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test suite, as the README gives it and CI runs it: every crate's tests, the end-to-end
 # ones against real Postgres and Redis (the URLs below unless set) and, for the browser test,
-# Debian's Chromium and ChromeDriver, installed here when missing.
+# Debian's Chromium and ChromeDriver, and for the feeds test Python's icalendar, installed here when
+# missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,17 @@ if ! command -v chromedriver >/dev/null || ! [ -x /usr/bin/chromium ]; then
     echo "The browser test needs Chromium and ChromeDriver: sudo apt-get install chromium chromium-driver" >&2
     exit 1
   fi
+fi
+
+# The feeds test reads freeslot's ICS output with a third-party parser: Python's icalendar.
+if ! python3 -c 'import icalendar' 2>/dev/null; then
+  if ! command -v python3 >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-pip >/dev/null
+  fi
+  echo "installing the Python icalendar package for the feeds test"
+  python3 -m pip install --quiet --user icalendar 2>/dev/null ||
+    python3 -m pip install --quiet --user --break-system-packages icalendar
 fi
 
 export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"

@@ -13,6 +13,7 @@ pub mod db;
 pub mod engine_cache;
 pub mod events;
 pub mod export;
+pub mod feeds;
 pub mod jobs;
 pub mod maintenance;
 pub mod push;

@@ -6,6 +6,7 @@
 mod backend;
 pub mod browser;
 mod connect;
+pub mod dates;
 pub mod fakes;
 mod tcp_proxy;
 mod test_app;

@@ -6,6 +6,7 @@ pub(crate) mod conflicts;
 pub(crate) mod connections;
 pub(crate) mod events;
 pub(crate) mod export;
+pub(crate) mod feeds;
 pub(crate) mod health;
 pub(crate) mod me;
 pub(crate) mod webhooks;
@@ -40,6 +41,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .service(health::health)
     .service(health::ready)
+    .service(feeds::feed)
     .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", ApiDoc::openapi()))
     .service(web::redirect("/api/docs", "/api/docs/"))
     .service(
@@ -75,6 +77,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(clients::assign)
             .service(events::patch_event)
             .service(events::delete_event)
+            .service(feeds::get_urls)
+            .service(feeds::rotate)
             .service(clients::list)
             .service(clients::create)
             .service(clients::hours)

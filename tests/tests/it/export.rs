@@ -4,35 +4,12 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use chrono::{Datelike, Duration as Days, NaiveDate, Utc, Weekday};
+use chrono::{Duration as Days, NaiveDate, Utc, Weekday};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use tests::dates::{berlin, next};
 use tests::fakes::{self, Fault};
 use tests::{Backend, TestApp, TestUser, backend_tests, error_code, test_worker_options};
-
-/// The first `weekday` at least two days after today in Berlin (the users' zone), so that the
-/// date is in the future wherever and whenever the test runs.
-fn next(weekday: Weekday) -> NaiveDate {
-    let today = Utc::now()
-        .with_timezone(&chrono_tz::Europe::Berlin)
-        .date_naive();
-    let mut d = today + Days::days(2);
-    while d.weekday() != weekday {
-        d += Days::days(1);
-    }
-    d
-}
-
-/// `date` at `hh:mm` Berlin time, as RFC 3339.
-fn berlin(date: NaiveDate, hm: &str) -> String {
-    use chrono::TimeZone;
-    let local = date.and_time(chrono::NaiveTime::parse_from_str(hm, "%H:%M").unwrap());
-    chrono_tz::Europe::Berlin
-        .from_local_datetime(&local)
-        .earliest()
-        .unwrap()
-        .to_rfc3339()
-}
 
 async fn export(app: &TestApp, user: &TestUser, days: &str) -> Value {
     let res = app

@@ -9,6 +9,7 @@ mod conflicts;
 mod connections;
 mod embedded_secrets;
 mod export;
+mod feeds;
 mod jobs;
 mod migrations;
 mod probes;
