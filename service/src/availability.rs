@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::engine_cache::CachedEngine;
 use crate::users::Invalid;
-use crate::{AppContext, Job, calendars, events};
+use crate::{AppContext, calendars, events};
 
 /// The longest window one availability request may cover.
 pub const MAX_RANGE_DAYS: i64 = 92;
@@ -230,11 +230,7 @@ pub async fn save_rules(
     )
     .await?;
     crate::engine_cache::touch(db, user_id).await?;
-    // Buffers and tentative_is_busy decide what collides. A queue outage only delays this:
-    // reading conflicts refreshes them too.
-    if let Err(e) = ctx.queue.push(Job::DetectConflicts { user_id }).await {
-        tracing::warn!(%user_id, error = %e, "could not enqueue conflict detection");
-    }
+    crate::follow_up::availability_changed(ctx, user_id).await;
     Ok(rules)
 }
 

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::audit::{self, Actor};
 use crate::users::Invalid;
-use crate::{AppContext, Job, db, engine_cache};
+use crate::{AppContext, db, engine_cache};
 
 /// The user's own calendar of manual events. Its id is the user's id, so creating it twice at
 /// once cannot make two.
@@ -277,8 +277,8 @@ pub async fn update(
         engine_cache::touch(&txn, user_id).await?;
     }
     txn.commit().await?;
-    if inclusion_changes && let Err(e) = ctx.queue.push(Job::DetectConflicts { user_id }).await {
-        tracing::warn!(error = %e, "could not enqueue conflict detection");
+    if inclusion_changes {
+        crate::follow_up::availability_changed(ctx, user_id).await;
     }
     get(&ctx.db, user_id, id).await
 }
@@ -306,9 +306,7 @@ pub async fn delete(ctx: &AppContext, user_id: Uuid, id: Uuid) -> Result<(), Cal
     )
     .await?;
     txn.commit().await?;
-    if let Err(e) = ctx.queue.push(Job::DetectConflicts { user_id }).await {
-        tracing::warn!(error = %e, "could not enqueue conflict detection");
-    }
+    crate::follow_up::availability_changed(ctx, user_id).await;
     Ok(())
 }
 

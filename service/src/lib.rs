@@ -14,6 +14,7 @@ pub mod engine_cache;
 pub mod events;
 pub mod export;
 pub mod feeds;
+pub mod follow_up;
 pub mod jobs;
 pub mod maintenance;
 pub mod push;

@@ -335,9 +335,7 @@ pub async fn disconnect(
     }
     engine_cache::touch(&txn, user_id).await?;
     txn.commit().await?;
-    if let Err(e) = ctx.queue.push(Job::DetectConflicts { user_id }).await {
-        tracing::warn!(error = %e, "could not enqueue conflict detection");
-    }
+    crate::follow_up::availability_changed(ctx, user_id).await;
     tracing::info!(%user_id, %provider, connections = found.len(), "disconnected");
     Ok(found.len())
 }

@@ -22,7 +22,7 @@ pub use manual::{Draft, ManualEventInput, Timing};
 use crate::audit::{self, Actor};
 use crate::clients::Assigner;
 use crate::users::Invalid;
-use crate::{AppContext, Job, calendars};
+use crate::{AppContext, calendars};
 
 pub const DEFAULT_PAGE: usize = 250;
 pub const MAX_PAGE: usize = 2500;
@@ -335,7 +335,7 @@ pub async fn create(
     record(&txn, user_id, "event.created", id).await?;
     crate::engine_cache::touch(&txn, user_id).await?;
     txn.commit().await?;
-    conflicts_changed(ctx, user_id).await;
+    crate::follow_up::availability_changed(ctx, user_id).await;
     Ok(EventView::of_row(&row, None))
 }
 
@@ -362,7 +362,7 @@ pub async fn update(
     record(&txn, user_id, "event.updated", id).await?;
     crate::engine_cache::touch(&txn, user_id).await?;
     txn.commit().await?;
-    conflicts_changed(ctx, user_id).await;
+    crate::follow_up::availability_changed(ctx, user_id).await;
     let client = Assigner::load(&ctx.db, user_id).await?.client_of(&row);
     Ok(EventView::of_row(&row, client))
 }
@@ -402,7 +402,7 @@ pub async fn delete(ctx: &AppContext, user_id: Uuid, key: &str) -> Result<(), Ev
     }
     crate::engine_cache::touch(&txn, user_id).await?;
     txn.commit().await?;
-    conflicts_changed(ctx, user_id).await;
+    crate::follow_up::availability_changed(ctx, user_id).await;
     Ok(())
 }
 
@@ -450,14 +450,6 @@ async fn record(
         },
     )
     .await
-}
-
-/// Asks the worker to re-detect the user's conflicts. A queue outage only delays that: reading
-/// conflicts refreshes them too.
-async fn conflicts_changed(ctx: &AppContext, user_id: Uuid) {
-    if let Err(e) = ctx.queue.push(Job::DetectConflicts { user_id }).await {
-        tracing::warn!(%user_id, error = %e, "could not enqueue conflict detection");
-    }
 }
 
 /// Keys of events that still exist among `keys` (ids or occurrence keys), with their views.

@@ -337,18 +337,8 @@ async fn run_once(
         ),
         Err(e) => tracing::warn!(calendar = %calendar.id, error = %e, "calendar sync failed"),
     }
-    if outcome.changed()
-        && let Err(e) = ctx
-            .queue
-            .push(Job::DetectConflicts {
-                user_id: calendar.user_id,
-            })
-            .await
-    {
-        tracing::warn!(error = %e, "could not enqueue conflict detection");
-    }
     if outcome.changed() {
-        crate::export::after_change(ctx, calendar.user_id).await;
+        crate::follow_up::availability_changed(ctx, calendar.user_id).await;
     }
     result.map(|()| outcome)
 }

@@ -375,6 +375,28 @@ async fn combined_availability_reaches_calcom(backend: Backend) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     same_schedule(&at_calcom[0], &export(&app, &user, "30").await);
+    // So does a manual event (any change to what availability is computed from).
+    let friday = wednesday + Days::days(2);
+    app.create_event(
+        &user.token,
+        json!({"title": "Offsite", "start": berlin(friday, "08:00"),
+        "end": berlin(friday, "18:00")}),
+    )
+    .await;
+    let friday = friday.to_string();
+    for _ in 0..150 {
+        at_calcom = held(&calcom).1;
+        if at_calcom[0]["overrides"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["date"] == friday.as_str())
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    same_schedule(&at_calcom[0], &export(&app, &user, "30").await);
     let res = app
         .patch_json(
             "/api/availability/export/calcom",
