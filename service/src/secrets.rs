@@ -153,6 +153,13 @@ fn parse(text: &str, path: &Path) -> Result<(JwtSecret, EncryptionKey), ConfigEr
     ))
 }
 
+/// SHA-256 as lower-case hex: how secrets that are only ever compared (OAuth states, feed tokens,
+/// feed addresses) are stored.
+pub fn sha256_hex(text: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,10 +3,9 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
-use providers::calcom::ScheduleBody;
 use serde::{Deserialize, Serialize};
 use service::AppContext;
-use service::export::{self, ExportError, ExportStatus};
+use service::export::{self, ExportError, ExportStatus, ScheduleBody};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::AuthUser;

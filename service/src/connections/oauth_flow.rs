@@ -9,7 +9,6 @@ use entity::oauth_states;
 use providers::{Provider, ProviderError};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
-use sha2::{Digest, Sha256};
 use url::Url;
 use uuid::Uuid;
 
@@ -49,7 +48,7 @@ pub async fn start(ctx: &AppContext, user_id: Uuid, provider: Provider) -> Resul
 }
 
 fn state_hash(state: &str) -> String {
-    hex::encode(Sha256::digest(state.as_bytes()))
+    crate::secrets::sha256_hex(state)
 }
 
 /// What the provider sent the browser back with.

@@ -7,7 +7,6 @@ use entity::{calendar_connections as connections, calendars, events};
 use providers::{Credential, Identity, Provider, ProviderError, RemoteCalendar, TokenSet};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::ACTIVE;
@@ -70,7 +69,7 @@ pub async fn connect(
     };
     let account_id = match &grant {
         // The feed address may carry a secret: rows keep only its hash (and the vault its text).
-        Grant::Feed { .. } => hex::encode(Sha256::digest(identity.id.as_bytes())),
+        Grant::Feed { .. } => crate::secrets::sha256_hex(&identity.id),
         _ => identity.id.clone(),
     };
     let now = Utc::now();

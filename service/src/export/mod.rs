@@ -3,12 +3,13 @@
 
 mod push;
 
-use chrono::{Duration, Utc, Weekday};
+use chrono::{Duration, NaiveTime, Utc, Weekday};
 use domain::export::{DateOverride, WeeklyEntry};
-use domain::rules::{TimeOfDay, local_instant};
+use domain::rules::TimeOfDay;
 use domain::{Instant, Interval};
 use entity::calcom_exports;
-use providers::calcom::{ScheduleBody, ScheduleHours, ScheduleOverride};
+pub use providers::calcom::ScheduleBody;
+use providers::calcom::{ScheduleHours, ScheduleOverride};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, Set};
 use uuid::Uuid;
@@ -76,17 +77,22 @@ pub async fn schedule(
     days: i64,
     now: Instant,
 ) -> Result<ScheduleBody, ExportError> {
-    let rules = availability::rules_for(&ctx.db, user_id).await?;
-    let tz = rules.timezone.tz();
-    let first = now.with_timezone(&tz).date_naive();
-    let last = first + Duration::days(days);
-    // A day more on each side, so that buffers of events just outside still count.
+    // The rules (and so the zone) come with the engine's input, so its range is taken in UTC
+    // wide enough for any zone (−12 h to +14 h, a local date lies within a day of the UTC one),
+    // plus a day on each side for the buffers (at most a day) of events just outside.
+    let today_utc = now.date_naive();
     let range = Interval::new(
-        local_instant(tz, first - Duration::days(1), TimeOfDay::MIDNIGHT),
-        local_instant(tz, last + Duration::days(2), TimeOfDay::MIDNIGHT),
+        (today_utc - Duration::days(3))
+            .and_time(NaiveTime::MIN)
+            .and_utc(),
+        (today_utc + Duration::days(days + 4))
+            .and_time(NaiveTime::MIN)
+            .and_utc(),
     )
     .expect("a range of whole days");
     let input = availability::engine_input(ctx, user_id, &range, now).await?;
+    let first = now.with_timezone(&input.rules().timezone.tz()).date_naive();
+    let last = first + Duration::days(days);
     let rules = input.rules();
     Ok(ScheduleBody {
         name: SCHEDULE_NAME.to_owned(),

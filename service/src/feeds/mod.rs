@@ -15,7 +15,6 @@ use entity::{calendars, feed_tokens};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
 };
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::AppContext;
@@ -138,8 +137,8 @@ async fn issue(
     Ok(token)
 }
 
-fn hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
+fn hash(text: &str) -> String {
+    crate::secrets::sha256_hex(text)
 }
 
 /// The owner of `token` if it opens a feed of `kind`. A busy token never opens the full feed.
