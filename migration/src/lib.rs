@@ -22,6 +22,7 @@ mod m20261122_000013_add_calendars_sync_lease;
 mod m20261122_000014_create_calcom_exports;
 mod m20261122_000015_create_feed_tokens;
 mod m20261122_000016_event_clients_allow_none;
+mod m20261122_000017_events_one_calendar_key;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000014_create_calcom_exports::Migration),
             Box::new(m20261122_000015_create_feed_tokens::Migration),
             Box::new(m20261122_000016_event_clients_allow_none::Migration),
+            Box::new(m20261122_000017_events_one_calendar_key::Migration),
         ]
     }
 }

@@ -147,6 +147,7 @@ async fn main() {
                 .await
                 .unwrap();
         }
+        eprintln!("full sync #{round} starting");
         let base = reset_peak();
         let started = Instant::now();
         let outcome = sync::run(&app.ctx, calendar_id, Trigger::Manual)

@@ -390,15 +390,22 @@ async fn walk(
         provider: provider.as_str(),
         calendar_zone: calendar.timezone.as_deref(),
     };
+    // The next page, fetched while the previous one was being written.
+    let mut prefetched: Option<Result<ChangePage, ProviderError>> = None;
     loop {
         let credential = match provider {
             Provider::Ics => Credential::Feed(&secret),
             _ => Credential::Bearer(&secret),
         };
-        let page = match source
-            .changes(credential, &calendar.provider_calendar_id, &request)
-            .await
-        {
+        let fetched = match prefetched.take() {
+            Some(fetched) => fetched,
+            None => {
+                source
+                    .changes(credential, &calendar.provider_calendar_id, &request)
+                    .await
+            }
+        };
+        let page = match fetched {
             Ok(page) => page,
             Err(ProviderError::Unauthorized)
                 if !refreshed && connection.refresh_token_enc.is_some() =>
@@ -434,14 +441,28 @@ async fn walk(
         attempt = 0;
         outcome.pages += 1;
         let snapshot = page.snapshot || matches!(request, SyncRequest::Full { .. });
-        let next = apply(
+        let next = match &page.next {
+            Next::Page(token) => Some(SyncRequest::Page {
+                token: token.clone(),
+                window,
+            }),
+            Next::Done(_) => None,
+        };
+        let written = apply(
             ctx, calendar, &target, &window, page, snapshot, &mut seen, outcome,
-        )
-        .await?;
-        match next {
-            Some(token) => request = SyncRequest::Page { token, window },
-            None => return Ok(()),
-        }
+        );
+        let Some(next) = next else {
+            return written.await;
+        };
+        // The provider's time and ours overlap: the next page is on its way while this one is
+        // written. A failed fetch is handled by the next turn of the loop like any other.
+        let (written, fetched) = tokio::join!(
+            written,
+            source.changes(credential, &calendar.provider_calendar_id, &next)
+        );
+        written?;
+        prefetched = Some(fetched);
+        request = next;
     }
 }
 
@@ -465,7 +486,7 @@ fn rand_u16() -> u16 {
 }
 
 /// Writes one page in one transaction; on the last page also the cursor (and, after a full
-/// listing, the removal of what it did not mention). Returns the next page's token.
+/// listing, the removal of what it did not mention).
 #[allow(clippy::too_many_arguments)]
 async fn apply(
     ctx: &AppContext,
@@ -476,7 +497,7 @@ async fn apply(
     snapshot: bool,
     seen: &mut HashSet<String>,
     outcome: &mut Outcome,
-) -> Result<Option<String>, SyncError> {
+) -> Result<(), SyncError> {
     // The last word per id within a page wins (Graph may repeat an entity).
     let mut last: HashMap<String, Option<providers::RemoteEvent>> = HashMap::new();
     let mut order: Vec<String> = Vec::new();
@@ -504,14 +525,13 @@ async fn apply(
             None => deletes.push(id),
         }
     }
-    let (cursor, next_token) = match page.next {
-        Next::Done(cursor) => (cursor, None),
-        Next::Page(token) => (None, Some(token)),
+    let (cursor, done) = match page.next {
+        Next::Done(cursor) => (cursor, true),
+        Next::Page(_) => (None, false),
     };
-    let done = next_token.is_none();
     if page.not_modified {
         // Nothing to write; the run still counts as a success.
-        return Ok(None);
+        return Ok(());
     }
     let txn = db::begin_write(&ctx.db).await?;
     if !done && txn.get_database_backend() == sea_orm::DbBackend::Postgres {
@@ -555,7 +575,7 @@ async fn apply(
     txn.commit().await?;
     outcome.upserted += upserted;
     outcome.deleted += deleted;
-    Ok(next_token)
+    Ok(())
 }
 
 fn in_window_or_series(e: &providers::RemoteEvent, window: &Window) -> bool {

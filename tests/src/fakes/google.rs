@@ -2,6 +2,7 @@
 //! events.list with paging, sync tokens, cancelled items and 410).
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Bound;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
@@ -278,6 +279,13 @@ fn encode(text: &str) -> String {
     URL_SAFE_NO_PAD.encode(text)
 }
 
+/// A page token: the listing's snapshot and the last event id handed out.
+fn decode_page(token: &str) -> Option<(Option<String>, u64)> {
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(token).ok()?).ok()?;
+    let (snapshot, last) = text.split_once(':')?;
+    Some((Some(last.to_owned()), snapshot.parse().ok()?))
+}
+
 fn decode(token: &str) -> Option<Vec<u64>> {
     let text = String::from_utf8(URL_SAFE_NO_PAD.decode(token).ok()?).ok()?;
     text.split(':').map(|n| n.parse().ok()).collect()
@@ -386,7 +394,7 @@ async fn events_list(
         let max: usize = get("maxResults")
             .and_then(|m| m.parse().ok())
             .unwrap_or(250)
-            .min(2500);
+            .clamp(1, 2500);
         let sync_token = get("syncToken");
         if sync_token.is_some()
             && (DISALLOWED_WITH_SYNC_TOKEN.iter().any(|p| get(p).is_some())
@@ -407,45 +415,59 @@ async fn events_list(
                 None => return google_error(400, "invalid", "Invalid sync token"),
             },
         };
-        let (offset, snapshot) = match get("pageToken") {
-            Some(t) => match decode(&t) {
-                Some(v) if v.len() == 2 => (v[0] as usize, v[1]),
-                _ => return google_error(400, "invalid", "Invalid page token"),
+        // A page token names the last event handed out, so every page costs only its own
+        // events (an offset would make a 50,000-event listing quadratic).
+        let (after, snapshot) = match get("pageToken") {
+            Some(t) => match decode_page(&t) {
+                Some(v) => v,
+                None => return google_error(400, "invalid", "Invalid page token"),
             },
-            None => (0, now_seq),
+            None => (None, now_seq),
         };
         let time_min = get("timeMin").and_then(|t| DateTime::parse_from_rfc3339(&t).ok());
         let time_max = get("timeMax").and_then(|t| DateTime::parse_from_rfc3339(&t).ok());
         let show_deleted = get("showDeleted").as_deref() == Some("true");
         let calendar = s.calendar(&calendar_id);
-        let matching: Vec<&Value> = calendar
-            .events
-            .values()
-            .filter(|(event, seq)| match since {
-                Some(since) => *seq > since && *seq <= snapshot,
-                None => {
-                    let cancelled = event["status"] == "cancelled";
-                    let in_window = time_min
-                        .is_none_or(|min| time_of(event, "end").is_some_and(|e| e > min))
-                        && time_max
-                            .is_none_or(|max| time_of(event, "start").is_some_and(|st| st < max));
-                    (!cancelled || show_deleted) && (cancelled || in_window)
-                }
-            })
-            .map(|(event, _)| event)
-            .collect();
-        let items: Vec<Value> = matching
-            .iter()
-            .skip(offset)
-            .take(max)
-            .map(|e| (*e).clone())
-            .collect();
+        let matches = |event: &Value, seq: u64| match since {
+            Some(since) => seq > since && seq <= snapshot,
+            None => {
+                let cancelled = event["status"] == "cancelled";
+                let in_window = time_min
+                    .is_none_or(|min| time_of(event, "end").is_some_and(|e| e > min))
+                    && time_max
+                        .is_none_or(|max| time_of(event, "start").is_some_and(|st| st < max));
+                (!cancelled || show_deleted) && (cancelled || in_window)
+            }
+        };
+        let rest = match &after {
+            Some(id) => calendar
+                .events
+                .range::<String, _>((Bound::Excluded(id.clone()), Bound::Unbounded)),
+            None => calendar.events.range::<String, _>(..),
+        };
+        let mut items: Vec<Value> = Vec::new();
+        let mut last: Option<&String> = None;
+        let mut more = false;
+        for (id, (event, seq)) in rest {
+            if !matches(event, *seq) {
+                continue;
+            }
+            if items.len() == max {
+                more = true;
+                break;
+            }
+            items.push(event.clone());
+            last = Some(id);
+        }
+        let next_page = match (more, last) {
+            (true, Some(last)) => Some(encode(&format!("{snapshot}:{last}"))),
+            _ => None,
+        };
         let mut body = json!({"kind": "calendar#events", "etag": "\"e\"", "summary": calendar.summary,
             "timeZone": calendar.time_zone, "accessRole": "owner", "items": items});
-        if offset + max < matching.len() {
-            body["nextPageToken"] = json!(encode(&format!("{}:{snapshot}", offset + max)));
-        } else {
-            body["nextSyncToken"] = json!(encode(&format!("{epoch}:{snapshot}")));
+        match next_page {
+            Some(token) => body["nextPageToken"] = json!(token),
+            None => body["nextSyncToken"] = json!(encode(&format!("{epoch}:{snapshot}"))),
         }
         (delay, HttpResponse::Ok().json(body))
     };

@@ -45,6 +45,34 @@ async fn migrations_go_up_down_and_up_again(backend: Backend) {
 
     // One step down undoes exactly the last migration, and so on back to a table.
     let manager = SchemaManager::new(&db);
+    let event_keys = || async {
+        if db.get_database_backend() != sea_orm::DbBackend::Postgres {
+            return Vec::new();
+        }
+        let rows = db
+            .query_all_raw(Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                "SELECT conname FROM pg_constraint WHERE conrelid = 'events'::regclass \
+                 AND contype = 'f' ORDER BY conname"
+                    .to_owned(),
+            ))
+            .await
+            .unwrap();
+        rows.iter()
+            .map(|r| r.try_get::<String>("", "conname").unwrap())
+            .collect::<Vec<_>>()
+    };
+    let postgres = db.get_database_backend() == sea_orm::DbBackend::Postgres;
+    if postgres {
+        assert_eq!(event_keys().await, ["fk_events_calendar_of_user"]);
+    }
+    migrate_step(&db, Step::Down(1)).await.unwrap();
+    if postgres {
+        assert_eq!(
+            event_keys().await,
+            ["events_calendar_id_fkey", "events_user_id_fkey"]
+        );
+    }
     client_choices_survive_the_rebuilds(&db).await;
     migrate_step(&db, Step::Down(1)).await.unwrap();
     assert!(present_tables(&db).await.contains(&"event_clients"));
@@ -92,7 +120,7 @@ async fn migrations_go_up_down_and_up_again(backend: Backend) {
     assert!(!present_tables(&db).await.contains(&"audit_log"));
     assert_eq!(
         Migrator::get_pending_migrations(&db).await.unwrap().len(),
-        7
+        8
     );
 
     // All the way down leaves nothing of ours behind.
@@ -170,7 +198,7 @@ async fn client_choices_survive_the_rebuilds(db: &sea_orm::DatabaseConnection) {
     };
     migrate_step(db, Step::Down(1)).await.unwrap();
     assert_eq!(count().await, 1, "the assignment naming a client is kept");
-    migrate_step(db, Step::Up(None)).await.unwrap();
+    migrate_step(db, Step::Up(Some(1))).await.unwrap();
     assert_eq!(count().await, 1);
     // The rebuilt table still cascades: deleting the client removes its assignment.
     exec(format!("DELETE FROM clients WHERE id = {}", lit(client)))
@@ -218,6 +246,23 @@ async fn the_schema_enforces_its_keys(backend: Backend) {
         )
     };
     exec(&event(uuid::Uuid::new_v4())).await.unwrap();
+    if backend_kind == sea_orm::DbBackend::Postgres {
+        // An event belongs to the user whose calendar holds it (one composite key on Postgres).
+        let other = uuid::Uuid::new_v4();
+        exec(&format!(
+            "INSERT INTO users (id, email, password_hash, name, timezone) VALUES ({}, 'o@example.com', 'h', 'O', 'UTC')",
+            uuid_lit(other)
+        ))
+        .await
+        .unwrap();
+        let foreign = event(uuid::Uuid::new_v4())
+            .replacen(&uuid_lit(user), &uuid_lit(other), 1)
+            .replace("'evt-1'", "'evt-2'");
+        assert!(
+            exec(&foreign).await.is_err(),
+            "an event of another user's calendar accepted"
+        );
+    }
     // One row per calendar and provider event id.
     assert!(
         exec(&event(uuid::Uuid::new_v4())).await.is_err(),
