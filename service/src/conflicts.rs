@@ -1,11 +1,13 @@
 //! Conflicts between a user's events: detected by the engine, stored once per pair and kind.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use chrono::{Duration, Utc};
 use domain::Instant;
 use entity::conflicts;
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
     Set,
@@ -19,6 +21,9 @@ use crate::{availability, calendars};
 pub const LOOK_BACK_DAYS: i64 = 30;
 /// … to this far ahead.
 pub const LOOK_AHEAD_DAYS: i64 = 365;
+
+/// Rows per statement: 14 columns each stays below SQLite's 32,766 parameters.
+const BATCH: usize = 1000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConflictError {
@@ -53,10 +58,50 @@ pub struct RefreshStats {
     pub resolved: usize,
 }
 
+/// Per user, the refreshes of this process: one at a time, and a request that waited while
+/// another ran is answered by the next run alone. Without it, a burst of changes (every page of a
+/// sync, every read of `GET /api/conflicts`) started as many refreshes, each holding a pooled
+/// connection while it waited on the others' rows, until the pool ran dry.
+static RUNS: LazyLock<Mutex<HashMap<Uuid, Arc<Turns>>>> = LazyLock::new(Default::default);
+
+#[derive(Default)]
+struct Turns {
+    turn: tokio::sync::Mutex<()>,
+    /// Requests so far.
+    asked: AtomicU64,
+    /// Every request up to this one is answered by a finished run.
+    answered: AtomicU64,
+}
+
 /// Detects the user's conflicts in the look-around window and brings the stored ones in line:
 /// new pairs are opened, vanished ones resolved as `auto`, auto-resolved ones that collide again
-/// reopened. A conflict the user resolved stays resolved.
+/// reopened. A conflict the user resolved stays resolved. Returns what this call changed
+/// (nothing, when a run that began after the call already did the work).
 pub async fn refresh(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+    now: Instant,
+) -> Result<RefreshStats, ConflictError> {
+    let turns = Arc::clone(
+        RUNS.lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .entry(user_id)
+            .or_default(),
+    );
+    let ticket = turns.asked.fetch_add(1, Ordering::SeqCst) + 1;
+    // Waiting here holds no database connection.
+    let _turn = turns.turn.lock().await;
+    if turns.answered.load(Ordering::SeqCst) >= ticket {
+        return Ok(RefreshStats::default());
+    }
+    // Everyone who asked before this run reads the database is answered by it.
+    let covers = turns.asked.load(Ordering::SeqCst);
+    let stats = detect_and_store(db, user_id, now).await?;
+    turns.answered.store(covers, Ordering::SeqCst);
+    Ok(stats)
+}
+
+async fn detect_and_store(
     db: &DatabaseConnection,
     user_id: Uuid,
     now: Instant,
@@ -85,6 +130,8 @@ pub async fn refresh(
         .collect();
     let mut stats = RefreshStats::default();
     let stamp = Utc::now();
+    let mut new_rows = Vec::new();
+    let mut changed_rows = Vec::new();
     for c in found {
         let key = (c.kind.as_str().to_owned(), c.a.to_owned(), c.b.to_owned());
         match by_pair.remove(&key) {
@@ -106,11 +153,11 @@ pub async fn refresh(
                         stats.opened += 1;
                     }
                     m.updated_at = Set(stamp);
-                    m.update(&txn).await?;
+                    changed_rows.push(m);
                 }
             }
             None => {
-                let row = conflicts::ActiveModel {
+                new_rows.push(conflicts::ActiveModel {
                     id: Set(Uuid::now_v7()),
                     user_id: Set(user_id),
                     kind: Set(c.kind.as_str().to_owned()),
@@ -125,36 +172,50 @@ pub async fn refresh(
                     resolved_at: Set(None),
                     created_at: Set(stamp),
                     updated_at: Set(stamp),
-                };
-                // A concurrent refresh may have stored the same pair a moment ago.
-                conflicts::Entity::insert(row)
-                    .on_conflict(
-                        OnConflict::columns([
-                            conflicts::Column::UserId,
-                            conflicts::Column::Kind,
-                            conflicts::Column::EventAKey,
-                            conflicts::Column::EventBKey,
-                        ])
-                        .do_nothing()
-                        .to_owned(),
-                    )
-                    .exec_without_returning(&txn)
-                    .await?;
+                });
                 stats.opened += 1;
             }
         }
     }
     // Open conflicts in the window that were not found again have gone away.
-    for old in by_pair.into_values() {
-        if old.status == "open" && old.end_at >= from {
-            let mut m: conflicts::ActiveModel = old.into();
-            m.status = Set("resolved".into());
-            m.resolution = Set(Some("auto".into()));
-            m.resolved_at = Set(Some(stamp));
-            m.updated_at = Set(stamp);
-            m.update(&txn).await?;
-            stats.resolved += 1;
-        }
+    let gone: Vec<Uuid> = by_pair
+        .into_values()
+        .filter(|old| old.status == "open" && old.end_at >= from)
+        .map(|old| old.id)
+        .collect();
+    stats.resolved = gone.len();
+
+    // Written in batches: a calendar full of collisions has hundreds of thousands of pairs, and
+    // one statement per pair kept this transaction (and the pool connection, and the locks other
+    // refreshes wait on) open for many seconds.
+    for chunk in new_rows.chunks(BATCH) {
+        // A concurrent refresh may have stored the same pair a moment ago.
+        conflicts::Entity::insert_many(chunk.to_vec())
+            .on_conflict(
+                OnConflict::columns([
+                    conflicts::Column::UserId,
+                    conflicts::Column::Kind,
+                    conflicts::Column::EventAKey,
+                    conflicts::Column::EventBKey,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    for m in changed_rows {
+        m.update(&txn).await?;
+    }
+    for chunk in gone.chunks(BATCH) {
+        conflicts::Entity::update_many()
+            .col_expr(conflicts::Column::Status, Expr::value("resolved"))
+            .col_expr(conflicts::Column::Resolution, Expr::value("auto"))
+            .col_expr(conflicts::Column::ResolvedAt, Expr::value(stamp))
+            .col_expr(conflicts::Column::UpdatedAt, Expr::value(stamp))
+            .filter(conflicts::Column::Id.is_in(chunk.iter().copied()))
+            .exec(&txn)
+            .await?;
     }
     txn.commit().await?;
     if stats != RefreshStats::default() {

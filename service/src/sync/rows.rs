@@ -207,11 +207,14 @@ async fn upsert_postgres(
     let Some(first) = rows.first() else {
         return Ok(0);
     };
-    let shared = (first.user_id, first.provider.as_str());
-    if rows
-        .iter()
-        .any(|r| r.calendar_id != calendar_id || (r.user_id, r.provider.as_str()) != shared)
-    {
+    let shared = Shared {
+        user_id: first.user_id,
+        provider: &first.provider,
+        written_at: first.updated_at,
+    };
+    if rows.iter().any(|r| {
+        r.calendar_id != calendar_id || r.user_id != shared.user_id || r.provider != shared.provider
+    }) {
         return Err(DbErr::Custom("rows of more than one calendar".into()));
     }
     let mut written = 0;
@@ -220,7 +223,7 @@ async fn upsert_postgres(
         if batch.len() > MESSAGE_BUDGET {
             batch.push(b']');
             let full = std::mem::replace(&mut batch, vec![b'[']);
-            written += execute_batch(db, calendar_id, shared, full).await?;
+            written += execute_batch(db, calendar_id, &shared, full).await?;
         }
         if batch.len() > 1 {
             batch.push(b',');
@@ -230,12 +233,13 @@ async fn upsert_postgres(
             .map_err(|e| DbErr::Custom(e.to_string()))?;
     }
     batch.push(b']');
-    written += execute_batch(db, calendar_id, shared, batch).await?;
+    written += execute_batch(db, calendar_id, &shared, batch).await?;
     Ok(written)
 }
 
 /// One row as `json_to_recordset` reads it: the keys are the record's column names in
-/// `UPSERT_POSTGRES`, a missing key is NULL. Plain `json`, not `jsonb`: the records are read
+/// `UPSERT_POSTGRES`, a missing key is NULL. `created_at`/`updated_at` are the time of the write,
+/// one parameter for the whole statement. Plain `json`, not `jsonb`: the records are read
 /// once, and building a `jsonb` value first cost a quarter of the statement.
 #[derive(serde::Serialize)]
 struct Record<'a> {
@@ -279,8 +283,9 @@ struct Record<'a> {
     exdates: Option<&'a serde_json::Value>,
     #[serde(rename = "rd", skip_serializing_if = "Option::is_none")]
     rdates: Option<&'a serde_json::Value>,
-    #[serde(rename = "re")]
-    range_end_at: Instant,
+    /// Left out when it is `end_at` (every single event).
+    #[serde(rename = "re", skip_serializing_if = "Option::is_none")]
+    range_end_at: Option<Instant>,
     #[serde(rename = "og", skip_serializing_if = "Option::is_none")]
     organizer_email: Option<&'a str>,
     #[serde(rename = "a", skip_serializing_if = "Option::is_none")]
@@ -291,10 +296,6 @@ struct Record<'a> {
     provider_updated_at: Option<Instant>,
     #[serde(rename = "dl", skip_serializing_if = "Option::is_none")]
     deleted_at: Option<Instant>,
-    #[serde(rename = "c")]
-    created_at: Instant,
-    #[serde(rename = "m")]
-    updated_at: Instant,
 }
 
 impl<'a> From<&'a events::Model> for Record<'a> {
@@ -320,23 +321,28 @@ impl<'a> From<&'a events::Model> for Record<'a> {
             rrule: r.rrule.as_deref(),
             exdates: r.exdates.as_ref(),
             rdates: r.rdates.as_ref(),
-            range_end_at: r.range_end_at,
+            range_end_at: (r.range_end_at != r.end_at).then_some(r.range_end_at),
             organizer_email: r.organizer_email.as_deref(),
             attendees: r.attendees.as_ref(),
             etag: r.etag.as_deref(),
             provider_updated_at: r.provider_updated_at,
             deleted_at: r.deleted_at,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
         }
     }
+}
+
+/// What every row of one upsert has in common, sent once.
+struct Shared<'a> {
+    user_id: Uuid,
+    provider: &'a str,
+    written_at: Instant,
 }
 
 /// `records` is a JSON array of `Record`s (serde_json only writes UTF-8).
 async fn execute_batch(
     db: &impl ConnectionTrait,
     calendar_id: Uuid,
-    (user_id, provider): (Uuid, &str),
+    shared: &Shared<'_>,
     records: Vec<u8>,
 ) -> Result<usize, DbErr> {
     let records = String::from_utf8(records).map_err(|e| DbErr::Custom(e.to_string()))?;
@@ -345,9 +351,10 @@ async fn execute_batch(
         UPSERT_POSTGRES,
         [
             sea_orm::Value::from(records),
-            user_id.into(),
+            shared.user_id.into(),
             calendar_id.into(),
-            provider.into(),
+            shared.provider.into(),
+            shared.written_at.into(),
         ],
     );
     Ok(db.query_all_raw(stmt).await?.len())
@@ -359,11 +366,11 @@ start_at, end_at, all_day, start_date, end_date, timezone, status, busy, self_re
 exdates, rdates, range_end_at, organizer_email, attendees, etag, provider_updated_at, deleted_at, \
 created_at, updated_at) \
 SELECT i, $2::uuid, $3::uuid, $4::text, p, u, r, o, t, d, l, s, e, ad, sd, ed, z, st, b, sr, rr, x, \
-rd, re, og, a, et, pu, dl, c, m \
+rd, COALESCE(re, e), og, a, et, pu, dl, $5::timestamptz, $5::timestamptz \
 FROM json_to_recordset($1::text::json) AS page(i uuid, p text, u text, r text, o timestamptz, t text, \
 d text, l text, s timestamptz, e timestamptz, ad boolean, sd date, ed date, z text, st text, \
 b boolean, sr text, rr text, x json, rd json, re timestamptz, og text, a json, et text, \
-pu timestamptz, dl timestamptz, c timestamptz, m timestamptz) \
+pu timestamptz, dl timestamptz) \
 ON CONFLICT (calendar_id, provider_event_id) DO UPDATE SET \
 ical_uid = EXCLUDED.ical_uid, recurring_event_id = EXCLUDED.recurring_event_id, \
 original_start_at = EXCLUDED.original_start_at, title = EXCLUDED.title, \

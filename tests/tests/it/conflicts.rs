@@ -204,7 +204,60 @@ async fn concurrent_writes_and_reads_do_not_trip_over_each_other(backend: Backen
     assert_eq!(body["conflicts"].as_array().unwrap().len(), 8 * 7 / 2);
 }
 
+/// Refreshes asked for at the same moment share runs: every pair is opened once, by one of
+/// them, and none of them waits for another while holding a database connection.
+async fn simultaneous_refreshes_share_one_run(backend: Backend) {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let app = TestApp::spawn(backend).await;
+    let user = app.register_user().await;
+    for i in 0..6 {
+        app.create_event(&user.token, json!({"title": format!("Clash {i}"), "start": "2027-01-12T10:00:00Z", "end": "2027-01-12T11:00:00Z"})).await;
+    }
+    let user_id: uuid::Uuid = user.id.parse().unwrap();
+    let stored = || async {
+        entity::conflicts::Entity::find()
+            .filter(entity::conflicts::Column::UserId.eq(user_id))
+            .all(&app.ctx.db)
+            .await
+            .unwrap()
+            .len()
+    };
+    // Let the worker's own runs (one per created event) settle, then forget what they found.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while stored().await != 15 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the worker never detected the clashes"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    entity::conflicts::Entity::delete_many()
+        .filter(entity::conflicts::Column::UserId.eq(user_id))
+        .exec(&app.ctx.db)
+        .await
+        .unwrap();
+
+    let runs: Vec<_> = (0..12)
+        .map(|_| {
+            let db = app.ctx.db.clone();
+            tokio::spawn(async move {
+                service::conflicts::refresh(&db, user_id, chrono::Utc::now())
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut opened = 0;
+    for run in runs {
+        opened += run.await.unwrap().opened;
+    }
+    assert_eq!(opened, 15, "each pair opened by exactly one run");
+    assert_eq!(stored().await, 15);
+}
+
 backend_tests!(
+    simultaneous_refreshes_share_one_run,
     concurrent_writes_and_reads_do_not_trip_over_each_other,
     an_overlap_opens_once_and_resolves_itself_when_moved_away,
     the_worker_detects_conflicts_without_a_read,
