@@ -251,6 +251,19 @@ async fn run_once(
         return Ok(Outcome::default());
     };
     let started = Utc::now();
+    // Holding the lease, any run of this calendar still marked running is one whose worker
+    // stopped before it could say how it ended.
+    sync_runs::Entity::update_many()
+        .col_expr(sync_runs::Column::Status, Expr::value("failed"))
+        .col_expr(
+            sync_runs::Column::Error,
+            Expr::value("interrupted: the worker stopped during the run"),
+        )
+        .col_expr(sync_runs::Column::FinishedAt, Expr::value(Some(started)))
+        .filter(sync_runs::Column::CalendarId.eq(calendar.id))
+        .filter(sync_runs::Column::Status.eq("running"))
+        .exec(&ctx.db)
+        .await?;
     let run_id = Uuid::now_v7();
     sync_runs::ActiveModel {
         id: Set(run_id),

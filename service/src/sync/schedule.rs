@@ -9,8 +9,9 @@ use uuid::Uuid;
 use super::{SyncError, Trigger};
 use crate::AppContext;
 
-/// Enqueues a sync for every connected calendar of an active connection that is due, not
-/// paused by the circuit breaker, and not being synced right now. Returns how many.
+/// Enqueues a sync for every connected calendar of an active connection that is due (or was
+/// asked for while a run that has since died held it), not paused by the circuit breaker, and
+/// not being synced right now. Returns how many.
 pub async fn enqueue_due(ctx: &AppContext, now: DateTime<Utc>) -> Result<usize, SyncError> {
     let interval = Duration::from_std(ctx.settings.sync_interval).unwrap_or(Duration::minutes(15));
     let due: Vec<Uuid> = calendars::Entity::find()
@@ -20,14 +21,24 @@ pub async fn enqueue_due(ctx: &AppContext, now: DateTime<Utc>) -> Result<usize, 
         .filter(connections::Column::Status.eq(crate::connections::ACTIVE))
         .filter(
             Condition::any()
-                .add(calendars::Column::LastSyncedAt.is_null())
-                .add(calendars::Column::LastSyncedAt.lt(now - interval)),
-        )
-        // A calendar whose provider pushed a change recently was synced by that push.
-        .filter(
-            Condition::any()
-                .add(calendars::Column::LastPushAt.is_null())
-                .add(calendars::Column::LastPushAt.lt(now - interval)),
+                .add(
+                    Condition::all()
+                        .add(
+                            Condition::any()
+                                .add(calendars::Column::LastSyncedAt.is_null())
+                                .add(calendars::Column::LastSyncedAt.lt(now - interval)),
+                        )
+                        // A calendar whose provider pushed a change recently was synced by
+                        // that push.
+                        .add(
+                            Condition::any()
+                                .add(calendars::Column::LastPushAt.is_null())
+                                .add(calendars::Column::LastPushAt.lt(now - interval)),
+                        ),
+                )
+                // A request left with a run that never finished (its worker stopped): the
+                // lease has lapsed (below), so no one else will take it up.
+                .add(calendars::Column::SyncPending.eq(true)),
         )
         .filter(
             Condition::any()

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use entity::sync_runs;
 use reqwest::StatusCode;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use service::sync::{self, Trigger};
 use tests::fakes::{self, Fault};
@@ -457,7 +457,135 @@ async fn a_revoked_grant_stops_syncing_and_says_so(backend: Backend) {
     converge(&app, &user, &["g1"]).await;
 }
 
+/// The worker stops for good between two pages of a round (the run is dropped mid-flight, as a
+/// killed process leaves it) and the app starts again: a sync asked for meanwhile is not lost,
+/// the next run takes the round up again once the dead run's lease lapses, and the calendar
+/// ends with exactly Google's events; the dead run is recorded as interrupted.
+async fn a_worker_stopped_between_two_pages_converges_after_a_restart(backend: Backend) {
+    let google = fakes::google::start("ada@example.com").await;
+    let cal = "ada@example.com";
+    let app = app_with(backend, google.env()).await;
+    let user = app.register_user().await;
+    app.oauth_dance("google", &user.token, "allow").await;
+    let calendars = wait_idle(&app, &user).await;
+    let id: uuid::Uuid = calendars[0]["id"].as_str().unwrap().parse().unwrap();
+    async fn row(app: &TestApp, id: uuid::Uuid) -> entity::calendars::Model {
+        entity::calendars::Entity::find_by_id(id)
+            .one(&app.ctx.db)
+            .await
+            .unwrap()
+            .unwrap()
+    }
+    async fn stored(app: &TestApp, id: uuid::Uuid) -> u64 {
+        entity::events::Entity::find()
+            .filter(entity::events::Column::CalendarId.eq(id))
+            .count(&app.ctx.db)
+            .await
+            .unwrap()
+    }
+    for _ in 0..100 {
+        if row(&app, id).await.sync_lease_until.is_none() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let cursor = row(&app, id).await.sync_cursor;
+    assert!(cursor.is_some());
+
+    // 600 new events: an incremental round of three pages, the second of which hangs.
+    let ids: Vec<String> = (0..600).map(|i| format!("w{i:03}")).collect();
+    {
+        let mut s = google.state();
+        for (i, id) in ids.iter().enumerate() {
+            let day = 1 + i % 28;
+            s.put_event(
+                cal,
+                google_event(
+                    id,
+                    "Busy",
+                    &format!("2027-01-{day:02}T09:00:00Z"),
+                    &format!("2027-01-{day:02}T10:00:00Z"),
+                ),
+            );
+        }
+        s.list_faults.push(Fault::Delay(Duration::ZERO));
+        s.list_faults.push(Fault::Delay(Duration::from_secs(120)));
+    }
+    let run = sync::run(&app.ctx, id, Trigger::Manual);
+    let first_page_written = async {
+        while stored(&app, id).await < 250 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    tokio::select! {
+        outcome = run => panic!("the run should hang on page two, it ended with {outcome:?}"),
+        () = first_page_written => {}
+    }
+    // What the dead run left: page one, the old cursor, its lease.
+    assert_eq!(stored(&app, id).await, 250);
+    let left = row(&app, id).await;
+    assert_eq!(
+        left.sync_cursor, cursor,
+        "the cursor moves only with the last page"
+    );
+    assert!(left.sync_lease_until.is_some());
+
+    let app = app.restart().await;
+    // Asked for while the dead run's lease still holds the calendar: noted, not lost.
+    sync_now(&app, &user, &id.to_string()).await;
+    for _ in 0..100 {
+        if row(&app, id).await.sync_pending {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(row(&app, id).await.sync_pending, "the request was noted");
+    assert_eq!(
+        stored(&app, id).await,
+        250,
+        "nothing ran while the lease held"
+    );
+
+    // Time passes (rather than waiting two minutes): the lease lapses, and the minute's
+    // schedule finds the request even though the calendar synced a moment ago.
+    entity::calendars::ActiveModel {
+        id: sea_orm::Set(id),
+        sync_lease_until: sea_orm::Set(Some(chrono::Utc::now() - chrono::Duration::seconds(1))),
+        ..Default::default()
+    }
+    .update(&app.ctx.db)
+    .await
+    .unwrap();
+    let due = sync::schedule::enqueue_due(&app.ctx, chrono::Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(due, 1);
+    let expected: Vec<&str> = ids.iter().map(String::as_str).collect();
+    converge(&app, &user, &expected).await;
+    let calendars = wait_idle(&app, &user).await;
+    assert_eq!(calendars[0]["sync_status"], "idle", "{calendars:?}");
+    assert!(!row(&app, id).await.sync_pending);
+
+    let runs = sync_runs::Entity::find()
+        .filter(sync_runs::Column::CalendarId.eq(id))
+        .all(&app.ctx.db)
+        .await
+        .unwrap();
+    assert!(runs.iter().all(|r| r.status != "running"), "{runs:?}");
+    let interrupted: Vec<_> = runs
+        .iter()
+        .filter(|r| {
+            r.error
+                .as_deref()
+                .is_some_and(|e| e.contains("interrupted"))
+        })
+        .collect();
+    assert_eq!(interrupted.len(), 1, "{runs:?}");
+    assert_eq!(interrupted[0].status, "failed");
+}
+
 backend_tests!(
+    a_worker_stopped_between_two_pages_converges_after_a_restart,
     google_calendars_converge_through_changes,
     microsoft_recovers_from_a_delta_expiry_in_the_middle_of_a_round,
     calcom_bookings_and_ics_feeds_converge,
