@@ -1,6 +1,6 @@
 //! Push notifications: channels opened on connect, verified deliveries enqueue a sync, forged
 //! ones change nothing, duplicates are harmless, channels are stopped on disconnect. And the
-//! schedule alone, with no push at all, still converges.
+//! schedule alone, with no push at all, still converges; and four sources converge through both.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -275,7 +275,10 @@ async fn calcom_webhooks_are_verified_by_signature(backend: Backend) {
     );
 }
 
-async fn the_schedule_alone_converges_every_source(backend: Backend) {
+/// The "done": four sources, changed at the providers and announced nowhere (the schedule
+/// alone), then announced by each provider's push; every time events, availability and conflicts
+/// converge to what the providers hold.
+async fn every_source_converges_through_the_schedule_and_through_pushes(backend: Backend) {
     let google = fakes::google::start("ada@example.com").await;
     let microsoft = fakes::microsoft::start("ada@contoso.com").await;
     let calcom = fakes::calcom::start("ada@cal.example").await;
@@ -371,6 +374,113 @@ async fn the_schedule_alone_converges_every_source(backend: Backend) {
             .all(|(s, e)| *e <= "2026-12-05T09:00:00Z" || *s >= "2026-12-05T10:00:00Z"),
         "{free:?}"
     );
+    assert_eq!(open_conflicts(&app, &user).await, Vec::<Vec<String>>::new());
+
+    // Now through pushes alone (every calendar synced a moment ago, so the schedule stays
+    // away): Google and Cal.com both put a meeting on 8 December at ten, Microsoft moves on.
+    wait_until("a watch channel", || google.state().channels.len() == 1).await;
+    wait_until("a subscription", || {
+        microsoft.state().subscriptions.len() == 1
+    })
+    .await;
+    wait_until("a webhook", || calcom.state().webhooks.len() == 1).await;
+    google.state().put_event(
+        "ada@example.com",
+        json!({"id": "g3", "summary": "Review", "start": {"dateTime": "2026-12-08T10:00:00Z"},
+            "end": {"dateTime": "2026-12-08T11:00:00Z"}}),
+    );
+    microsoft.state().put_event(&mscal, graph_event("m3", 9));
+    let b3 = json!({"uid": "b3", "title": "Intro", "start": "2026-12-08T10:30:00Z", "end": "2026-12-08T11:00:00Z"});
+    calcom.state().put_booking(b3.clone());
+    assert_eq!(google.notify("ada@example.com").await, [200]);
+    assert_eq!(microsoft.notify(&mscal).await, [202]);
+    assert_eq!(calcom.deliver("BOOKING_CREATED", b3).await, [200]);
+    converge(
+        &app,
+        &user,
+        &["b1", "b2", "b3", "g1", "g2", "g3", "m3", "r2"],
+    )
+    .await;
+    let pushed = last_push(&app).await.iter().filter(|p| p.is_some()).count();
+    assert_eq!(
+        pushed, 3,
+        "Google, Microsoft and Cal.com each announced their change"
+    );
+    let mut pair = vec!["b3".to_owned(), "g3".to_owned()];
+    pair.sort();
+    let mut conflicts = Vec::new();
+    for _ in 0..100 {
+        conflicts = open_conflicts(&app, &user).await;
+        if conflicts == [pair.clone()] {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(conflicts, [pair], "Google's and Cal.com's meetings overlap");
+    let busy = app
+        .get_query(
+            "/api/availability",
+            &user.token,
+            &[
+                ("start", "2026-12-08T00:00:00Z"),
+                ("end", "2026-12-09T00:00:00Z"),
+                ("duration", "30"),
+                ("timezone", "UTC"),
+            ],
+        )
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert!(
+        busy["free"].as_array().unwrap().iter().all(|f| {
+            f["end"].as_str().unwrap() <= "2026-12-08T10:00:00Z"
+                || f["start"].as_str().unwrap() >= "2026-12-08T11:00:00Z"
+        }),
+        "{busy}"
+    );
+
+    // The booking is cancelled and announced: the conflict resolves itself.
+    calcom
+        .state()
+        .put_booking(json!({"uid": "b3", "title": "Intro", "status": "cancelled",
+        "start": "2026-12-08T10:30:00Z", "end": "2026-12-08T11:00:00Z"}));
+    assert_eq!(
+        calcom
+            .deliver(
+                "BOOKING_CANCELLED",
+                json!({"uid": "b3", "status": "CANCELLED"})
+            )
+            .await,
+        [200]
+    );
+    converge(&app, &user, &["b1", "b2", "g1", "g2", "g3", "m3", "r2"]).await;
+    assert_eq!(open_conflicts(&app, &user).await, Vec::<Vec<String>>::new());
+}
+
+/// The provider event ids of every open conflict, each pair sorted.
+async fn open_conflicts(app: &TestApp, user: &TestUser) -> Vec<Vec<String>> {
+    let body: Value = app
+        .get_query("/api/conflicts", &user.token, &[("status", "open")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    body["conflicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let mut ids: Vec<String> = c["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["provider_event_id"].as_str().unwrap().to_owned())
+                .collect();
+            ids.sort();
+            ids
+        })
+        .collect()
 }
 
 fn feed(uid: &str, start: &str) -> String {
@@ -383,5 +493,5 @@ backend_tests!(
     google_pushes_are_verified_and_trigger_syncs,
     graph_subscriptions_handshake_verify_and_renew,
     calcom_webhooks_are_verified_by_signature,
-    the_schedule_alone_converges_every_source,
+    every_source_converges_through_the_schedule_and_through_pushes,
 );
