@@ -11,6 +11,7 @@ pub mod conflicts;
 pub mod event_clients;
 pub mod events;
 pub mod feed_tokens;
+pub mod login_failures;
 pub mod oauth_states;
 pub mod sync_runs;
 pub mod users;
@@ -26,6 +27,7 @@ pub mod prelude {
     pub use super::event_clients::Entity as EventClients;
     pub use super::events::Entity as Events;
     pub use super::feed_tokens::Entity as FeedTokens;
+    pub use super::login_failures::Entity as LoginFailures;
     pub use super::oauth_states::Entity as OauthStates;
     pub use super::sync_runs::Entity as SyncRuns;
     pub use super::users::Entity as Users;

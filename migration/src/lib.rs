@@ -23,6 +23,7 @@ mod m20261122_000014_create_calcom_exports;
 mod m20261122_000015_create_feed_tokens;
 mod m20261122_000016_event_clients_allow_none;
 mod m20261122_000017_events_one_calendar_key;
+mod m20261122_000018_create_login_failures;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000015_create_feed_tokens::Migration),
             Box::new(m20261122_000016_event_clients_allow_none::Migration),
             Box::new(m20261122_000017_events_one_calendar_key::Migration),
+            Box::new(m20261122_000018_create_login_failures::Migration),
         ]
     }
 }

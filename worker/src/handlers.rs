@@ -13,6 +13,7 @@ pub async fn handle_job(job: Job, ctx: Data<Arc<AppContext>>) -> Result<(), BoxD
         Job::PurgeExpiredOauthStates => {
             maintenance::purge_expired_oauth_states(&ctx.db, Utc::now()).await?;
             maintenance::purge_history(&ctx.db, Utc::now()).await?;
+            service::users::throttle::purge(&ctx.db, Utc::now()).await?;
         }
         Job::DetectConflicts { user_id } => {
             conflicts::refresh(&ctx.db, user_id, Utc::now()).await?;

@@ -64,6 +64,12 @@ impl From<LoginError> for ApiError {
             LoginError::InvalidCredentials => {
                 ApiError::unauthorized("invalid_credentials", e.to_string())
             }
+            LoginError::TooManyAttempts { retry_after } => ApiError::new(
+                actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                e.to_string(),
+            )
+            .with_retry_after(retry_after.num_seconds().max(1) as u64),
             LoginError::Internal(e) => ApiError::internal(e),
         }
     }
@@ -111,6 +117,7 @@ pub async fn register(
     (status = 200, body = LoginResponse),
     (status = 400, body = ErrorBody),
     (status = 401, body = ErrorBody, description = "invalid_credentials (the same for an unknown email and a wrong password)"),
+    (status = 429, body = ErrorBody, description = "too_many_attempts: 10 failed logins for the address within 15 minutes; Retry-After says when to try again"),
 ))]
 #[post("/auth/login")]
 pub async fn login(

@@ -1,5 +1,6 @@
 //! freeslot's own accounts: registration, login and the profile.
 
+pub mod throttle;
 mod types;
 
 use chrono::Utc;
@@ -44,6 +45,9 @@ pub enum LoginError {
     /// The same answer whether the email is unknown or the password wrong.
     #[error("the email address or the password is wrong")]
     InvalidCredentials,
+    /// Too many wrong passwords for this address lately (see `throttle`).
+    #[error("too many failed logins for this address; try again later")]
+    TooManyAttempts { retry_after: chrono::Duration },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -135,25 +139,46 @@ pub async fn login(
     password: &str,
 ) -> Result<users::Model, LoginError> {
     let password = password.to_owned();
-    let user = match Email::parse(email) {
-        Ok(email) => find_by_email(db, &email).await?,
-        Err(_) => None,
-    };
-    let Some(user) = user else {
-        // Spend the time a real check would, so response times do not reveal unknown emails.
+    let Ok(email) = Email::parse(email) else {
+        // No account can have this address; spend the time a real check would.
         tokio::task::spawn_blocking(move || password::verify_dummy(&password))
             .await
             .map_err(anyhow::Error::from)?;
         return Err(LoginError::InvalidCredentials);
     };
-    let stored = user.password_hash.clone();
-    let ok = tokio::task::spawn_blocking(move || password::verify(&password, &stored))
-        .await
-        .map_err(anyhow::Error::from)?;
-    if ok {
-        Ok(user)
-    } else {
-        Err(LoginError::InvalidCredentials)
+    let now = Utc::now();
+    // Checked before the password: a locked-out address costs no hashing, and guessing the
+    // right password during the lockout gains nothing.
+    if let Some(until) = throttle::locked_until(db, &email, now).await? {
+        return Err(LoginError::TooManyAttempts {
+            retry_after: until - now,
+        });
+    }
+    let user = find_by_email(db, &email).await?;
+    let ok = match user.as_ref() {
+        Some(user) => {
+            let stored = user.password_hash.clone();
+            tokio::task::spawn_blocking(move || password::verify(&password, &stored))
+                .await
+                .map_err(anyhow::Error::from)?
+        }
+        None => {
+            // Spend the time a real check would, so response times do not reveal unknown emails.
+            tokio::task::spawn_blocking(move || password::verify_dummy(&password))
+                .await
+                .map_err(anyhow::Error::from)?;
+            false
+        }
+    };
+    match user {
+        Some(user) if ok => {
+            throttle::forget(db, &email).await?;
+            Ok(user)
+        }
+        _ => {
+            throttle::record_failure(db, &email, now).await?;
+            Err(LoginError::InvalidCredentials)
+        }
     }
 }
 

@@ -217,7 +217,67 @@ async fn each_user_sees_only_their_own_profile(backend: Backend) {
     assert_eq!(me_b["name"], "Test User");
 }
 
+/// Ten wrong passwords for an address within 15 minutes lock it until the oldest leaves the
+/// window — even for the right password, and for unknown addresses alike; others are untouched.
+async fn repeated_wrong_passwords_lock_the_address_for_a_while(backend: Backend) {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let app = TestApp::spawn(backend).await;
+    app.post_register(&ada()).await;
+    let login = |email: &str, password: &str| json!({"email": email, "password": password});
+    for email in ["ada@example.com", "nobody@example.com"] {
+        for _ in 0..10 {
+            let res = app.post_login(&login(email, "not the password")).await;
+            assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        }
+        let res = app.post_login(&login(email, "correct horse battery")).await;
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS, "{email}");
+        let retry: u64 = res.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=900).contains(&retry), "{retry}");
+        assert_eq!(error_code(res).await, "too_many_attempts");
+    }
+    // Another account is not affected.
+    let mut bea = ada();
+    bea["email"] = json!("bea@example.com");
+    app.post_register(&bea).await;
+    let res = app
+        .post_login(&login("bea@example.com", "correct horse battery"))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    // Sixteen minutes pass: the failures leave the window and the right password works again,
+    // which also clears the count.
+    entity::login_failures::Entity::update_many()
+        .col_expr(
+            entity::login_failures::Column::FailedAt,
+            sea_orm::sea_query::Expr::value(chrono::Utc::now() - chrono::Duration::minutes(16)),
+        )
+        .exec(&app.ctx.db)
+        .await
+        .unwrap();
+    let res = app
+        .post_login(&login("ada@example.com", "correct horse battery"))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let ada_hash = service::secrets::sha256_hex("ada@example.com");
+    let left = entity::login_failures::Entity::find()
+        .filter(entity::login_failures::Column::EmailHash.eq(ada_hash))
+        .all(&app.ctx.db)
+        .await
+        .unwrap();
+    assert!(left.is_empty());
+    // The clean-up forgets the old failures of the unknown address too.
+    let purged = service::users::throttle::purge(&app.ctx.db, chrono::Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(purged, 10);
+}
+
 backend_tests!(
+    repeated_wrong_passwords_lock_the_address_for_a_while,
     register_returns_the_user_and_a_working_token,
     the_same_email_registers_once,
     invalid_registrations_are_refused_and_create_nothing,

@@ -3,7 +3,7 @@ use sea_orm::{ConnectionTrait, Statement};
 use service::db::{Step, migrate_step};
 use tests::{Backend, TestDatabase, backend_tests};
 
-const TABLES: [&str; 13] = [
+const TABLES: [&str; 14] = [
     "users",
     "calendar_connections",
     "calendars",
@@ -17,6 +17,7 @@ const TABLES: [&str; 13] = [
     "audit_log",
     "calcom_exports",
     "feed_tokens",
+    "login_failures",
 ];
 
 async fn present_tables(db: &sea_orm::DatabaseConnection) -> Vec<&'static str> {
@@ -63,6 +64,8 @@ async fn migrations_go_up_down_and_up_again(backend: Backend) {
             .collect::<Vec<_>>()
     };
     let postgres = db.get_database_backend() == sea_orm::DbBackend::Postgres;
+    migrate_step(&db, Step::Down(1)).await.unwrap();
+    assert!(!present_tables(&db).await.contains(&"login_failures"));
     if postgres {
         assert_eq!(event_keys().await, ["fk_events_calendar_of_user"]);
     }
@@ -120,7 +123,7 @@ async fn migrations_go_up_down_and_up_again(backend: Backend) {
     assert!(!present_tables(&db).await.contains(&"audit_log"));
     assert_eq!(
         Migrator::get_pending_migrations(&db).await.unwrap().len(),
-        8
+        9
     );
 
     // All the way down leaves nothing of ours behind.
