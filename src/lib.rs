@@ -2,7 +2,7 @@
 //! stopping on one signal. The CLI in `main.rs` and the end-to-end tests start freeslot through
 //! [`start`], so the tests run exactly what users run.
 
-use std::net::SocketAddr;
+use std::net::TcpListener;
 use std::sync::Arc;
 
 use service::AppContext;
@@ -11,22 +11,6 @@ use tokio::task::JoinHandle;
 
 pub use worker::WorkerOptions;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Roles {
-    Serve,
-    Api,
-    Worker,
-}
-
-impl Roles {
-    fn api(self) -> bool {
-        matches!(self, Roles::Serve | Roles::Api)
-    }
-    fn worker(self) -> bool {
-        matches!(self, Roles::Serve | Roles::Worker)
-    }
-}
-
 pub struct Running {
     /// The api's port (0 when this process runs no api).
     pub port: u16,
@@ -34,20 +18,18 @@ pub struct Running {
     pub done: JoinHandle<anyhow::Result<()>>,
 }
 
-/// Binds the api (if any) right away, so the port is known, then runs the roles in the background
-/// until `stop` becomes true; in-flight requests and jobs are then allowed to finish.
+/// Runs the api on `api` (a bound listener, so the caller knows the port before anything
+/// starts) and the worker with `worker`'s schedules, each if given, in the background until
+/// `stop` becomes true; in-flight requests and jobs are then allowed to finish.
 pub fn start(
     ctx: Arc<AppContext>,
-    bind: SocketAddr,
-    roles: Roles,
-    worker_options: WorkerOptions,
+    api: Option<TcpListener>,
+    worker: Option<WorkerOptions>,
     stop: watch::Receiver<bool>,
 ) -> std::io::Result<Running> {
-    let api = if roles.api() {
-        Some(api::Application::build(ctx.clone(), bind)?)
-    } else {
-        None
-    };
+    let api = api
+        .map(|listener| api::Application::build(ctx.clone(), listener))
+        .transpose()?;
     let port = api.as_ref().map_or(0, api::Application::port);
 
     let api_task = api.map(|app| {
@@ -60,9 +42,7 @@ pub fn start(
         });
         tokio::spawn(app.run_until_stopped())
     });
-    let worker_task = roles
-        .worker()
-        .then(|| tokio::spawn(worker::run(ctx, worker_options, stop.clone())));
+    let worker_task = worker.map(|options| tokio::spawn(worker::run(ctx, options, stop.clone())));
 
     let done = tokio::spawn(async move {
         if let Some(task) = api_task {

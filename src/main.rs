@@ -2,8 +2,9 @@
 
 mod telemetry;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
-use freeslot::{Roles, WorkerOptions};
+use freeslot::WorkerOptions;
 use migration::{Migrator, MigratorTrait};
 use service::{AppContext, Settings};
 use std::process::ExitCode;
@@ -88,19 +89,22 @@ fn main() -> ExitCode {
 }
 
 async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
-    let roles = match command {
-        Command::Serve => Roles::Serve,
-        Command::Api => Roles::Api,
-        Command::Worker => Roles::Worker,
+    let (api, worker) = match command {
+        Command::Serve => (true, true),
+        Command::Api => (true, false),
+        Command::Worker => (false, true),
         Command::Migrate { action } => return migrate(action, &settings).await,
     };
-    let bind = settings.bind_addr;
+    // Bound before anything else starts: a taken port fails the command at once.
+    let listener = api
+        .then(|| std::net::TcpListener::bind(settings.bind_addr))
+        .transpose()
+        .with_context(|| format!("cannot listen on {}", settings.bind_addr))?;
     let ctx = AppContext::init(settings).await?;
     let running = freeslot::start(
         ctx,
-        bind,
-        roles,
-        WorkerOptions::default(),
+        listener,
+        worker.then(WorkerOptions::default),
         shutdown_channel(),
     )?;
     running.done.await??;

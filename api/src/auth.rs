@@ -50,7 +50,7 @@ fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
                 "The Authorization header must read `Bearer <access token>`.",
             )
         })?;
-    match ctx.jwt.verify(token) {
+    match ctx.jwt.verify(token, ctx.clock.now()) {
         Ok(id) => Ok(AuthUser { id }),
         Err(TokenError::Expired) => Err(ApiError::unauthorized(
             "token_expired",

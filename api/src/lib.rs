@@ -7,7 +7,7 @@ mod openapi;
 mod routes;
 mod timefmt;
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::dev::{Server, ServerHandle};
@@ -19,16 +19,15 @@ pub use auth::AuthUser;
 pub use error::ApiError;
 pub use openapi::ApiDoc;
 
-/// The api bound to its port but not yet serving. Binding `127.0.0.1:0` picks a free port, which
-/// is how tests start the real application.
+/// The api on its listener but not yet serving. A listener bound to `127.0.0.1:0` has a free
+/// port, which is how tests start the real application.
 pub struct Application {
     port: u16,
     server: Server,
 }
 
 impl Application {
-    pub fn build(ctx: Arc<AppContext>, addr: SocketAddr) -> std::io::Result<Self> {
-        let listener = TcpListener::bind(addr)?;
+    pub fn build(ctx: Arc<AppContext>, listener: TcpListener) -> std::io::Result<Self> {
         let port = listener.local_addr()?.port();
         let data = web::Data::from(ctx);
         let server = HttpServer::new(move || {

@@ -201,7 +201,7 @@ impl CalendarSource for CalDotCom {
     ) -> Result<ChangePage, ProviderError> {
         let token = credential.bearer()?;
         let window = request.window();
-        let now = Utc::now();
+        let now = window.now;
         let position = match request {
             SyncRequest::Full { .. } => Position {
                 phase: 'w',

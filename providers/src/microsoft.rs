@@ -328,8 +328,9 @@ impl Microsoft {
         calendar_id: &str,
         notification_url: &str,
         client_state: &str,
+        now: DateTime<Utc>,
     ) -> Result<Channel, ProviderError> {
-        let expires = Utc::now() + chrono::Duration::minutes(SUBSCRIPTION_MINUTES);
+        let expires = now + chrono::Duration::minutes(SUBSCRIPTION_MINUTES);
         let response = self
             .http
             .post(self.url(&["subscriptions"]))
@@ -352,8 +353,9 @@ impl Microsoft {
         &self,
         token: &str,
         subscription_id: &str,
+        now: DateTime<Utc>,
     ) -> Result<Channel, ProviderError> {
-        let expires = Utc::now() + chrono::Duration::minutes(SUBSCRIPTION_MINUTES);
+        let expires = now + chrono::Duration::minutes(SUBSCRIPTION_MINUTES);
         let response = self
             .http
             .patch(self.url(&["subscriptions", subscription_id]))

@@ -22,11 +22,14 @@ pub struct RemoteCalendar {
     pub primary: bool,
 }
 
-/// `[start, end)` in UTC: what a full sync asks for.
+/// `[start, end)` in UTC: what a full sync asks for, drawn around `now`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Window {
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
+    /// When the sync began, by the application's clock: providers whose cursors are times
+    /// (Cal.com) take it from here, never from the system clock.
+    pub now: DateTime<Utc>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

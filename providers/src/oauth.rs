@@ -95,6 +95,7 @@ impl OAuthApp {
         http: &reqwest::Client,
         code: &str,
         pkce_verifier: &str,
+        now: DateTime<Utc>,
     ) -> Result<TokenSet, ProviderError> {
         let sender = sender(http);
         let response = self
@@ -104,13 +105,14 @@ impl OAuthApp {
             .request_async(&sender)
             .await
             .map_err(token_error)?;
-        Ok(token_set(&response))
+        Ok(token_set(&response, now))
     }
 
     pub async fn refresh(
         &self,
         http: &reqwest::Client,
         refresh_token: &str,
+        now: DateTime<Utc>,
     ) -> Result<TokenSet, ProviderError> {
         let sender = sender(http);
         let token = RefreshToken::new(refresh_token.to_owned());
@@ -120,7 +122,7 @@ impl OAuthApp {
             .request_async(&sender)
             .await
             .map_err(token_error)?;
-        Ok(token_set(&response))
+        Ok(token_set(&response, now))
     }
 
     /// Revokes the grant where the provider has an endpoint for it; `Ok(false)` where it has none.
@@ -141,14 +143,15 @@ impl OAuthApp {
     }
 }
 
-fn token_set(response: &oauth2::basic::BasicTokenResponse) -> TokenSet {
+/// `now` is when the provider answered, by the application's clock: `expires_in` counts from it.
+fn token_set(response: &oauth2::basic::BasicTokenResponse, now: DateTime<Utc>) -> TokenSet {
     TokenSet {
         access_token: response.access_token().secret().clone(),
         refresh_token: response.refresh_token().map(|t| t.secret().clone()),
         expires_at: response
             .expires_in()
             .and_then(|d| TimeDelta::from_std(d).ok())
-            .map(|d| Utc::now() + d),
+            .map(|d| now + d),
         scopes: response
             .scopes()
             .map(|s| s.iter().map(|s| s.to_string()).collect())

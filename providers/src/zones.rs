@@ -1,51 +1,37 @@
 //! Zone names as providers write them: IANA names, and the Windows names Outlook uses.
+//!
+//! Wall-clock times are read with the domain's one rule for times that do not exist or exist
+//! twice (`domain::local::resolve_rfc5545`), so a synced event and a recurring one expanded by the
+//! engine agree, even on Lord Howe's half-hour shift.
 
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 
-/// The Windows zone names Outlook writes most, mapped to IANA (CLDR's windowsZones, territory
-/// "001"). A name outside the table falls back to UTC, with a log line.
-const WINDOWS: &[(&str, &str)] = &[
-    ("UTC", "UTC"),
-    ("GMT Standard Time", "Europe/London"),
-    ("Greenwich Standard Time", "Atlantic/Reykjavik"),
-    ("W. Europe Standard Time", "Europe/Berlin"),
-    ("Central Europe Standard Time", "Europe/Budapest"),
-    ("Romance Standard Time", "Europe/Paris"),
-    ("Central European Standard Time", "Europe/Warsaw"),
-    ("E. Europe Standard Time", "Europe/Chisinau"),
-    ("FLE Standard Time", "Europe/Kiev"),
-    ("GTB Standard Time", "Europe/Bucharest"),
-    ("Russian Standard Time", "Europe/Moscow"),
-    ("Eastern Standard Time", "America/New_York"),
-    ("Central Standard Time", "America/Chicago"),
-    ("Mountain Standard Time", "America/Denver"),
-    ("US Mountain Standard Time", "America/Phoenix"),
-    ("Pacific Standard Time", "America/Los_Angeles"),
-    ("Alaskan Standard Time", "America/Anchorage"),
-    ("Hawaiian Standard Time", "Pacific/Honolulu"),
-    ("Atlantic Standard Time", "America/Halifax"),
-    ("E. South America Standard Time", "America/Sao_Paulo"),
-    ("India Standard Time", "Asia/Calcutta"),
-    ("China Standard Time", "Asia/Shanghai"),
-    ("Tokyo Standard Time", "Asia/Tokyo"),
-    ("Singapore Standard Time", "Asia/Singapore"),
-    ("AUS Eastern Standard Time", "Australia/Sydney"),
-    ("New Zealand Standard Time", "Pacific/Auckland"),
-    ("Israel Standard Time", "Asia/Jerusalem"),
-    ("Arabian Standard Time", "Asia/Dubai"),
-    ("South Africa Standard Time", "Africa/Johannesburg"),
-];
+/// CLDR's Windows → IANA table, checked in as data (see the file's header).
+const WINDOWS_ZONES: &str = include_str!("windows_zones.tsv");
 
+/// Lower-cased Windows name → IANA zone.
+static WINDOWS: LazyLock<HashMap<String, Tz>> = LazyLock::new(|| {
+    WINDOWS_ZONES
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| {
+            let (windows, iana) = l.split_once('\t')?;
+            Some((windows.to_ascii_lowercase(), iana.trim().parse().ok()?))
+        })
+        .collect()
+});
+
+/// An IANA name, or a Windows name from CLDR's table; `None` for anything else.
 pub fn parse(name: &str) -> Option<Tz> {
     let name = name.trim();
     if let Ok(tz) = name.parse::<Tz>() {
         return Some(tz);
     }
-    WINDOWS
-        .iter()
-        .find(|(windows, _)| windows.eq_ignore_ascii_case(name))
-        .and_then(|(_, iana)| iana.parse().ok())
+    WINDOWS.get(&name.to_ascii_lowercase()).copied()
 }
 
 /// The IANA name for a provider's zone name, if it has one.
@@ -53,7 +39,7 @@ pub fn iana(name: &str) -> Option<String> {
     parse(name).map(|tz| tz.name().to_owned())
 }
 
-/// A wall-clock time in a named zone; gaps move forward, folds take the earlier instant.
+/// A wall-clock time in a named zone (UTC when unnamed or unknown, with a log line).
 pub fn local_to_utc(local: NaiveDateTime, zone: Option<&str>) -> DateTime<Utc> {
     let tz = match zone {
         None => Tz::UTC,
@@ -65,20 +51,16 @@ pub fn local_to_utc(local: NaiveDateTime, zone: Option<&str>) -> DateTime<Utc> {
             Tz::UTC
         }),
     };
-    match tz.from_local_datetime(&local).earliest() {
-        Some(t) => t.with_timezone(&Utc),
-        // In a gap: the same wall time an hour later exists (RFC 5545 §3.3.5).
-        None => tz
-            .from_local_datetime(&(local + chrono::Duration::hours(1)))
-            .earliest()
-            .map(|t| t.with_timezone(&Utc))
-            .unwrap_or_else(|| local.and_utc()),
-    }
+    domain::local::resolve_rfc5545(tz, local)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn t(s: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S").unwrap()
+    }
 
     #[test]
     fn windows_and_iana_names() {
@@ -86,12 +68,46 @@ mod tests {
             iana("Pacific Standard Time").as_deref(),
             Some("America/Los_Angeles")
         );
+        assert_eq!(
+            iana("lord howe standard time").as_deref(),
+            Some("Australia/Lord_Howe")
+        );
         assert_eq!(iana("Europe/Berlin").as_deref(), Some("Europe/Berlin"));
         assert_eq!(iana("Mars/Olympus"), None);
-        let t = NaiveDateTime::parse_from_str("2026-03-29T02:30:00", "%Y-%m-%dT%H:%M:%S").unwrap();
+    }
+
+    #[test]
+    fn every_windows_zone_of_cldr_is_known() {
+        let rows: Vec<&str> = WINDOWS_ZONES
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .collect();
+        // CLDR maps every Windows zone (about 140), not a handful.
+        assert!(rows.len() >= 140, "{} rows", rows.len());
+        for row in rows {
+            let (windows, iana) = row.split_once('\t').expect("name<TAB>zone");
+            assert!(iana.parse::<Tz>().is_ok(), "{iana} (for {windows})");
+            assert!(parse(windows).is_some(), "{windows}");
+        }
+    }
+
+    #[test]
+    fn gaps_follow_the_domain_rule() {
+        // Berlin's spring-forward gap: 02:30 is read with the offset before it.
         assert_eq!(
-            local_to_utc(t, Some("Europe/Berlin")),
+            local_to_utc(t("2026-03-29T02:30:00"), Some("Europe/Berlin")),
             "2026-03-29T01:30:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+        // Lord Howe moves by 30 minutes (02:00 → 02:30 on 2026-10-04): 02:15 does not exist and
+        // is read at +10:30, the offset before the gap; an hour's shift would miss the day.
+        let local = t("2026-10-04T02:15:00");
+        assert_eq!(
+            local_to_utc(local, Some("Australia/Lord_Howe")),
+            domain::local::resolve_rfc5545(chrono_tz::Australia::Lord_Howe, local)
+        );
+        assert_eq!(
+            local_to_utc(local, Some("Lord Howe Standard Time")),
+            "2026-10-03T15:45:00Z".parse::<DateTime<Utc>>().unwrap()
         );
     }
 }

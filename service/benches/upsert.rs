@@ -71,6 +71,7 @@ async fn setup() -> (DatabaseConnection, Uuid, Uuid, tempfile::TempDir) {
             "google",
             "Bench",
             Some("Europe/Berlin".into()),
+            now,
         )
     }
     .insert(&db)
@@ -87,6 +88,7 @@ fn upserts(c: &mut Criterion) {
         calendar_id,
         provider: "google",
         calendar_zone: Some("Europe/Berlin"),
+        now: Utc::now(),
     };
     let unchanged: Vec<_> = page("same", 250)
         .iter()

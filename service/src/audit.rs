@@ -1,6 +1,6 @@
 //! The audit log: who changed what. Details must never carry secrets.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use entity::audit_log;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, Set};
 use uuid::Uuid;
@@ -29,6 +29,8 @@ pub struct Entry<'a> {
     pub entity_type: &'a str,
     pub entity_id: Option<String>,
     pub details: Option<serde_json::Value>,
+    /// When it happened, by the application's clock.
+    pub at: DateTime<Utc>,
 }
 
 pub async fn record(db: &impl ConnectionTrait, entry: Entry<'_>) -> Result<(), DbErr> {
@@ -40,7 +42,7 @@ pub async fn record(db: &impl ConnectionTrait, entry: Entry<'_>) -> Result<(), D
         entity_type: Set(entry.entity_type.to_owned()),
         entity_id: Set(entry.entity_id),
         details: Set(entry.details),
-        created_at: Set(Utc::now()),
+        created_at: Set(entry.at),
     }
     .insert(db)
     .await

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate};
 use domain::availability::{SlotQuery, compute_with_blocked};
 use domain::rules::{MAX_BUFFER_MINUTES, MAX_NOTICE_MINUTES};
 use domain::{
@@ -183,7 +183,7 @@ pub async fn save_rules(
     let db = &ctx.db;
     let rules = doc.parse()?;
     let stored = RulesDocument::of(&rules);
-    let now = Utc::now();
+    let now = ctx.clock.now();
     let as_i32 = |d: Duration| i32::try_from(d.num_minutes()).unwrap_or(i32::MAX);
     let row = availability_rules::ActiveModel {
         user_id: Set(user_id),
@@ -226,6 +226,7 @@ pub async fn save_rules(
             entity_type: "availability_rules",
             entity_id: Some(user_id.to_string()),
             details: None,
+            at: now,
         },
     )
     .await?;

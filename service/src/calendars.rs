@@ -20,6 +20,7 @@ pub async fn local_calendar(
     db: &impl ConnectionTrait,
     user_id: Uuid,
     timezone: &str,
+    now: DateTime<Utc>,
 ) -> Result<calendars::Model, DbErr> {
     if let Some(existing) = calendars::Entity::find_by_id(user_id).one(db).await? {
         return Ok(existing);
@@ -33,6 +34,7 @@ pub async fn local_calendar(
             "local",
             "My events",
             Some(timezone.to_owned()),
+            now,
         )
     };
     calendars::Entity::insert(row)
@@ -57,8 +59,8 @@ pub fn new_row(
     provider: &str,
     name: &str,
     timezone: Option<String>,
+    now: DateTime<Utc>,
 ) -> calendars::ActiveModel {
-    let now = Utc::now();
     calendars::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(user_id),
@@ -271,7 +273,7 @@ pub async fn update(
     if let Some(include) = patch.include_in_availability {
         row.include_in_availability = Set(include);
     }
-    row.updated_at = Set(Utc::now());
+    row.updated_at = Set(ctx.clock.now());
     row.update(&txn).await?;
     if inclusion_changes {
         engine_cache::touch(&txn, user_id).await?;
@@ -302,6 +304,7 @@ pub async fn delete(ctx: &AppContext, user_id: Uuid, id: Uuid) -> Result<(), Cal
             entity_type: "calendar",
             entity_id: Some(id.to_string()),
             details: None,
+            at: ctx.clock.now(),
         },
     )
     .await?;

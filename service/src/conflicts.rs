@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use domain::Instant;
 use entity::conflicts;
 use sea_orm::sea_query::{Expr, OnConflict};
@@ -129,7 +129,7 @@ async fn detect_and_store(
         })
         .collect();
     let mut stats = RefreshStats::default();
-    let stamp = Utc::now();
+    let stamp = now;
     let mut new_rows = Vec::new();
     let mut changed_rows = Vec::new();
     for c in found {
@@ -229,6 +229,7 @@ pub async fn list(
     db: &DatabaseConnection,
     user_id: Uuid,
     status: Option<&str>,
+    now: Instant,
 ) -> Result<Vec<ConflictView>, ConflictError> {
     if let Some(s) = status
         && s != "open"
@@ -236,7 +237,7 @@ pub async fn list(
     {
         return Err(ConflictError::BadStatus);
     }
-    refresh(db, user_id, Utc::now()).await?;
+    refresh(db, user_id, now).await?;
     let mut query = conflicts::Entity::find().filter(conflicts::Column::UserId.eq(user_id));
     if let Some(s) = status {
         query = query.filter(conflicts::Column::Status.eq(s));
@@ -253,6 +254,7 @@ pub async fn resolve(
     db: &DatabaseConnection,
     user_id: Uuid,
     id: Uuid,
+    now: Instant,
 ) -> Result<ConflictView, ConflictError> {
     let row = conflicts::Entity::find_by_id(id)
         .filter(conflicts::Column::UserId.eq(user_id))
@@ -262,7 +264,6 @@ pub async fn resolve(
     let row = if row.status == "resolved" {
         row
     } else {
-        let now = Utc::now();
         let mut m: conflicts::ActiveModel = row.into();
         m.status = Set("resolved".into());
         m.resolution = Set(Some("user".into()));

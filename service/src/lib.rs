@@ -6,6 +6,7 @@ pub mod auth;
 pub mod availability;
 pub mod calendars;
 pub mod clients;
+pub mod clock;
 pub mod config;
 pub mod conflicts;
 pub mod connections;
@@ -27,6 +28,7 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
+pub use clock::Clock;
 pub use config::Settings;
 pub use jobs::{Job, JobQueue};
 
@@ -36,6 +38,8 @@ use vault::Vault;
 /// Everything a request or a job needs, built once per process and shared.
 pub struct AppContext {
     pub settings: Settings,
+    /// The one source of "now" for every use-case, job and route.
+    pub clock: Clock,
     /// Rules and expanded events per user, validated against the database on every use.
     pub engine_cache: engine_cache::EngineCache,
     pub db: DatabaseConnection,
@@ -72,6 +76,11 @@ impl AppContext {
     /// Connects the database, applies pending migrations, resolves the secrets (generating them
     /// in the embedded mode) and connects the job queue.
     pub async fn init(settings: Settings) -> Result<Arc<Self>, InitError> {
+        Self::init_with_clock(settings, Clock::system()).await
+    }
+
+    /// Like `init`, on a clock of the caller's (tests run the app on a settable one).
+    pub async fn init_with_clock(settings: Settings, clock: Clock) -> Result<Arc<Self>, InitError> {
         // reqwest is built without a default TLS backend; ring is the one this build carries.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let secrets = secrets::Secrets::resolve(&settings)?;
@@ -97,6 +106,7 @@ impl AppContext {
                 &secrets.token_encryption_keys_old,
             ),
             settings,
+            clock,
             db,
             queue,
             http: providers::http::client(),

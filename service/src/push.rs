@@ -91,7 +91,12 @@ pub async fn open_channel(ctx: &AppContext, calendar_id: Uuid) -> Result<(), Syn
             tokens::with_credential(ctx, &connection, |token| {
                 let (graph, address, secret) = (&graph, &address, &secret);
                 let calendar_id = calendar.provider_calendar_id.clone();
-                async move { graph.subscribe(&token, &calendar_id, address, secret).await }
+                let now = ctx.clock.now();
+                async move {
+                    graph
+                        .subscribe(&token, &calendar_id, address, secret, now)
+                        .await
+                }
             })
             .await?
         }
@@ -254,7 +259,8 @@ async fn renew_subscription(
     );
     let renewed = tokens::with_credential(ctx, connection, |token| {
         let (graph, id) = (&graph, &id);
-        async move { graph.renew(&token, id).await }
+        let now = ctx.clock.now();
+        async move { graph.renew(&token, id, now).await }
     })
     .await;
     match renewed {
@@ -285,7 +291,10 @@ fn secret_matches(ctx: &AppContext, sealed: Option<&String>, presented: &[u8]) -
 
 async fn pushed(ctx: &AppContext, calendar: &calendars::Model) -> Result<(), SyncError> {
     calendars::Entity::update_many()
-        .col_expr(calendars::Column::LastPushAt, Expr::value(Some(Utc::now())))
+        .col_expr(
+            calendars::Column::LastPushAt,
+            Expr::value(Some(ctx.clock.now())),
+        )
         .filter(calendars::Column::Id.eq(calendar.id))
         .exec(&ctx.db)
         .await?;

@@ -67,10 +67,8 @@ fn events_count() -> usize {
 async fn main() {
     #[allow(non_snake_case)]
     let EVENTS = events_count();
-    let Some(backend) = Backend::postgres_from_env() else {
-        eprintln!("set TEST_DATABASE_URL (and TEST_REDIS_URL): this benchmark writes to Postgres");
-        std::process::exit(2);
-    };
+    // Postgres + Redis: TEST_DATABASE_URL and TEST_REDIS_URL, by default the local servers.
+    let backend = Backend::postgres();
     let google = fakes::google::start("ada@example.com").await;
     let mut env: std::collections::HashMap<String, String> = google.env().into_iter().collect();
     env.insert("RUST_LOG".into(), "warn".into());
@@ -89,7 +87,7 @@ async fn main() {
     };
     tokio::time::sleep(Duration::from_millis(500)).await;
 
-    let now = chrono::Utc::now();
+    let now = tests::clock::now();
     {
         let mut s = google.state();
         for i in 0..EVENTS {
@@ -118,6 +116,7 @@ async fn main() {
     let window = Window {
         start: now - chrono::Duration::days(90),
         end: now + chrono::Duration::days(365),
+        now,
     };
     let started = Instant::now();
     let (listed, _) = list_all(

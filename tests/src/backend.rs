@@ -2,6 +2,16 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
 
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| default.to_owned())
+}
+
 /// Where a test's data and jobs live.
 #[derive(Clone, Debug)]
 pub enum Backend {
@@ -16,19 +26,14 @@ pub enum Backend {
 }
 
 impl Backend {
-    /// Postgres with Redis, as configured for the suite. When `TEST_DATABASE_URL` is set the
-    /// servers must be reachable: the tests fail rather than skip.
-    pub fn postgres_from_env() -> Option<Self> {
-        let server_url = std::env::var("TEST_DATABASE_URL")
-            .ok()
-            .filter(|v| !v.is_empty())?;
-        let redis_url = std::env::var("TEST_REDIS_URL")
-            .ok()
-            .filter(|v| !v.is_empty());
-        Some(Backend::Postgres {
-            server_url,
-            redis_url,
-        })
+    /// Postgres with Redis: `TEST_DATABASE_URL` and `TEST_REDIS_URL`, by default the servers CI
+    /// and the README's test command use. They must be reachable — a test that needs them fails
+    /// rather than skips (`FREESLOT_TEST_BACKENDS=sqlite` compiles such tests as ignored).
+    pub fn postgres() -> Self {
+        Backend::Postgres {
+            server_url: env_or("TEST_DATABASE_URL", DEFAULT_DATABASE_URL),
+            redis_url: Some(env_or("TEST_REDIS_URL", DEFAULT_REDIS_URL)),
+        }
     }
 
     pub fn without_redis(self) -> Self {
@@ -78,9 +83,14 @@ impl TestDatabase {
                 }
             }
             Backend::Postgres { server_url, .. } => {
-                let admin = Database::connect(server_url.as_str()).await.unwrap_or_else(|e| {
-                    panic!("TEST_DATABASE_URL is set but Postgres is unreachable at {server_url}: {e}")
-                });
+                let admin = Database::connect(server_url.as_str())
+                    .await
+                    .unwrap_or_else(|e| {
+                        panic!(
+                            "Postgres is unreachable at {server_url} (TEST_DATABASE_URL): {e}; \
+                         start it, or run only the SQLite half with FREESLOT_TEST_BACKENDS=sqlite"
+                        )
+                    });
                 drop_stale_databases(&admin).await;
                 let now = SystemTime::now()
                     .duration_since(UNIX_EPOCH)

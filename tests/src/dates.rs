@@ -1,11 +1,11 @@
-//! Dates relative to today, so that tests about "the coming weeks" hold whenever they run.
+//! Dates relative to the tests' "now" (`crate::clock`), for tests about "the coming weeks".
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
 use chrono_tz::Europe::Berlin;
 
-/// The first `weekday` at least two days after today in Berlin (the test users' zone).
+/// The first `weekday` at least two days after the tests' today in Berlin (the test users' zone).
 pub fn next(weekday: Weekday) -> NaiveDate {
-    let mut d = Utc::now().with_timezone(&Berlin).date_naive() + Duration::days(2);
+    let mut d = crate::clock::now().with_timezone(&Berlin).date_naive() + Duration::days(2);
     while d.weekday() != weekday {
         d += Duration::days(1);
     }

@@ -2,7 +2,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Once};
 use std::time::Duration;
 
-use freeslot::{Roles, WorkerOptions};
+use freeslot::WorkerOptions;
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 use service::{AppContext, Settings};
@@ -23,6 +23,8 @@ pub struct TestApp {
     pub db: TestDatabase,
     vars: HashMap<String, String>,
     worker: WorkerOptions,
+    /// A second handle on the app's listening socket (see `start`).
+    listener: std::net::TcpListener,
     stop: watch::Sender<bool>,
     done: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -48,8 +50,10 @@ impl TestApp {
         worker: WorkerOptions,
     ) -> Self {
         let db = TestDatabase::create(&backend).await;
-        // OAuth redirect URIs carry PUBLIC_BASE_URL, so the port must be known before start.
-        let port = reserve_port();
+        // OAuth redirect URIs carry PUBLIC_BASE_URL, so the port must be known before start:
+        // the app gets this very listener.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let port = listener.local_addr().expect("bound").port();
         let mut all = HashMap::from([
             ("DATABASE_URL".to_owned(), db.url.clone()),
             ("BIND_ADDR".to_owned(), format!("127.0.0.1:{port}")),
@@ -71,14 +75,16 @@ impl TestApp {
             all.insert("REDIS_URL".to_owned(), redis.to_owned());
         }
         all.extend(vars);
-        Self::start(backend, db, all, worker).await
+        Self::start(backend, db, all, worker, Some(listener)).await
     }
 
+    /// Starts on `listener`, or else on a fresh one at `BIND_ADDR`.
     async fn start(
         backend: Backend,
         db: TestDatabase,
         vars: HashMap<String, String>,
         worker: WorkerOptions,
+        listener: Option<std::net::TcpListener>,
     ) -> Self {
         CRYPTO.call_once(|| {
             let _ = rustls::crypto::ring::default_provider().install_default();
@@ -93,11 +99,18 @@ impl TestApp {
         // An empty value means "unset", as in the environment.
         let settings = Settings::from_lookup(|k| vars.get(k).cloned().filter(|v| !v.is_empty()))
             .expect("test settings are valid");
-        let bind = settings.bind_addr;
-        let ctx = AppContext::init(settings).await.expect("the app starts");
+        let listener = listener.unwrap_or_else(|| {
+            std::net::TcpListener::bind(settings.bind_addr).expect("the app's port is free")
+        });
+        let ctx = AppContext::init_with_clock(settings, crate::clock::clock().clone())
+            .await
+            .expect("the app starts");
         let (stop, stop_rx) = watch::channel(false);
-        let running = freeslot::start(ctx.clone(), bind, Roles::Serve, worker.clone(), stop_rx)
-            .expect("the app binds");
+        // The socket stays ours while the app runs and after it stops, so a restart serves the
+        // same port (the one in PUBLIC_BASE_URL) without racing anyone for it.
+        let kept = listener.try_clone().expect("a listener's second handle");
+        let running = freeslot::start(ctx.clone(), Some(listener), Some(worker.clone()), stop_rx)
+            .expect("the app starts serving");
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(30))
@@ -111,6 +124,7 @@ impl TestApp {
             db,
             vars,
             worker,
+            listener: kept,
             stop,
             done: Some(running.done),
         }
@@ -126,7 +140,7 @@ impl TestApp {
         };
         let mut vars = self.vars.clone();
         vars.insert("BIND_ADDR".to_owned(), "127.0.0.1:0".to_owned());
-        Self::start(self.backend.clone(), db, vars, self.worker.clone()).await
+        Self::start(self.backend.clone(), db, vars, self.worker.clone(), None).await
     }
 
     /// Stops gracefully (in-flight work finishes) and starts again on the same database.
@@ -137,9 +151,10 @@ impl TestApp {
             db,
             vars,
             worker,
+            listener,
             ..
         } = self;
-        Self::start(backend, db, vars, worker).await
+        Self::start(backend, db, vars, worker, Some(listener)).await
     }
 
     /// Like `restart`, with some variables changed and other worker options.
@@ -153,10 +168,11 @@ impl TestApp {
             backend,
             db,
             mut vars,
+            listener,
             ..
         } = self;
         vars.extend(changed);
-        Self::start(backend, db, vars, worker).await
+        Self::start(backend, db, vars, worker, Some(listener)).await
     }
 
     pub async fn shutdown(&mut self) {
@@ -271,13 +287,6 @@ impl TestApp {
 }
 
 /// A port that was free a moment ago (the kernel does not hand it out again right away).
-fn reserve_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
 /// Schedules far apart, so that only what a test triggers runs; quick polling, so it runs soon.
 pub fn test_worker_options() -> WorkerOptions {
     WorkerOptions {

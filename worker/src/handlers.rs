@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use apalis::prelude::{BoxDynError, Data};
-use chrono::Utc;
 use service::{AppContext, Job, conflicts, connections, export, maintenance, push, sync};
 
 pub async fn handle_job(job: Job, ctx: Data<Arc<AppContext>>) -> Result<(), BoxDynError> {
@@ -11,15 +10,15 @@ pub async fn handle_job(job: Job, ctx: Data<Arc<AppContext>>) -> Result<(), BoxD
     match job {
         // The clean-up job (its name predates the other housekeeping it now does).
         Job::PurgeExpiredOauthStates => {
-            maintenance::purge_expired_oauth_states(&ctx.db, Utc::now()).await?;
-            maintenance::purge_history(&ctx.db, Utc::now()).await?;
-            service::users::throttle::purge(&ctx.db, Utc::now()).await?;
+            maintenance::purge_expired_oauth_states(&ctx.db, ctx.clock.now()).await?;
+            maintenance::purge_history(&ctx.db, ctx.clock.now()).await?;
+            service::users::throttle::purge(&ctx.db, ctx.clock.now()).await?;
         }
         Job::DetectConflicts { user_id } => {
-            conflicts::refresh(&ctx.db, user_id, Utc::now()).await?;
+            conflicts::refresh(&ctx.db, user_id, ctx.clock.now()).await?;
         }
         Job::RefreshTokens => {
-            connections::tokens::refresh_due(&ctx, Utc::now()).await?;
+            connections::tokens::refresh_due(&ctx, ctx.clock.now()).await?;
         }
         Job::SyncCalendar {
             calendar_id,
@@ -32,9 +31,9 @@ pub async fn handle_job(job: Job, ctx: Data<Arc<AppContext>>) -> Result<(), BoxD
             }
         }
         Job::SyncDue => {
-            sync::schedule::enqueue_due(&ctx, Utc::now()).await?;
-            push::renew_due(&ctx, Utc::now()).await?;
-            export::export_due(&ctx, Utc::now()).await?;
+            sync::schedule::enqueue_due(&ctx, ctx.clock.now()).await?;
+            push::renew_due(&ctx, ctx.clock.now()).await?;
+            export::export_due(&ctx, ctx.clock.now()).await?;
         }
         Job::OpenChannel { calendar_id } => {
             // Without a channel the schedule still syncs; a failure is logged, not retried.
@@ -44,7 +43,7 @@ pub async fn handle_job(job: Job, ctx: Data<Arc<AppContext>>) -> Result<(), BoxD
         }
         Job::ExportCalcom { user_id } => {
             // Failures are recorded with the export (last error, when to try again).
-            if let Err(e) = export::push_calcom(&ctx, user_id, Utc::now()).await {
+            if let Err(e) = export::push_calcom(&ctx, user_id, ctx.clock.now()).await {
                 tracing::debug!(%user_id, error = %e, "Cal.com export ended with an error");
             }
         }

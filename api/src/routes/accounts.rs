@@ -101,9 +101,10 @@ pub async fn register(
             name,
             timezone,
         },
+        ctx.clock.now(),
     )
     .await?;
-    let token = ctx.jwt.issue(user.id);
+    let token = ctx.jwt.issue(user.id, ctx.clock.now());
     Ok(HttpResponse::Created().json(RegisterResponse {
         user: Profile::from(user),
         access_token: token.token,
@@ -124,8 +125,8 @@ pub async fn login(
     ctx: web::Data<AppContext>,
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = users::login(&ctx.db, &body.email, &body.password).await?;
-    let token = ctx.jwt.issue(user.id);
+    let user = users::login(&ctx.db, &body.email, &body.password, ctx.clock.now()).await?;
+    let token = ctx.jwt.issue(user.id, ctx.clock.now());
     Ok(HttpResponse::Ok().json(LoginResponse {
         access_token: token.token,
         token_type: "Bearer",

@@ -121,7 +121,8 @@ pub async fn create(
     user: AuthUser,
     body: web::Json<ClientRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let client = clients::create(&ctx.db, user.id, body.into_inner().into()).await?;
+    let client =
+        clients::create(&ctx.db, user.id, body.into_inner().into(), ctx.clock.now()).await?;
     Ok(HttpResponse::Created().json(ClientBody::from(client)))
 }
 
@@ -154,7 +155,14 @@ pub async fn update(
     id: web::Path<Uuid>,
     body: web::Json<ClientRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let client = clients::update(&ctx.db, user.id, *id, body.into_inner().into()).await?;
+    let client = clients::update(
+        &ctx.db,
+        user.id,
+        *id,
+        body.into_inner().into(),
+        ctx.clock.now(),
+    )
+    .await?;
     Ok(ok_json(&ClientBody::from(client)))
 }
 
@@ -280,6 +288,6 @@ pub async fn assign(
     id: web::Path<String>,
     body: web::Json<AssignRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let view = clients::assign(&ctx.db, user.id, &id, body.client_id).await?;
+    let view = clients::assign(&ctx.db, user.id, &id, body.client_id, ctx.clock.now()).await?;
     Ok(ok_json(&EventBody::from(view)))
 }

@@ -63,7 +63,7 @@ pub async fn get_export(
     query: web::Query<ExportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let days = export::parse_days(query.days).map_err(invalid)?;
-    let body: ScheduleBody = export::schedule(&ctx, user.id, days, Utc::now()).await?;
+    let body: ScheduleBody = export::schedule(&ctx, user.id, days, ctx.clock.now()).await?;
     Ok(ok_json(&body))
 }
 
@@ -90,7 +90,7 @@ pub async fn push_calcom(
     ctx: web::Data<AppContext>,
     user: AuthUser,
 ) -> Result<HttpResponse, ApiError> {
-    let pushed = export::push_calcom(&ctx, user.id, Utc::now()).await?;
+    let pushed = export::push_calcom(&ctx, user.id, ctx.clock.now()).await?;
     Ok(ok_json(&PushBody {
         status: pushed.outcome.as_str(),
         schedule_id: pushed.schedule_id,

@@ -2,7 +2,6 @@
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use chrono::Utc;
 use serde::Serialize;
 use service::AppContext;
 use service::feeds::{self, FeedKind, FeedUrls};
@@ -75,7 +74,7 @@ pub async fn feed(
     let (Some(user_id), Some(kind)) = (owner, FeedKind::parse(&kind)) else {
         return Err(ApiError::not_found("No such feed."));
     };
-    let feed = feeds::render(&ctx, user_id, kind, Utc::now())
+    let feed = feeds::render(&ctx, user_id, kind, ctx.clock.now())
         .await
         .map_err(ApiError::internal)?;
     let mut response = if matches_etag(&req, &feed.etag) {

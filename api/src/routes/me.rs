@@ -80,7 +80,12 @@ pub async fn patch_me(
     body: web::Json<ProfilePatch>,
 ) -> Result<HttpResponse, ApiError> {
     let ProfilePatch { name, timezone } = body.into_inner();
-    let updated =
-        users::update_profile(&ctx.db, user.id, ProfileChanges { name, timezone }).await?;
+    let updated = users::update_profile(
+        &ctx.db,
+        user.id,
+        ProfileChanges { name, timezone },
+        ctx.clock.now(),
+    )
+    .await?;
     Ok(ok_json(&Profile::from(updated)))
 }

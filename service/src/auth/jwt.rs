@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -10,6 +10,8 @@ use uuid::Uuid;
 use crate::config::JwtSecret;
 
 const ISSUER: &str = "freeslot";
+/// Seconds of clock skew between api processes that a token's expiry tolerates.
+const LEEWAY_SECONDS: i64 = 5;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
@@ -44,7 +46,9 @@ impl JwtKeys {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
         validation.set_required_spec_claims(&["exp", "sub", "iss"]);
-        validation.leeway = 5;
+        // Expiry is checked against the application's clock, not the library's reading of the
+        // system time.
+        validation.validate_exp = false;
         Self {
             encoding: EncodingKey::from_secret(secret.0.as_bytes()),
             decoding: DecodingKey::from_secret(secret.0.as_bytes()),
@@ -53,8 +57,8 @@ impl JwtKeys {
         }
     }
 
-    pub fn issue(&self, user_id: Uuid) -> AccessToken {
-        let now = Utc::now().timestamp();
+    pub fn issue(&self, user_id: Uuid, now: DateTime<Utc>) -> AccessToken {
+        let now = now.timestamp();
         let claims = Claims {
             sub: user_id,
             iat: now,
@@ -69,14 +73,15 @@ impl JwtKeys {
         }
     }
 
-    /// The user id a valid, unexpired token was issued for.
-    pub fn verify(&self, token: &str) -> Result<Uuid, TokenError> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map(|data| data.claims.sub)
-            .map_err(|e| match e.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
-                _ => TokenError::Invalid,
-            })
+    /// The user id a valid token was issued for, if it has not expired at `now`.
+    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<Uuid, TokenError> {
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|_| TokenError::Invalid)?
+            .claims;
+        if claims.exp + LEEWAY_SECONDS < now.timestamp() {
+            return Err(TokenError::Expired);
+        }
+        Ok(claims.sub)
     }
 }
 
@@ -92,24 +97,35 @@ mod tests {
     fn issued_tokens_verify_to_their_user() {
         let k = keys("a", 60);
         let user = Uuid::new_v4();
-        assert_eq!(k.verify(&k.issue(user).token), Ok(user));
+        let now = Utc::now();
+        assert_eq!(k.verify(&k.issue(user, now).token, now), Ok(user));
     }
 
     #[test]
     fn wrong_key_garbage_and_expiry_are_rejected() {
         let k = keys("a", 60);
-        let token = k.issue(Uuid::new_v4()).token;
-        assert_eq!(keys("b", 60).verify(&token), Err(TokenError::Invalid));
-        assert_eq!(k.verify("not.a.jwt"), Err(TokenError::Invalid));
+        let now: DateTime<Utc> = "2030-01-01T00:00:00Z".parse().unwrap();
+        let token = k.issue(Uuid::new_v4(), now).token;
+        assert_eq!(keys("b", 60).verify(&token, now), Err(TokenError::Invalid));
+        assert_eq!(k.verify("not.a.jwt", now), Err(TokenError::Invalid));
+        // Expiry follows the clock it is given: valid within the TTL, expired after it.
+        assert!(
+            k.verify(&token, now + chrono::Duration::seconds(60))
+                .is_ok()
+        );
+        assert_eq!(
+            k.verify(&token, now + chrono::Duration::seconds(120)),
+            Err(TokenError::Expired)
+        );
         let claims = Claims {
             sub: Uuid::new_v4(),
             iat: 0,
-            exp: Utc::now().timestamp() - 3600,
+            exp: now.timestamp() - 3600,
             iss: ISSUER.into(),
         };
         let expired =
             jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &k.encoding).unwrap();
-        assert_eq!(k.verify(&expired), Err(TokenError::Expired));
+        assert_eq!(k.verify(&expired, now), Err(TokenError::Expired));
     }
 
     #[test]
@@ -123,6 +139,6 @@ mod tests {
         };
         let hs512 =
             jsonwebtoken::encode(&Header::new(Algorithm::HS512), &claims, &k.encoding).unwrap();
-        assert_eq!(k.verify(&hs512), Err(TokenError::Invalid));
+        assert_eq!(k.verify(&hs512, Utc::now()), Err(TokenError::Invalid));
     }
 }

@@ -3,7 +3,7 @@
 pub mod hours;
 pub mod rules;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use entity::{clients, event_clients};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
@@ -206,12 +206,12 @@ pub async fn create(
     db: &DatabaseConnection,
     user_id: Uuid,
     input: ClientInput,
+    now: DateTime<Utc>,
 ) -> Result<ClientView, ClientError> {
     let p = input.parse()?;
     let name = p
         .name
         .ok_or_else(|| Invalid::new("name", "invalid_name", "`name` is required"))?;
-    let now = Utc::now();
     let row = clients::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(user_id),
@@ -233,6 +233,7 @@ pub async fn update(
     user_id: Uuid,
     id: Uuid,
     input: ClientInput,
+    now: DateTime<Utc>,
 ) -> Result<ClientView, ClientError> {
     let p = input.parse()?;
     let mut row: clients::ActiveModel = owned(db, user_id, id).await?.into();
@@ -251,7 +252,7 @@ pub async fn update(
     if let Some(archived) = p.archived {
         row.archived = Set(archived);
     }
-    row.updated_at = Set(Utc::now());
+    row.updated_at = Set(now);
     Ok(row.update(db).await?.into())
 }
 
@@ -283,6 +284,7 @@ pub async fn assign(
     user_id: Uuid,
     key: &str,
     client_id: Option<Uuid>,
+    now: DateTime<Utc>,
 ) -> Result<EventView, AssignError> {
     let (id, _) = events::expand::parse_key(key).ok_or(EventError::NotFound)?;
     let row = events::owned_row(db, user_id, id).await?;
@@ -295,7 +297,7 @@ pub async fn assign(
         event_id: Set(row.id),
         client_id: Set(client_id),
         assigned_by: Set("manual".into()),
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
     })
     .on_conflict(
         OnConflict::column(event_clients::Column::EventId)

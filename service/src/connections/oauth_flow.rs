@@ -4,7 +4,7 @@
 //! provider, the sealed PKCE verifier and an expiry ten minutes out. The callback consumes it
 //! with one conditional UPDATE, so a replayed state can never win twice.
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use entity::oauth_states;
 use providers::{Provider, ProviderError};
 use sea_orm::sea_query::Expr;
@@ -29,7 +29,7 @@ pub enum StartError {
 pub async fn start(ctx: &AppContext, user_id: Uuid, provider: Provider) -> Result<Url, StartError> {
     let app = super::oauth_app(&ctx.settings, provider).ok_or(StartError::Disabled(provider))?;
     let start = app.start();
-    let now = Utc::now();
+    let now = ctx.clock.now();
     oauth_states::ActiveModel {
         id: Set(Uuid::now_v7()),
         state_hash: Set(state_hash(&start.state)),
@@ -118,7 +118,7 @@ pub async fn finish(
         .as_deref()
         .ok_or(CallbackError::InvalidRequest)?;
     let hash = state_hash(state);
-    let now = Utc::now();
+    let now = ctx.clock.now();
     // Single use: only the first request to flip `used_at` gets the row.
     let consumed = oauth_states::Entity::update_many()
         .col_expr(oauth_states::Column::UsedAt, Expr::value(now))
@@ -156,7 +156,7 @@ pub async fn finish(
         .open(&row.pkce_verifier_enc)
         .map_err(|e| anyhow::anyhow!("PKCE verifier: {e}"))?;
     let tokens = app
-        .exchange(&ctx.http, &code, &verifier)
+        .exchange(&ctx.http, &code, &verifier, ctx.clock.now())
         .await
         .map_err(|e| match e {
             ProviderError::InvalidGrant(why) => CallbackError::InvalidGrant(why),

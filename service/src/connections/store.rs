@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use entity::{calendar_connections as connections, calendars, events};
 use providers::{Credential, Identity, Provider, ProviderError, RemoteCalendar, TokenSet};
 use sea_orm::sea_query::OnConflict;
@@ -72,7 +72,7 @@ pub async fn connect(
         Grant::Feed { .. } => crate::secrets::sha256_hex(&identity.id),
         _ => identity.id.clone(),
     };
-    let now = Utc::now();
+    let now = ctx.clock.now();
     let txn = db::begin_write(&ctx.db).await?;
     let existing = connections::Entity::find()
         .filter(connections::Column::UserId.eq(user_id))
@@ -130,7 +130,8 @@ pub async fn connect(
         Grant::Feed { name, .. } => name.clone(),
         _ => None,
     };
-    let calendar_ids = store_calendars(&txn, &connection, &identity, remote, feed_name).await?;
+    let calendar_ids =
+        store_calendars(&txn, &connection, &identity, remote, feed_name, now).await?;
     engine_cache::touch(&txn, user_id).await?;
     audit::record(
         &txn,
@@ -148,6 +149,7 @@ pub async fn connect(
                 "provider": provider.as_str(),
                 "calendars": calendar_ids.len(),
             })),
+            at: now,
         },
     )
     .await?;
@@ -197,7 +199,7 @@ async fn refresh_grant(
     ) else {
         return Err(ProviderError::Unauthorized);
     };
-    let fresh = app.refresh(&ctx.http, &refresh).await?;
+    let fresh = app.refresh(&ctx.http, &refresh, ctx.clock.now()).await?;
     tokens.access_token = fresh.access_token;
     tokens.expires_at = fresh.expires_at;
     if fresh.refresh_token.is_some() {
@@ -214,6 +216,7 @@ async fn store_calendars(
     identity: &Identity,
     remote: Vec<RemoteCalendar>,
     feed_name: Option<String>,
+    now: DateTime<Utc>,
 ) -> Result<Vec<Uuid>, ConnectError> {
     let listed: HashSet<String> = remote.iter().map(|c| c.id.clone()).collect();
     for calendar in remote {
@@ -229,6 +232,7 @@ async fn store_calendars(
                 &connection.provider,
                 &name,
                 timezone,
+                now,
             )
         };
         calendars::Entity::insert(row)
@@ -328,6 +332,7 @@ pub async fn disconnect(
                 entity_type: "calendar_connection",
                 entity_id: Some(connection.id.to_string()),
                 details: Some(serde_json::json!({ "provider": provider.as_str() })),
+                at: ctx.clock.now(),
             },
         )
         .await?;

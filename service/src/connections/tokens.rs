@@ -61,7 +61,7 @@ pub async fn credential(
     }
     let expiring = connection
         .token_expires_at
-        .is_some_and(|at| at - REFRESH_MARGIN <= Utc::now());
+        .is_some_and(|at| at - REFRESH_MARGIN <= ctx.clock.now());
     match (&connection.access_token_enc, expiring) {
         (Some(sealed), false) => open(ctx, sealed),
         _ => refresh(ctx, connection).await,
@@ -78,9 +78,9 @@ pub async fn refresh(
     ctx: &AppContext,
     connection: &connections::Model,
 ) -> Result<String, TokenError> {
-    let started = Utc::now();
+    let started = ctx.clock.now();
     loop {
-        let now = Utc::now();
+        let now = ctx.clock.now();
         let claimed = connections::Entity::update_many()
             .col_expr(
                 connections::Column::RefreshingUntil,
@@ -117,7 +117,7 @@ pub async fn refresh(
         {
             return open(ctx, sealed);
         }
-        if Utc::now() - started > REFRESH_LEASE + Duration::seconds(5) {
+        if ctx.clock.now() - started > REFRESH_LEASE + Duration::seconds(5) {
             return Err(ProviderError::Transient("another refresh did not finish".into()).into());
         }
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
@@ -151,9 +151,12 @@ async fn refresh_claimed(
         return Err(mark_needs_reauth(ctx, connection, "no refresh token was granted").await);
     };
     let refresh_token = open(ctx, sealed)?;
-    match app.refresh(&ctx.http, &refresh_token).await {
+    match app
+        .refresh(&ctx.http, &refresh_token, ctx.clock.now())
+        .await
+    {
         Ok(tokens) => {
-            let now = Utc::now();
+            let now = ctx.clock.now();
             // Microsoft and Cal.com rotate refresh tokens; Google sends none and the old one stays.
             let refresh = tokens.refresh_token.as_deref().unwrap_or(&refresh_token);
             connections::ActiveModel {
@@ -188,7 +191,7 @@ async fn mark_needs_reauth(
     why: &str,
 ) -> TokenError {
     tracing::warn!(connection = %connection.id, reason = why, "connection needs to be reconnected");
-    let now = Utc::now();
+    let now = ctx.clock.now();
     let update = connections::ActiveModel {
         id: Set(connection.id),
         status: Set(NEEDS_REAUTH.to_owned()),

@@ -309,10 +309,10 @@ pub async fn create(
     input: ManualEventInput,
 ) -> Result<EventView, EventError> {
     let draft = Draft::create(input, user_zone)?;
+    let now = ctx.clock.now();
     let txn = crate::db::begin_write(&ctx.db).await?;
-    let calendar = calendars::local_calendar(&txn, user_id, user_zone.name()).await?;
+    let calendar = calendars::local_calendar(&txn, user_id, user_zone.name(), now).await?;
     let id = Uuid::now_v7();
-    let now = Utc::now();
     let mut row = events::ActiveModel {
         id: Set(id),
         user_id: Set(user_id),
@@ -332,7 +332,7 @@ pub async fn create(
     };
     fill(&mut row, &draft, now);
     let row = row.insert(&txn).await?;
-    record(&txn, user_id, "event.created", id).await?;
+    record(&txn, user_id, "event.created", id, ctx.clock.now()).await?;
     crate::engine_cache::touch(&txn, user_id).await?;
     txn.commit().await?;
     crate::follow_up::availability_changed(ctx, user_id).await;
@@ -354,12 +354,12 @@ pub async fn update(
         return Err(EventError::OccurrenceNotEditable);
     }
     let draft = Draft::from_row(&row).apply(input, false)?;
-    let now = Utc::now();
+    let now = ctx.clock.now();
     let mut active: events::ActiveModel = row.into();
     fill(&mut active, &draft, now);
     let txn = crate::db::begin_write(&ctx.db).await?;
     let row = active.update(&txn).await?;
-    record(&txn, user_id, "event.updated", id).await?;
+    record(&txn, user_id, "event.updated", id, ctx.clock.now()).await?;
     crate::engine_cache::touch(&txn, user_id).await?;
     txn.commit().await?;
     crate::follow_up::availability_changed(ctx, user_id).await;
@@ -379,7 +379,7 @@ pub async fn delete(ctx: &AppContext, user_id: Uuid, key: &str) -> Result<(), Ev
     match occurrence {
         None => {
             events::Entity::delete_by_id(id).exec(&txn).await?;
-            record(&txn, user_id, "event.deleted", id).await?;
+            record(&txn, user_id, "event.deleted", id, ctx.clock.now()).await?;
         }
         Some(start) => {
             let exists = expand::occurrences(
@@ -395,9 +395,16 @@ pub async fn delete(ctx: &AppContext, user_id: Uuid, key: &str) -> Result<(), Ev
             let mut draft = Draft::from_row(&row);
             draft.exdates.push(start);
             let mut active: events::ActiveModel = row.into();
-            fill(&mut active, &draft, Utc::now());
+            fill(&mut active, &draft, ctx.clock.now());
             active.update(&txn).await?;
-            record(&txn, user_id, "event.occurrence_deleted", id).await?;
+            record(
+                &txn,
+                user_id,
+                "event.occurrence_deleted",
+                id,
+                ctx.clock.now(),
+            )
+            .await?;
         }
     }
     crate::engine_cache::touch(&txn, user_id).await?;
@@ -437,6 +444,7 @@ async fn record(
     user_id: Uuid,
     action: &str,
     id: Uuid,
+    at: Instant,
 ) -> Result<(), DbErr> {
     audit::record(
         db,
@@ -447,6 +455,7 @@ async fn record(
             entity_type: "event",
             entity_id: Some(id.to_string()),
             details: None,
+            at,
         },
     )
     .await

@@ -3,7 +3,7 @@
 
 mod push;
 
-use chrono::{Duration, NaiveTime, Utc, Weekday};
+use chrono::{Duration, NaiveTime, Weekday};
 use domain::export::{DateOverride, WeeklyEntry};
 use domain::rules::TimeOfDay;
 use domain::{Instant, Interval};
@@ -215,19 +215,19 @@ pub async fn configure(
 ) -> Result<ExportStatus, ExportError> {
     let days = days.map(|d| parse_days(Some(d))).transpose()?;
     let db = &ctx.db;
-    ensure_row(db, user_id).await?;
+    ensure_row(db, user_id, ctx.clock.now()).await?;
     let mut row = calcom_exports::ActiveModel {
         user_id: Set(user_id),
         ..Default::default()
     };
     if let Some(auto) = auto_export {
         row.auto_export = Set(auto);
-        row.due_at = Set(Some(Utc::now()));
+        row.due_at = Set(Some(ctx.clock.now()));
     }
     if let Some(days) = days {
         row.days = Set(i32::try_from(days).expect("at most MAX_DAYS"));
     }
-    row.updated_at = Set(Utc::now());
+    row.updated_at = Set(ctx.clock.now());
     calcom_exports::Entity::update(row).exec(db).await?;
     if auto_export == Some(true) {
         // Switching it on exports now, not at the next sync; if the queue is down, the
@@ -237,8 +237,7 @@ pub async fn configure(
     Ok(status(db, user_id).await?)
 }
 
-async fn ensure_row(db: &impl ConnectionTrait, user_id: Uuid) -> Result<(), DbErr> {
-    let now = Utc::now();
+async fn ensure_row(db: &impl ConnectionTrait, user_id: Uuid, now: Instant) -> Result<(), DbErr> {
     calcom_exports::Entity::insert(calcom_exports::ActiveModel {
         user_id: Set(user_id),
         auto_export: Set(false),

@@ -7,7 +7,7 @@
 
 use std::time::Duration as StdDuration;
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use domain::Instant;
 use entity::{calcom_exports, calendar_connections as connections};
 use providers::ProviderError;
@@ -64,7 +64,7 @@ pub async fn push_calcom(
     user_id: Uuid,
     now: Instant,
 ) -> Result<PushResult, ExportError> {
-    ensure_row(&ctx.db, user_id).await?;
+    ensure_row(&ctx.db, user_id, now).await?;
     if !claim(ctx, user_id, false).await? {
         mark_pending(ctx, user_id).await?;
         // The holder may have let go in between and missed the mark: then it is ours.
@@ -81,7 +81,7 @@ pub async fn push_calcom(
         if result.is_err() || !claim(ctx, user_id, true).await? {
             return result;
         }
-        result = push_once(ctx, user_id, Utc::now()).await;
+        result = push_once(ctx, user_id, ctx.clock.now()).await;
     }
 }
 
@@ -264,7 +264,7 @@ async fn record(
     let mut row = calcom_exports::ActiveModel {
         user_id: Set(user_id),
         checked_at: Set(Some(now)),
-        updated_at: Set(Utc::now()),
+        updated_at: Set(ctx.clock.now()),
         ..Default::default()
     };
     match outcome {
@@ -299,7 +299,7 @@ async fn claim(
     user_id: Uuid,
     only_if_pending: bool,
 ) -> Result<bool, ExportError> {
-    let now = Utc::now();
+    let now = ctx.clock.now();
     let mut update = calcom_exports::Entity::update_many()
         .col_expr(
             calcom_exports::Column::LeaseUntil,

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use domain::event::normalize_title;
 use domain::{Instant, TimeZone};
 use entity::{calendars, feed_tokens};
@@ -130,7 +130,7 @@ async fn issue(
         kind: Set(kind.as_str().to_owned()),
         token_hash: Set(hash(&token)),
         token_enc: Set(ctx.vault.seal(&token)),
-        created_at: Set(Utc::now()),
+        created_at: Set(ctx.clock.now()),
     }
     .insert(db)
     .await?;

@@ -140,9 +140,8 @@ pub async fn request(
 
 /// The lease, or a note that one more run is wanted. True when this caller holds the lease.
 async fn claim(ctx: &AppContext, calendar_id: Uuid) -> Result<bool, SyncError> {
-    loop {
-        let now = Utc::now();
-        let claimed = calendars::Entity::update_many()
+    let take = |free: Condition, now: DateTime<Utc>| {
+        calendars::Entity::update_many()
             .col_expr(
                 calendars::Column::SyncLeaseUntil,
                 Expr::value(Some(now + LEASE)),
@@ -150,15 +149,19 @@ async fn claim(ctx: &AppContext, calendar_id: Uuid) -> Result<bool, SyncError> {
             .col_expr(calendars::Column::SyncPending, Expr::value(false))
             .col_expr(calendars::Column::SyncStatus, Expr::value("syncing"))
             .filter(calendars::Column::Id.eq(calendar_id))
-            .filter(
-                Condition::any()
-                    .add(calendars::Column::SyncLeaseUntil.is_null())
-                    .add(calendars::Column::SyncLeaseUntil.lt(now)),
-            )
+            .filter(free)
             .exec(&ctx.db)
-            .await?
-            .rows_affected;
-        if claimed == 1 {
+    };
+    loop {
+        let now = ctx.clock.now();
+        let free = Condition::all().add(calendars::Column::SyncLeaseUntil.is_null());
+        if take(free, now).await?.rows_affected == 1 {
+            return Ok(true);
+        }
+        // A lease that lapsed belonged to a run whose worker stopped.
+        let lapsed = Condition::all().add(calendars::Column::SyncLeaseUntil.lt(now));
+        if take(lapsed, now).await?.rows_affected == 1 {
+            mark_interrupted(ctx, calendar_id, now).await?;
             return Ok(true);
         }
         // Held by a live run: ask it for one more round. If the lease lapsed in between,
@@ -182,6 +185,26 @@ async fn claim(ctx: &AppContext, calendar_id: Uuid) -> Result<bool, SyncError> {
     }
 }
 
+/// The runs a dead worker left marked running: they end as failed, so `sync_runs` tells the truth.
+async fn mark_interrupted(
+    ctx: &AppContext,
+    calendar_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), SyncError> {
+    sync_runs::Entity::update_many()
+        .col_expr(sync_runs::Column::Status, Expr::value("failed"))
+        .col_expr(
+            sync_runs::Column::Error,
+            Expr::value("interrupted: the worker stopped during the run"),
+        )
+        .col_expr(sync_runs::Column::FinishedAt, Expr::value(Some(now)))
+        .filter(sync_runs::Column::CalendarId.eq(calendar_id))
+        .filter(sync_runs::Column::Status.eq("running"))
+        .exec(&ctx.db)
+        .await?;
+    Ok(())
+}
+
 /// Lets go of the lease unless another run was asked for meanwhile (then keeps it: true).
 async fn release(ctx: &AppContext, calendar_id: Uuid) -> Result<bool, SyncError> {
     let released = calendars::Entity::update_many()
@@ -202,7 +225,7 @@ async fn release(ctx: &AppContext, calendar_id: Uuid) -> Result<bool, SyncError>
         .col_expr(calendars::Column::SyncStatus, Expr::value("syncing"))
         .col_expr(
             calendars::Column::SyncLeaseUntil,
-            Expr::value(Some(Utc::now() + LEASE)),
+            Expr::value(Some(ctx.clock.now() + LEASE)),
         )
         .filter(calendars::Column::Id.eq(calendar_id))
         .exec(&ctx.db)
@@ -250,20 +273,7 @@ async fn run_once(
     else {
         return Ok(Outcome::default());
     };
-    let started = Utc::now();
-    // Holding the lease, any run of this calendar still marked running is one whose worker
-    // stopped before it could say how it ended.
-    sync_runs::Entity::update_many()
-        .col_expr(sync_runs::Column::Status, Expr::value("failed"))
-        .col_expr(
-            sync_runs::Column::Error,
-            Expr::value("interrupted: the worker stopped during the run"),
-        )
-        .col_expr(sync_runs::Column::FinishedAt, Expr::value(Some(started)))
-        .filter(sync_runs::Column::CalendarId.eq(calendar.id))
-        .filter(sync_runs::Column::Status.eq("running"))
-        .exec(&ctx.db)
-        .await?;
+    let started = ctx.clock.now();
     let run_id = Uuid::now_v7();
     sync_runs::ActiveModel {
         id: Set(run_id),
@@ -290,7 +300,7 @@ async fn run_once(
 
     let mut outcome = Outcome::default();
     let result = walk(ctx, &calendar, &mut outcome).await;
-    let finished = Utc::now();
+    let finished = ctx.clock.now();
     let error = result.as_ref().err().map(|e| e.to_string());
     sync_runs::ActiveModel {
         id: Set(run_id),
@@ -357,10 +367,11 @@ async fn run_once(
 }
 
 fn window(ctx: &AppContext) -> Window {
-    let now = Utc::now();
+    let now = ctx.clock.now();
     Window {
         start: now - Duration::days(ctx.settings.sync_window_past_days as i64),
         end: now + Duration::days(ctx.settings.sync_window_future_days as i64),
+        now,
     }
 }
 
@@ -402,6 +413,7 @@ async fn walk(
         calendar_id: calendar.id,
         provider: provider.as_str(),
         calendar_zone: calendar.timezone.as_deref(),
+        now: ctx.clock.now(),
     };
     // The next page, fetched while the previous one was being written.
     let mut prefetched: Option<Result<ChangePage, ProviderError>> = None;
@@ -576,7 +588,7 @@ async fn apply(
         // Still alive: keep the lease.
         calendars::ActiveModel {
             id: Set(calendar.id),
-            sync_lease_until: Set(Some(Utc::now() + LEASE)),
+            sync_lease_until: Set(Some(ctx.clock.now() + LEASE)),
             ..Default::default()
         }
         .update(&txn)

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{Duration, NaiveTime, Utc};
+use chrono::{Duration, NaiveTime};
 use domain::rules::{TimeOfDay, local_instant};
 use domain::{Instant, Recurrence};
 use entity::events;
@@ -54,6 +54,8 @@ pub struct Target<'a> {
     pub calendar_id: Uuid,
     pub provider: &'a str,
     pub calendar_zone: Option<&'a str>,
+    /// When the rows are written, by the application's clock.
+    pub now: Instant,
 }
 
 fn instants(list: &[Instant]) -> Option<serde_json::Value> {
@@ -84,7 +86,7 @@ pub fn to_row(target: &Target<'_>, e: &RemoteEvent) -> events::Model {
             .unwrap_or(end)
             .max(end),
     };
-    let now = Utc::now();
+    let now = target.now;
     events::Model {
         id: Uuid::now_v7(),
         user_id: target.user_id,

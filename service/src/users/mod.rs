@@ -3,7 +3,7 @@
 pub mod throttle;
 mod types;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use domain::TimeZone;
 use entity::users;
 use sea_orm::{
@@ -86,6 +86,7 @@ impl From<DbErr> for ProfileError {
 pub async fn register(
     db: &DatabaseConnection,
     new: NewUser,
+    now: DateTime<Utc>,
 ) -> Result<users::Model, RegisterError> {
     let email = Email::parse(&new.email)?;
     let password = Password::parse(&new.password)?;
@@ -102,7 +103,6 @@ pub async fn register(
         .map_err(anyhow::Error::from)?
         .map_err(anyhow::Error::from)?;
 
-    let now = Utc::now();
     let txn = db.begin().await?;
     let user = users::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -125,6 +125,7 @@ pub async fn register(
             entity_type: "user",
             entity_id: Some(user.id.to_string()),
             details: None,
+            at: now,
         },
     )
     .await?;
@@ -137,16 +138,13 @@ pub async fn login(
     db: &DatabaseConnection,
     email: &str,
     password: &str,
+    now: DateTime<Utc>,
 ) -> Result<users::Model, LoginError> {
-    let password = password.to_owned();
     let Ok(email) = Email::parse(email) else {
-        // No account can have this address; spend the time a real check would.
-        tokio::task::spawn_blocking(move || password::verify_dummy(&password))
-            .await
-            .map_err(anyhow::Error::from)?;
+        // No account can have this address.
+        check_password(password, None).await?;
         return Err(LoginError::InvalidCredentials);
     };
-    let now = Utc::now();
     // Checked before the password: a locked-out address costs no hashing, and guessing the
     // right password during the lockout gains nothing.
     if let Some(until) = throttle::locked_until(db, &email, now).await? {
@@ -155,21 +153,8 @@ pub async fn login(
         });
     }
     let user = find_by_email(db, &email).await?;
-    let ok = match user.as_ref() {
-        Some(user) => {
-            let stored = user.password_hash.clone();
-            tokio::task::spawn_blocking(move || password::verify(&password, &stored))
-                .await
-                .map_err(anyhow::Error::from)?
-        }
-        None => {
-            // Spend the time a real check would, so response times do not reveal unknown emails.
-            tokio::task::spawn_blocking(move || password::verify_dummy(&password))
-                .await
-                .map_err(anyhow::Error::from)?;
-            false
-        }
-    };
+    // Checked for unknown addresses too, for the time it takes.
+    let ok = check_password(password, user.as_ref().map(|u| u.password_hash.clone())).await?;
     match user {
         Some(user) if ok => {
             throttle::forget(db, &email).await?;
@@ -180,6 +165,22 @@ pub async fn login(
             Err(LoginError::InvalidCredentials)
         }
     }
+}
+
+/// Whether `password` matches `stored`; without a stored hash it spends the time a real check
+/// would, so response times do not reveal unknown emails, and says no.
+async fn check_password(password: &str, stored: Option<String>) -> Result<bool, LoginError> {
+    let password = password.to_owned();
+    let ok = tokio::task::spawn_blocking(move || match stored {
+        Some(hash) => password::verify(&password, &hash),
+        None => {
+            password::verify_dummy(&password);
+            false
+        }
+    })
+    .await
+    .map_err(anyhow::Error::from)?;
+    Ok(ok)
 }
 
 pub async fn get(db: &DatabaseConnection, id: Uuid) -> Result<users::Model, ProfileError> {
@@ -193,6 +194,7 @@ pub async fn update_profile(
     db: &DatabaseConnection,
     id: Uuid,
     changes: ProfileChanges,
+    now: DateTime<Utc>,
 ) -> Result<users::Model, ProfileError> {
     // Parse everything before touching anything: bad input changes nothing.
     let name = changes
@@ -217,7 +219,7 @@ pub async fn update_profile(
     if let Some(tz) = timezone {
         active.timezone = Set(tz.name().to_owned());
     }
-    active.updated_at = Set(Utc::now());
+    active.updated_at = Set(now);
     let txn = db.begin().await?;
     let user = active.update(&txn).await?;
     audit::record(
@@ -229,6 +231,7 @@ pub async fn update_profile(
             entity_type: "user",
             entity_id: Some(id.to_string()),
             details: None,
+            at: now,
         },
     )
     .await?;

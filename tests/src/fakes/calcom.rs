@@ -77,7 +77,7 @@ impl FakeServer<CalcomState> {
             .cloned()
             .collect();
         let body = serde_json::to_vec(&json!({"triggerEvent": trigger,
-            "createdAt": Utc::now().to_rfc3339(), "payload": payload}))
+            "createdAt": crate::clock::now().to_rfc3339(), "payload": payload}))
         .unwrap();
         let mut statuses = Vec::new();
         for hook in hooks {
@@ -122,7 +122,7 @@ impl CalcomState {
 
     /// Creates or replaces a booking (by `uid`), stamping `createdAt` / `updatedAt`.
     pub fn put_booking(&mut self, mut booking: Value) {
-        let now = Utc::now().to_rfc3339();
+        let now = crate::clock::now().to_rfc3339();
         let uid = booking["uid"].as_str().expect("booking uid").to_owned();
         if let Some(existing) = self.bookings.iter_mut().find(|b| b["uid"] == uid.as_str()) {
             booking["id"] = existing["id"].clone();
@@ -189,7 +189,7 @@ async fn token(state: Shared<CalcomState>, req: HttpRequest, body: web::Bytes) -
 
 fn envelope_error(req: &HttpRequest, status: u16, code: &str, message: &str) -> HttpResponse {
     HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap()).json(json!({
-        "status": "error", "timestamp": Utc::now().to_rfc3339(), "path": req.path(),
+        "status": "error", "timestamp": crate::clock::now().to_rfc3339(), "path": req.path(),
         "error": {"code": code, "message": message}
     }))
 }

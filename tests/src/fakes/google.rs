@@ -148,7 +148,7 @@ impl GoogleState {
         let id = event["id"].as_str().expect("event id").to_owned();
         event["kind"] = json!("calendar#event");
         event["etag"] = json!(format!("\"{seq}\""));
-        event["updated"] = json!(Utc::now().to_rfc3339());
+        event["updated"] = json!(crate::clock::now().to_rfc3339());
         event
             .as_object_mut()
             .expect("object")
@@ -528,7 +528,7 @@ async fn watch(
         s.channels.push(channel.clone());
         channel
     };
-    let expiration = (Utc::now() + chrono::Duration::days(7)).timestamp_millis();
+    let expiration = (crate::clock::now() + chrono::Duration::days(7)).timestamp_millis();
     // The first message, `sync`, may arrive before the watch response does.
     let first = channel.clone();
     actix_web::rt::spawn(async move {

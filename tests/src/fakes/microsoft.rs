@@ -170,7 +170,7 @@ impl MicrosoftState {
         let seq = self.seq;
         let id = event["id"].as_str().expect("event id").to_owned();
         event["@odata.etag"] = json!(format!("W/\"{seq}\""));
-        event["lastModifiedDateTime"] = json!(Utc::now().to_rfc3339());
+        event["lastModifiedDateTime"] = json!(crate::clock::now().to_rfc3339());
         self.calendar(calendar)
             .expect("calendar")
             .events
@@ -508,7 +508,8 @@ async fn subscribe(
         .as_str()
         .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
         .map(|t| t.with_timezone(&Utc));
-    let Some(expires) = expires.filter(|e| *e <= Utc::now() + chrono::Duration::minutes(max))
+    let Some(expires) =
+        expires.filter(|e| *e <= crate::clock::now() + chrono::Duration::minutes(max))
     else {
         return graph_error(
             400,
@@ -577,7 +578,8 @@ async fn renew(
         .as_str()
         .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
         .map(|t| t.with_timezone(&Utc));
-    let Some(expires) = expires.filter(|e| *e <= Utc::now() + chrono::Duration::minutes(max))
+    let Some(expires) =
+        expires.filter(|e| *e <= crate::clock::now() + chrono::Duration::minutes(max))
     else {
         return graph_error(
             400,

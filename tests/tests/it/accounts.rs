@@ -253,7 +253,7 @@ async fn repeated_wrong_passwords_lock_the_address_for_a_while(backend: Backend)
     entity::login_failures::Entity::update_many()
         .col_expr(
             entity::login_failures::Column::FailedAt,
-            sea_orm::sea_query::Expr::value(chrono::Utc::now() - chrono::Duration::minutes(16)),
+            sea_orm::sea_query::Expr::value(tests::clock::now() - chrono::Duration::minutes(16)),
         )
         .exec(&app.ctx.db)
         .await
@@ -270,7 +270,7 @@ async fn repeated_wrong_passwords_lock_the_address_for_a_while(backend: Backend)
         .unwrap();
     assert!(left.is_empty());
     // The clean-up forgets the old failures of the unknown address too.
-    let purged = service::users::throttle::purge(&app.ctx.db, chrono::Utc::now())
+    let purged = service::users::throttle::purge(&app.ctx.db, tests::clock::now())
         .await
         .unwrap();
     assert_eq!(purged, 10);

@@ -1,11 +1,10 @@
-use chrono::Utc;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::StatusCode;
 use serde_json::json;
 use tests::{Backend, TEST_JWT_SECRET, TestApp, backend_tests, error_code};
 
 fn forge(secret: &str, alg: Algorithm, sub: &str, exp_offset_secs: i64) -> String {
-    let now = Utc::now().timestamp();
+    let now = tests::clock::now().timestamp();
     let claims = json!({"sub": sub, "iat": now, "exp": now + exp_offset_secs, "iss": "freeslot"});
     jsonwebtoken::encode(
         &Header::new(alg),
@@ -124,7 +123,7 @@ async fn unsigned_tokens_are_rejected(backend: Backend) {
     use base64::Engine;
     let encode = |t: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(t);
     let header = encode(r#"{"alg":"none","typ":"JWT"}"#);
-    let now = Utc::now().timestamp();
+    let now = tests::clock::now().timestamp();
     let claims = encode(&format!(
         r#"{{"sub":"{}","iat":{now},"exp":{},"iss":"freeslot"}}"#,
         user.id,

@@ -200,7 +200,7 @@ async fn an_expired_state_is_refused(backend: Backend) {
     oauth_states::Entity::update_many()
         .col_expr(
             oauth_states::Column::ExpiresAt,
-            sea_orm::sea_query::Expr::value(chrono::Utc::now() - chrono::Duration::minutes(1)),
+            sea_orm::sea_query::Expr::value(tests::clock::now() - chrono::Duration::minutes(1)),
         )
         .exec(&app.ctx.db)
         .await

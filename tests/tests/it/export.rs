@@ -187,8 +187,8 @@ async fn sync_and_wait(app: &TestApp, user: &TestUser, titles: usize) {
         assert_eq!(res.status(), StatusCode::ACCEPTED);
     }
     let (from, to) = (
-        Utc::now().to_rfc3339(),
-        (Utc::now() + Days::days(60)).to_rfc3339(),
+        tests::clock::now().to_rfc3339(),
+        (tests::clock::now() + Days::days(60)).to_rfc3339(),
     );
     for _ in 0..150 {
         let body: Value = app

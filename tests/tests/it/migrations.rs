@@ -305,11 +305,9 @@ backend_tests!(
 /// Several processes starting at once (an api and a worker) apply migrations one at a time, and
 /// the lock is gone once they are done: a later start does not wait.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(freeslot_sqlite_only, ignore = "FREESLOT_TEST_BACKENDS=sqlite")]
 async fn concurrent_starts_take_turns_on_postgres() {
-    let Some(backend) = Backend::postgres_from_env() else {
-        eprintln!("SKIPPED: TEST_DATABASE_URL is not set");
-        return;
-    };
+    let backend = Backend::postgres();
     let test_db = TestDatabase::create(&backend).await;
     let a = service::db::connect(&test_db.url).await.unwrap();
     let b = service::db::connect(&test_db.url).await.unwrap();

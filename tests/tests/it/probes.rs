@@ -92,20 +92,16 @@ backend_tests!(
 
 /// The database-backed queue on Postgres (no `REDIS_URL`) reports itself too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(freeslot_sqlite_only, ignore = "FREESLOT_TEST_BACKENDS=sqlite")]
 async fn ready_with_the_queue_in_postgres() {
-    let Some(backend) = Backend::postgres_from_env() else {
-        eprintln!("SKIPPED: TEST_DATABASE_URL is not set");
-        return;
-    };
+    let backend = Backend::postgres();
     health_and_ready_answer(backend.without_redis()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(freeslot_sqlite_only, ignore = "FREESLOT_TEST_BACKENDS=sqlite")]
 async fn ready_names_the_database_when_it_is_gone() {
-    let Some(backend) = Backend::postgres_from_env() else {
-        eprintln!("SKIPPED: TEST_DATABASE_URL is not set");
-        return;
-    };
+    let backend = Backend::postgres();
     let app = TestApp::spawn(backend).await;
     assert_eq!(app.get("/ready", None).await.status(), StatusCode::OK);
     app.db.drop_now().await;
@@ -123,14 +119,12 @@ async fn ready_names_the_database_when_it_is_gone() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(freeslot_sqlite_only, ignore = "FREESLOT_TEST_BACKENDS=sqlite")]
 async fn ready_names_the_queue_when_redis_is_unreachable() {
-    let Some(backend) = Backend::postgres_from_env() else {
-        eprintln!("SKIPPED: TEST_DATABASE_URL is not set");
-        return;
-    };
+    let backend = Backend::postgres();
     let redis = backend
         .redis_url()
-        .expect("TEST_REDIS_URL is set with TEST_DATABASE_URL")
+        .expect("Backend::postgres has Redis")
         .to_owned();
     let target = redis
         .trim_start_matches("redis://")

@@ -23,6 +23,7 @@ fn window() -> Window {
     Window {
         start: "2026-09-01T00:00:00Z".parse().unwrap(),
         end: "2027-12-01T00:00:00Z".parse().unwrap(),
+        now: tests::clock::now(),
     }
 }
 

@@ -175,14 +175,14 @@ async fn graph_subscriptions_handshake_verify_and_renew(backend: Backend) {
     converge(&app, &user, &["m1", "m2"]).await;
 
     // Lifecycle: reauthorization renews the subscription; removal makes a new one.
-    microsoft.state().subscriptions[0].expires = chrono::Utc::now() + chrono::Duration::minutes(5);
+    microsoft.state().subscriptions[0].expires = tests::clock::now() + chrono::Duration::minutes(5);
     assert_eq!(
         microsoft.lifecycle(&cal, "reauthorizationRequired").await,
         [202]
     );
     let renewed = microsoft.state().subscriptions[0].expires;
     assert!(
-        renewed > chrono::Utc::now() + chrono::Duration::days(2),
+        renewed > tests::clock::now() + chrono::Duration::days(2),
         "{renewed}"
     );
     microsoft.state().subscriptions.clear();
@@ -340,7 +340,7 @@ async fn every_source_converges_through_the_schedule_and_through_pushes(backend:
         .col_expr(
             calendars::Column::LastSyncedAt,
             sea_orm::sea_query::Expr::value(Some(
-                chrono::Utc::now() - chrono::Duration::minutes(16),
+                tests::clock::now() - chrono::Duration::minutes(16),
             )),
         )
         .filter(calendars::Column::ConnectionId.is_not_null())

@@ -98,6 +98,22 @@ async fn wait_idle(app: &TestApp, user: &TestUser) -> Vec<Value> {
     panic!("calendars did not settle: {calendars:?}");
 }
 
+/// One "Busy" hour (09:00 UTC) per id, spread over the first 28 days of `month` (`YYYY-MM`).
+fn put_busy_mornings(s: &mut fakes::google::GoogleState, cal: &str, ids: &[String], month: &str) {
+    for (i, id) in ids.iter().enumerate() {
+        let day = 1 + i % 28;
+        s.put_event(
+            cal,
+            google_event(
+                id,
+                "Busy",
+                &format!("{month}-{day:02}T09:00:00Z"),
+                &format!("{month}-{day:02}T10:00:00Z"),
+            ),
+        );
+    }
+}
+
 fn google_event(id: &str, title: &str, start: &str, end: &str) -> Value {
     json!({"id": id, "summary": title, "iCalUID": format!("{id}@google"),
         "start": {"dateTime": start}, "end": {"dateTime": end}})
@@ -340,18 +356,7 @@ async fn a_round_that_fails_half_way_converges_on_the_next_run(backend: Backend)
     let ids: Vec<String> = (0..400).map(|i| format!("e{i:03}")).collect();
     {
         let mut s = google.state();
-        for (i, id) in ids.iter().enumerate() {
-            let day = 1 + i % 28;
-            s.put_event(
-                cal,
-                google_event(
-                    id,
-                    "Busy",
-                    &format!("2026-12-{day:02}T09:00:00Z"),
-                    &format!("2026-12-{day:02}T10:00:00Z"),
-                ),
-            );
-        }
+        put_busy_mornings(&mut s, cal, &ids, "2026-12");
         // Page one goes through, page two is refused for longer than a run waits.
         s.list_faults.push(Fault::Delay(Duration::ZERO));
         s.list_faults.push(Fault::RateLimited {
@@ -496,18 +501,7 @@ async fn a_worker_stopped_between_two_pages_converges_after_a_restart(backend: B
     let ids: Vec<String> = (0..600).map(|i| format!("w{i:03}")).collect();
     {
         let mut s = google.state();
-        for (i, id) in ids.iter().enumerate() {
-            let day = 1 + i % 28;
-            s.put_event(
-                cal,
-                google_event(
-                    id,
-                    "Busy",
-                    &format!("2027-01-{day:02}T09:00:00Z"),
-                    &format!("2027-01-{day:02}T10:00:00Z"),
-                ),
-            );
-        }
+        put_busy_mornings(&mut s, cal, &ids, "2027-01");
         s.list_faults.push(Fault::Delay(Duration::ZERO));
         s.list_faults.push(Fault::Delay(Duration::from_secs(120)));
     }
@@ -550,13 +544,13 @@ async fn a_worker_stopped_between_two_pages_converges_after_a_restart(backend: B
     // schedule finds the request even though the calendar synced a moment ago.
     entity::calendars::ActiveModel {
         id: sea_orm::Set(id),
-        sync_lease_until: sea_orm::Set(Some(chrono::Utc::now() - chrono::Duration::seconds(1))),
+        sync_lease_until: sea_orm::Set(Some(tests::clock::now() - chrono::Duration::seconds(1))),
         ..Default::default()
     }
     .update(&app.ctx.db)
     .await
     .unwrap();
-    let due = sync::schedule::enqueue_due(&app.ctx, chrono::Utc::now())
+    let due = sync::schedule::enqueue_due(&app.ctx, tests::clock::now())
         .await
         .unwrap();
     assert_eq!(due, 1);
@@ -597,14 +591,12 @@ backend_tests!(
 /// Redis goes away for a while: the api keeps answering from the database, a sync asked for
 /// meanwhile is refused with 503 (not lost silently), and once Redis is back jobs run again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(freeslot_sqlite_only, ignore = "FREESLOT_TEST_BACKENDS=sqlite")]
 async fn a_redis_outage_loses_nothing_and_jobs_resume() {
-    let Some(backend) = Backend::postgres_from_env() else {
-        eprintln!("SKIPPED: TEST_DATABASE_URL is not set");
-        return;
-    };
+    let backend = Backend::postgres();
     let redis = backend
         .redis_url()
-        .expect("TEST_REDIS_URL is set")
+        .expect("Backend::postgres has Redis")
         .to_owned();
     let proxy = tests::TcpProxy::start(
         redis
