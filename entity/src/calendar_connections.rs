@@ -6,7 +6,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub user_id: Uuid,
-    pub provider: String,
+    pub provider: crate::Provider,
     pub account: String,
     pub provider_account_id: String,
     /// Vault ciphertexts; see `service::vault`.
@@ -15,7 +15,7 @@ pub struct Model {
     pub credentials_enc: Option<String>,
     pub token_expires_at: Option<DateTimeUtc>,
     pub scopes: String,
-    pub status: String,
+    pub status: crate::ConnectionStatus,
     pub last_error: Option<String>,
     pub last_refreshed_at: Option<DateTimeUtc>,
     /// While set and in the future, one process is refreshing the token.

@@ -8,7 +8,7 @@ pub struct Model {
     pub user_id: Uuid,
     /// None for the user's own calendar of manual events.
     pub connection_id: Option<Uuid>,
-    pub provider: String,
+    pub provider: crate::Provider,
     pub provider_calendar_id: String,
     pub name: String,
     pub color: Option<String>,
@@ -16,7 +16,7 @@ pub struct Model {
     pub is_primary: bool,
     pub include_in_availability: bool,
     pub sync_cursor: Option<String>,
-    pub sync_status: String,
+    pub sync_status: crate::SyncStatus,
     pub last_synced_at: Option<DateTimeUtc>,
     pub last_error: Option<String>,
     pub last_error_at: Option<DateTimeUtc>,

@@ -7,7 +7,7 @@ pub struct Model {
     pub id: Uuid,
     pub user_id: Uuid,
     pub calendar_id: Uuid,
-    pub provider: String,
+    pub provider: crate::Provider,
     pub provider_event_id: String,
     pub ical_uid: Option<String>,
     pub recurring_event_id: Option<String>,

@@ -13,8 +13,11 @@ pub mod events;
 pub mod feed_tokens;
 pub mod login_failures;
 pub mod oauth_states;
+pub mod states;
 pub mod sync_runs;
 pub mod users;
+
+pub use states::{ConnectionStatus, Provider, SyncRunStatus, SyncStatus, UnknownProvider};
 
 pub mod prelude {
     pub use super::audit_log::Entity as AuditLog;

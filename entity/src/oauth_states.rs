@@ -9,7 +9,7 @@ pub struct Model {
     #[sea_orm(unique)]
     pub state_hash: String,
     pub user_id: Uuid,
-    pub provider: String,
+    pub provider: crate::Provider,
     pub pkce_verifier_enc: String,
     pub expires_at: DateTimeUtc,
     pub used_at: Option<DateTimeUtc>,

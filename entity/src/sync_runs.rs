@@ -9,7 +9,7 @@ pub struct Model {
     pub user_id: Uuid,
     pub trigger: String,
     pub mode: String,
-    pub status: String,
+    pub status: crate::SyncRunStatus,
     pub started_at: DateTimeUtc,
     pub finished_at: Option<DateTimeUtc>,
     pub pages: i32,

@@ -68,7 +68,7 @@ async fn setup() -> (DatabaseConnection, Uuid, Uuid, tempfile::TempDir) {
         ..service::calendars::new_row(
             user_id,
             None,
-            "google",
+            entity::Provider::Google,
             "Bench",
             Some("Europe/Berlin".into()),
             now,
@@ -86,7 +86,7 @@ fn upserts(c: &mut Criterion) {
     let target = Target {
         user_id,
         calendar_id,
-        provider: "google",
+        provider: entity::Provider::Google,
         calendar_zone: Some("Europe/Berlin"),
         now: Utc::now(),
     };

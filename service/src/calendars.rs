@@ -2,7 +2,7 @@
 //! renamed, included in availability or not, removed).
 
 use chrono::{DateTime, Utc};
-use entity::{calendar_connections, calendars};
+use entity::{ConnectionStatus, Provider, SyncStatus, calendar_connections, calendars};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
@@ -31,7 +31,7 @@ pub async fn local_calendar(
         ..new_row(
             user_id,
             None,
-            "local",
+            Provider::Local,
             "My events",
             Some(timezone.to_owned()),
             now,
@@ -56,7 +56,7 @@ pub async fn local_calendar(
 pub fn new_row(
     user_id: Uuid,
     connection_id: Option<Uuid>,
-    provider: &str,
+    provider: Provider,
     name: &str,
     timezone: Option<String>,
     now: DateTime<Utc>,
@@ -65,7 +65,7 @@ pub fn new_row(
         id: Set(Uuid::now_v7()),
         user_id: Set(user_id),
         connection_id: Set(connection_id),
-        provider: Set(provider.to_owned()),
+        provider: Set(provider),
         provider_calendar_id: Set(String::new()),
         name: Set(name.to_owned()),
         color: Set(None),
@@ -73,7 +73,7 @@ pub fn new_row(
         is_primary: Set(false),
         include_in_availability: Set(true),
         sync_cursor: Set(None),
-        sync_status: Set("idle".into()),
+        sync_status: Set(SyncStatus::Idle),
         last_synced_at: Set(None),
         last_error: Set(None),
         last_error_at: Set(None),
@@ -124,14 +124,14 @@ pub async fn owned_ids(
 #[derive(Clone, Debug)]
 pub struct CalendarView {
     pub id: Uuid,
-    pub provider: String,
+    pub provider: Provider,
     pub account: Option<String>,
     pub name: String,
     pub color: Option<String>,
     pub timezone: Option<String>,
     pub include_in_availability: bool,
-    pub connection_status: String,
-    pub sync_status: String,
+    pub connection_status: ConnectionStatus,
+    pub sync_status: SyncStatus,
     pub last_synced_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
 }
@@ -168,7 +168,12 @@ pub async fn list(db: &impl ConnectionTrait, user_id: Uuid) -> Result<Vec<Calend
         .map(|(calendar, connection)| view(calendar, connection.as_ref()))
         .collect();
     views.sort_by(|a, b| {
-        (&a.provider, &a.account, &a.name, a.id).cmp(&(&b.provider, &b.account, &b.name, b.id))
+        (a.provider.as_str(), &a.account, &a.name, a.id).cmp(&(
+            b.provider.as_str(),
+            &b.account,
+            &b.name,
+            b.id,
+        ))
     });
     Ok(views)
 }
@@ -176,7 +181,7 @@ pub async fn list(db: &impl ConnectionTrait, user_id: Uuid) -> Result<Vec<Calend
 fn view(c: calendars::Model, connection: Option<&calendar_connections::Model>) -> CalendarView {
     // A connection's trouble (a dead grant) outranks the calendar's own last error.
     let connection_error = connection
-        .filter(|k| k.status != crate::connections::ACTIVE)
+        .filter(|k| k.status != ConnectionStatus::Active)
         .and_then(|k| k.last_error.clone());
     CalendarView {
         id: c.id,
@@ -186,7 +191,7 @@ fn view(c: calendars::Model, connection: Option<&calendar_connections::Model>) -
         color: c.color,
         timezone: c.timezone,
         include_in_availability: c.include_in_availability,
-        connection_status: connection.map_or_else(|| "active".to_owned(), |k| k.status.clone()),
+        connection_status: connection.map_or(ConnectionStatus::Active, |k| k.status),
         sync_status: c.sync_status,
         last_synced_at: c.last_synced_at,
         last_error: connection_error.or(c.last_error),

@@ -9,12 +9,13 @@
 //! schedule stays on as the safety net.
 
 use chrono::{DateTime, Duration, Utc};
+use entity::{ConnectionStatus, Provider};
 use entity::{calendar_connections as connections, calendars};
 use hmac::{Hmac, Mac};
 use providers::calcom::CalDotCom;
 use providers::google::Google;
 use providers::microsoft::Microsoft;
-use providers::{Channel, Provider, ProviderError};
+use providers::{Channel, ProviderError};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::Deserialize;
@@ -54,10 +55,7 @@ async fn load(
     else {
         return Ok(None);
     };
-    let provider = connection
-        .provider
-        .parse()
-        .map_err(|e: providers::UnknownProvider| SyncError::Internal(e.into()))?;
+    let provider = connection.provider;
     Ok(Some((calendar, connection, provider)))
 }
 
@@ -228,11 +226,11 @@ pub async fn renew_due(ctx: &AppContext, now: DateTime<Utc>) -> Result<usize, Sy
     for calendar in due {
         let result = match load(ctx, calendar.id).await? {
             Some((_, connection, Provider::Microsoft))
-                if connection.status == crate::connections::ACTIVE =>
+                if connection.status == ConnectionStatus::Active =>
             {
                 renew_subscription(ctx, &calendar, &connection).await
             }
-            Some((_, connection, _)) if connection.status == crate::connections::ACTIVE => {
+            Some((_, connection, _)) if connection.status == ConnectionStatus::Active => {
                 open_channel(ctx, calendar.id).await
             }
             _ => Ok(()),

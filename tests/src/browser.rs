@@ -8,6 +8,28 @@ use serde_json::{Value, json};
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
+/// The port in "ChromeDriver was started successfully on port 40909."; the rest of its output
+/// is drained in the background so the driver never blocks on a full pipe.
+fn driver_port(stdout: std::process::ChildStdout) -> u16 {
+    use std::io::{BufRead, BufReader};
+    let mut lines = BufReader::new(stdout).lines();
+    let port = loop {
+        let line = lines
+            .next()
+            .expect("ChromeDriver exited before it was listening")
+            .expect("ChromeDriver's output");
+        if let Some(rest) = line.split("started successfully on port ").nth(1) {
+            break rest
+                .trim_end_matches('.')
+                .trim()
+                .parse()
+                .expect("a port number");
+        }
+    };
+    std::thread::spawn(move || lines.for_each(drop));
+    port
+}
+
 pub struct Browser {
     driver: Child,
     base: String,
@@ -20,16 +42,24 @@ impl Browser {
     /// Starts ChromeDriver and a headless Chromium session. Panics with what to install when
     /// they are missing: `.ci/run` and `scripts/test.sh` install them.
     pub async fn start() -> Browser {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let driver = Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+        // Port 0: ChromeDriver picks a free port itself and says which on stdout.
+        let mut command = Command::new("chromedriver");
+        command
+            .arg("--port=0")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        if std::env::var_os("FAKETIME").is_some() {
+            // libfaketime (scripts/faketime-suite.sh) breaks Chromium's zygote; the browser
+            // keeps the real clock, which nothing it shows depends on.
+            command.env_remove("LD_PRELOAD").env_remove("FAKETIME");
+        }
+        let mut driver = command
             .spawn()
             .expect("chromedriver is installed (Debian: apt-get install chromium chromium-driver)");
+        let stdout = driver.stdout.take().expect("piped stdout");
+        let port = tokio::task::spawn_blocking(move || driver_port(stdout))
+            .await
+            .expect("reading ChromeDriver's output");
         let base = format!("http://127.0.0.1:{port}");
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))

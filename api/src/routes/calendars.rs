@@ -34,14 +34,14 @@ impl From<CalendarView> for Calendar {
     fn from(c: CalendarView) -> Self {
         Self {
             id: c.id,
-            provider: c.provider,
+            provider: c.provider.as_str().to_owned(),
             account: c.account,
             name: c.name,
             color: c.color,
             timezone: c.timezone,
             include_in_availability: c.include_in_availability,
-            connection_status: c.connection_status,
-            sync_status: c.sync_status,
+            connection_status: c.connection_status.as_str().to_owned(),
+            sync_status: c.sync_status.as_str().to_owned(),
             last_synced_at: c.last_synced_at,
             last_error: c.last_error,
         }

@@ -3,7 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CACHE_CONTROL, LOCATION};
 use actix_web::{HttpResponse, get, post, web};
-use providers::Provider;
+use entity::Provider;
 use serde::{Deserialize, Serialize};
 use service::AppContext;
 use service::connections::oauth_flow::{self, StartError};

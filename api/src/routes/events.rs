@@ -46,7 +46,7 @@ impl From<EventView> for EventBody {
             id: v.id,
             series_id: v.series_id,
             calendar_id: v.calendar_id,
-            provider: v.provider,
+            provider: v.provider.as_str().to_owned(),
             provider_event_id: v.provider_event_id,
             ical_uid: v.ical_uid,
             title: v.title,

@@ -5,11 +5,12 @@ pub mod oauth_flow;
 pub mod store;
 pub mod tokens;
 
+use entity::Provider;
 use providers::calcom::CalDotCom;
 use providers::google::Google;
 use providers::ics::IcsFeed;
 use providers::microsoft::Microsoft;
-use providers::{CalendarSource, OAuthApp, Provider};
+use providers::{CalendarSource, OAuthApp};
 
 use crate::AppContext;
 use crate::config::Settings;
@@ -17,10 +18,6 @@ use crate::config::Settings;
 pub use oauth_flow::{CallbackError, CallbackParams};
 pub use store::{ConnectError, disconnect};
 pub use tokens::TokenError;
-
-/// Connection states as stored and shown in `GET /api/calendars`.
-pub const ACTIVE: &str = "active";
-pub const NEEDS_REAUTH: &str = "needs_reauth";
 
 const GOOGLE_SCOPES: &[&str] = &[
     "https://www.googleapis.com/auth/calendar.readonly",

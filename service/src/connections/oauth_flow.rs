@@ -5,8 +5,9 @@
 //! with one conditional UPDATE, so a replayed state can never win twice.
 
 use chrono::Duration;
+use entity::Provider;
 use entity::oauth_states;
-use providers::{Provider, ProviderError};
+use providers::ProviderError;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use url::Url;
@@ -34,7 +35,7 @@ pub async fn start(ctx: &AppContext, user_id: Uuid, provider: Provider) -> Resul
         id: Set(Uuid::now_v7()),
         state_hash: Set(state_hash(&start.state)),
         user_id: Set(user_id),
-        provider: Set(provider.as_str().to_owned()),
+        provider: Set(provider),
         pkce_verifier_enc: Set(ctx.vault.seal(&start.pkce_verifier)),
         expires_at: Set(now + Duration::minutes(STATE_TTL_MINUTES)),
         used_at: Set(None),
@@ -137,7 +138,7 @@ pub async fn finish(
         .await
         .map_err(anyhow::Error::from)?
         .ok_or(CallbackError::InvalidState)?;
-    if row.provider != provider.as_str() {
+    if row.provider != provider {
         return Err(CallbackError::InvalidState);
     }
     if row.expires_at < now {

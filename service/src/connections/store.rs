@@ -3,13 +3,13 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
+use entity::{ConnectionStatus, Provider};
 use entity::{calendar_connections as connections, calendars, events};
-use providers::{Credential, Identity, Provider, ProviderError, RemoteCalendar, TokenSet};
+use providers::{Credential, Identity, ProviderError, RemoteCalendar, TokenSet};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
-use super::ACTIVE;
 use crate::audit::{self, Actor};
 use crate::{AppContext, Job, db, engine_cache};
 
@@ -85,7 +85,7 @@ pub async fn connect(
         None => connections::ActiveModel {
             id: Set(Uuid::now_v7()),
             user_id: Set(user_id),
-            provider: Set(provider.as_str().to_owned()),
+            provider: Set(provider),
             provider_account_id: Set(account_id),
             created_at: Set(now),
             access_token_enc: Set(None),
@@ -98,7 +98,7 @@ pub async fn connect(
         },
     };
     row.account = Set(identity.display.clone());
-    row.status = Set(ACTIVE.to_owned());
+    row.status = Set(ConnectionStatus::Active);
     row.last_error = Set(None);
     row.updated_at = Set(now);
     match &grant {
@@ -229,7 +229,7 @@ async fn store_calendars(
             ..crate::calendars::new_row(
                 connection.user_id,
                 Some(connection.id),
-                &connection.provider,
+                connection.provider,
                 &name,
                 timezone,
                 now,

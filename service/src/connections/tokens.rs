@@ -4,11 +4,11 @@
 
 use chrono::{DateTime, Duration, Utc};
 use entity::calendar_connections as connections;
-use providers::{Provider, ProviderError};
+use entity::{ConnectionStatus, Provider};
+use providers::ProviderError;
 use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
-use super::{ACTIVE, NEEDS_REAUTH};
 use crate::AppContext;
 
 /// A token this close to expiry is refreshed before use.
@@ -35,10 +35,7 @@ impl From<sea_orm::DbErr> for TokenError {
 }
 
 fn provider_of(connection: &connections::Model) -> Result<Provider, TokenError> {
-    connection
-        .provider
-        .parse()
-        .map_err(|e: providers::UnknownProvider| TokenError::Internal(e.into()))
+    Ok(connection.provider)
 }
 
 fn open(ctx: &AppContext, sealed: &str) -> Result<String, TokenError> {
@@ -53,7 +50,7 @@ pub async fn credential(
     ctx: &AppContext,
     connection: &connections::Model,
 ) -> Result<String, TokenError> {
-    if connection.status != ACTIVE {
+    if connection.status != ConnectionStatus::Active {
         return Err(TokenError::NeedsReauth);
     }
     if let Some(sealed) = &connection.credentials_enc {
@@ -87,7 +84,7 @@ pub async fn refresh(
                 Expr::value(Some(now + REFRESH_LEASE)),
             )
             .filter(connections::Column::Id.eq(connection.id))
-            .filter(connections::Column::Status.eq(ACTIVE))
+            .filter(connections::Column::Status.eq(ConnectionStatus::Active))
             .filter(
                 Condition::any()
                     .add(connections::Column::RefreshingUntil.is_null())
@@ -101,7 +98,7 @@ pub async fn refresh(
             .one(&ctx.db)
             .await?
             .ok_or(TokenError::NeedsReauth)?;
-        if current.status != ACTIVE {
+        if current.status != ConnectionStatus::Active {
             return Err(TokenError::NeedsReauth);
         }
         if claimed {
@@ -194,7 +191,7 @@ async fn mark_needs_reauth(
     let now = ctx.clock.now();
     let update = connections::ActiveModel {
         id: Set(connection.id),
-        status: Set(NEEDS_REAUTH.to_owned()),
+        status: Set(ConnectionStatus::NeedsReauth),
         refreshing_until: Set(None),
         last_error: Set(Some(why.to_owned())),
         updated_at: Set(now),
@@ -232,7 +229,7 @@ where
 /// One failure does not stop the others; returns how many were refreshed.
 pub async fn refresh_due(ctx: &AppContext, now: DateTime<Utc>) -> Result<usize, TokenError> {
     let due = connections::Entity::find()
-        .filter(connections::Column::Status.eq(ACTIVE))
+        .filter(connections::Column::Status.eq(ConnectionStatus::Active))
         .filter(connections::Column::RefreshTokenEnc.is_not_null())
         .filter(connections::Column::TokenExpiresAt.lt(now + REFRESH_AHEAD))
         .all(&ctx.db)

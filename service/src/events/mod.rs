@@ -9,7 +9,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use domain::{Instant, TimeZone};
-use entity::events;
+use entity::{Provider, events};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
     QueryFilter, QueryOrder, Set,
@@ -33,7 +33,7 @@ pub struct EventView {
     pub id: String,
     pub series_id: Option<Uuid>,
     pub calendar_id: Uuid,
-    pub provider: String,
+    pub provider: Provider,
     pub provider_event_id: String,
     pub ical_uid: Option<String>,
     pub title: String,
@@ -60,7 +60,7 @@ impl EventView {
             id: occ.key.clone(),
             series_id: occ.series_id,
             calendar_id: row.calendar_id,
-            provider: row.provider.clone(),
+            provider: row.provider,
             provider_event_id: row.provider_event_id.clone(),
             ical_uid: row.ical_uid.clone(),
             title: row.title.clone(),
@@ -105,7 +105,7 @@ pub enum EventError {
     #[error("no such event")]
     NotFound,
     #[error("this event belongs to its provider ({0}); change it there")]
-    NotEditable(String),
+    NotEditable(Provider),
     #[error("a single occurrence cannot be edited; change the series, or delete the occurrence")]
     OccurrenceNotEditable,
     #[error(transparent)]
@@ -317,7 +317,7 @@ pub async fn create(
         id: Set(id),
         user_id: Set(user_id),
         calendar_id: Set(calendar.id),
-        provider: Set("local".into()),
+        provider: Set(Provider::Local),
         provider_event_id: Set(id.to_string()),
         ical_uid: Set(Some(format!("{id}@freeslot"))),
         recurring_event_id: Set(None),
@@ -347,7 +347,7 @@ pub async fn update(
 ) -> Result<EventView, EventError> {
     let (id, occurrence) = expand::parse_key(key).ok_or(EventError::NotFound)?;
     let row = owned_row(&ctx.db, user_id, id).await?;
-    if row.provider != "local" {
+    if row.provider != Provider::Local {
         return Err(EventError::NotEditable(row.provider));
     }
     if occurrence.is_some() {
@@ -372,7 +372,7 @@ pub async fn update(
 pub async fn delete(ctx: &AppContext, user_id: Uuid, key: &str) -> Result<(), EventError> {
     let (id, occurrence) = expand::parse_key(key).ok_or(EventError::NotFound)?;
     let row = owned_row(&ctx.db, user_id, id).await?;
-    if row.provider != "local" {
+    if row.provider != Provider::Local {
         return Err(EventError::NotEditable(row.provider));
     }
     let txn = crate::db::begin_write(&ctx.db).await?;

@@ -9,7 +9,7 @@ use std::time::Duration as StdDuration;
 
 use chrono::Duration;
 use domain::Instant;
-use entity::{calcom_exports, calendar_connections as connections};
+use entity::{ConnectionStatus, Provider, calcom_exports, calendar_connections as connections};
 use providers::ProviderError;
 use providers::calcom::{CalDotCom, ScheduleBody};
 use sea_orm::sea_query::Expr;
@@ -19,7 +19,6 @@ use uuid::Uuid;
 
 use super::{ExportError, ensure_row, schedule};
 use crate::connections::tokens::{self, TokenError};
-use crate::connections::{ACTIVE, NEEDS_REAUTH};
 use crate::{AppContext, Job};
 
 const LEASE: Duration = Duration::minutes(2);
@@ -235,15 +234,14 @@ async fn calcom_connection(
 ) -> Result<connections::Model, ExportError> {
     let connection = connections::Entity::find()
         .filter(connections::Column::UserId.eq(user_id))
-        .filter(connections::Column::Provider.eq("caldotcom"))
+        .filter(connections::Column::Provider.eq(Provider::CalDotCom))
         .order_by_desc(connections::Column::CreatedAt)
         .one(&ctx.db)
         .await?
         .ok_or(ExportError::NotConnected)?;
-    match connection.status.as_str() {
-        ACTIVE => Ok(connection),
-        NEEDS_REAUTH => Err(ExportError::NeedsReauth),
-        _ => Err(ExportError::NotConnected),
+    match connection.status {
+        ConnectionStatus::Active => Ok(connection),
+        ConnectionStatus::NeedsReauth => Err(ExportError::NeedsReauth),
     }
 }
 

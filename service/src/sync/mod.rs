@@ -17,10 +17,10 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{calendar_connections as connections, calendars, sync_runs};
-use providers::{
-    Change, ChangePage, Credential, Next, Provider, ProviderError, SyncRequest, Window,
+use entity::{
+    Provider, SyncRunStatus, SyncStatus, calendar_connections as connections, calendars, sync_runs,
 };
+use providers::{Change, ChangePage, Credential, Next, ProviderError, SyncRequest, Window};
 use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
@@ -113,9 +113,12 @@ pub async fn request(
     trigger: Trigger,
 ) -> Result<(), SyncError> {
     calendars::Entity::update_many()
-        .col_expr(calendars::Column::SyncStatus, Expr::value("queued"))
+        .col_expr(
+            calendars::Column::SyncStatus,
+            Expr::value(SyncStatus::Queued),
+        )
         .filter(calendars::Column::Id.eq(calendar_id))
-        .filter(calendars::Column::SyncStatus.ne("syncing"))
+        .filter(calendars::Column::SyncStatus.ne(SyncStatus::Syncing))
         .exec(&ctx.db)
         .await?;
     let pushed = ctx
@@ -128,9 +131,9 @@ pub async fn request(
     if let Err(e) = pushed {
         // Not queued after all; the schedule will come back to it.
         calendars::Entity::update_many()
-            .col_expr(calendars::Column::SyncStatus, Expr::value("idle"))
+            .col_expr(calendars::Column::SyncStatus, Expr::value(SyncStatus::Idle))
             .filter(calendars::Column::Id.eq(calendar_id))
-            .filter(calendars::Column::SyncStatus.eq("queued"))
+            .filter(calendars::Column::SyncStatus.eq(SyncStatus::Queued))
             .exec(&ctx.db)
             .await?;
         return Err(e.into());
@@ -147,7 +150,10 @@ async fn claim(ctx: &AppContext, calendar_id: Uuid) -> Result<bool, SyncError> {
                 Expr::value(Some(now + LEASE)),
             )
             .col_expr(calendars::Column::SyncPending, Expr::value(false))
-            .col_expr(calendars::Column::SyncStatus, Expr::value("syncing"))
+            .col_expr(
+                calendars::Column::SyncStatus,
+                Expr::value(SyncStatus::Syncing),
+            )
             .filter(calendars::Column::Id.eq(calendar_id))
             .filter(free)
             .exec(&ctx.db)
@@ -192,14 +198,17 @@ async fn mark_interrupted(
     now: DateTime<Utc>,
 ) -> Result<(), SyncError> {
     sync_runs::Entity::update_many()
-        .col_expr(sync_runs::Column::Status, Expr::value("failed"))
+        .col_expr(
+            sync_runs::Column::Status,
+            Expr::value(SyncRunStatus::Failed),
+        )
         .col_expr(
             sync_runs::Column::Error,
             Expr::value("interrupted: the worker stopped during the run"),
         )
         .col_expr(sync_runs::Column::FinishedAt, Expr::value(Some(now)))
         .filter(sync_runs::Column::CalendarId.eq(calendar_id))
-        .filter(sync_runs::Column::Status.eq("running"))
+        .filter(sync_runs::Column::Status.eq(SyncRunStatus::Running))
         .exec(&ctx.db)
         .await?;
     Ok(())
@@ -222,7 +231,10 @@ async fn release(ctx: &AppContext, calendar_id: Uuid) -> Result<bool, SyncError>
     }
     let renewed = calendars::Entity::update_many()
         .col_expr(calendars::Column::SyncPending, Expr::value(false))
-        .col_expr(calendars::Column::SyncStatus, Expr::value("syncing"))
+        .col_expr(
+            calendars::Column::SyncStatus,
+            Expr::value(SyncStatus::Syncing),
+        )
         .col_expr(
             calendars::Column::SyncLeaseUntil,
             Expr::value(Some(ctx.clock.now() + LEASE)),
@@ -286,7 +298,7 @@ async fn run_once(
             "full"
         }
         .to_owned()),
-        status: Set("running".to_owned()),
+        status: Set(SyncRunStatus::Running),
         started_at: Set(started),
         finished_at: Set(None),
         pages: Set(0),
@@ -306,11 +318,10 @@ async fn run_once(
         id: Set(run_id),
         mode: Set(if outcome.full { "full" } else { "incremental" }.to_owned()),
         status: Set(if error.is_some() {
-            "failed"
+            SyncRunStatus::Failed
         } else {
-            "succeeded"
-        }
-        .to_owned()),
+            SyncRunStatus::Succeeded
+        }),
         finished_at: Set(Some(finished)),
         pages: Set(outcome.pages as i32),
         events_upserted: Set(outcome.upserted as i32),
@@ -329,7 +340,7 @@ async fn run_once(
     };
     match &result {
         Ok(()) => {
-            row.sync_status = Set("idle".into());
+            row.sync_status = Set(SyncStatus::Idle);
             row.last_synced_at = Set(Some(finished));
             row.last_error = Set(None);
             row.consecutive_failures = Set(0);
@@ -337,7 +348,7 @@ async fn run_once(
         }
         Err(e) => {
             let failures = calendar.consecutive_failures + 1;
-            row.sync_status = Set("error".into());
+            row.sync_status = Set(SyncStatus::Error);
             row.last_error = Set(error.clone());
             row.last_error_at = Set(Some(finished));
             row.consecutive_failures = Set(failures);
@@ -388,10 +399,7 @@ async fn walk(
         .one(&ctx.db)
         .await?
         .ok_or(SyncError::NeedsReauth)?;
-    let provider: Provider = connection
-        .provider
-        .parse()
-        .map_err(|e: providers::UnknownProvider| SyncError::Internal(e.into()))?;
+    let provider = connection.provider;
     let source = crate::connections::source(ctx, provider)
         .ok_or_else(|| SyncError::Internal(anyhow::anyhow!("{provider} has no client")))?;
     let window = window(ctx);
@@ -411,7 +419,7 @@ async fn walk(
     let target = rows::Target {
         user_id: calendar.user_id,
         calendar_id: calendar.id,
-        provider: provider.as_str(),
+        provider,
         calendar_zone: calendar.timezone.as_deref(),
         now: ctx.clock.now(),
     };

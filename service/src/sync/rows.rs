@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::{Duration, NaiveTime};
 use domain::rules::{TimeOfDay, local_instant};
 use domain::{Instant, Recurrence};
-use entity::events;
+use entity::{Provider, events};
 use providers::{RemoteEvent, RemoteTime, Window};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
@@ -52,7 +52,7 @@ const SYNCED: [events::Column; 24] = [
 pub struct Target<'a> {
     pub user_id: Uuid,
     pub calendar_id: Uuid,
-    pub provider: &'a str,
+    pub provider: Provider,
     pub calendar_zone: Option<&'a str>,
     /// When the rows are written, by the application's clock.
     pub now: Instant,
@@ -91,7 +91,7 @@ pub fn to_row(target: &Target<'_>, e: &RemoteEvent) -> events::Model {
         id: Uuid::now_v7(),
         user_id: target.user_id,
         calendar_id: target.calendar_id,
-        provider: target.provider.to_owned(),
+        provider: target.provider,
         provider_event_id: e.id.clone(),
         ical_uid: e.ical_uid.clone(),
         recurring_event_id: e.recurring_event_id.clone(),
@@ -211,7 +211,7 @@ async fn upsert_postgres(
     };
     let shared = Shared {
         user_id: first.user_id,
-        provider: &first.provider,
+        provider: first.provider,
         written_at: first.updated_at,
     };
     if rows.iter().any(|r| {
@@ -334,9 +334,9 @@ impl<'a> From<&'a events::Model> for Record<'a> {
 }
 
 /// What every row of one upsert has in common, sent once.
-struct Shared<'a> {
+struct Shared {
     user_id: Uuid,
-    provider: &'a str,
+    provider: Provider,
     written_at: Instant,
 }
 
@@ -344,7 +344,7 @@ struct Shared<'a> {
 async fn execute_batch(
     db: &impl ConnectionTrait,
     calendar_id: Uuid,
-    shared: &Shared<'_>,
+    shared: &Shared,
     records: Vec<u8>,
 ) -> Result<usize, DbErr> {
     let records = String::from_utf8(records).map_err(|e| DbErr::Custom(e.to_string()))?;
@@ -355,7 +355,7 @@ async fn execute_batch(
             sea_orm::Value::from(records),
             shared.user_id.into(),
             calendar_id.into(),
-            shared.provider.into(),
+            shared.provider.as_str().into(),
             shared.written_at.into(),
         ],
     );

@@ -18,7 +18,7 @@ pub async fn enqueue_due(ctx: &AppContext, now: DateTime<Utc>) -> Result<usize, 
         .select_only()
         .column(calendars::Column::Id)
         .inner_join(connections::Entity)
-        .filter(connections::Column::Status.eq(crate::connections::ACTIVE))
+        .filter(connections::Column::Status.eq(entity::ConnectionStatus::Active))
         .filter(
             Condition::any()
                 .add(

@@ -18,7 +18,7 @@ async fn seed_states(app: &TestApp) -> (Uuid, Uuid) {
             id: Set(id),
             state_hash: Set(format!("hash-{id}")),
             user_id: Set(user_id),
-            provider: Set("google".into()),
+            provider: Set(entity::Provider::Google),
             pkce_verifier_enc: Set(app.ctx.vault.seal("verifier")),
             expires_at: Set(tests::clock::now() + chrono::Duration::minutes(minutes)),
             used_at: Set(None),

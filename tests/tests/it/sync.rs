@@ -565,7 +565,11 @@ async fn a_worker_stopped_between_two_pages_converges_after_a_restart(backend: B
         .all(&app.ctx.db)
         .await
         .unwrap();
-    assert!(runs.iter().all(|r| r.status != "running"), "{runs:?}");
+    assert!(
+        runs.iter()
+            .all(|r| r.status != entity::SyncRunStatus::Running),
+        "{runs:?}"
+    );
     let interrupted: Vec<_> = runs
         .iter()
         .filter(|r| {
@@ -575,7 +579,7 @@ async fn a_worker_stopped_between_two_pages_converges_after_a_restart(backend: B
         })
         .collect();
     assert_eq!(interrupted.len(), 1, "{runs:?}");
-    assert_eq!(interrupted[0].status, "failed");
+    assert_eq!(interrupted[0].status, entity::SyncRunStatus::Failed);
 }
 
 backend_tests!(
