@@ -11,8 +11,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::audit::{self, Actor};
-use crate::users::Invalid;
-use crate::{AppContext, db, engine_cache};
+use crate::fields::Invalid;
+use crate::{AppContext, db, version};
 
 /// The user's own calendar of manual events. Its id is the user's id, so creating it twice at
 /// once cannot make two.
@@ -250,7 +250,7 @@ impl CalendarPatch {
             }
         }
         if let Some(Some(color)) = &self.color {
-            crate::users::Color::parse(color)?;
+            crate::fields::Color::parse(color)?;
         }
         Ok(())
     }
@@ -281,7 +281,7 @@ pub async fn update(
     row.updated_at = Set(ctx.clock.now());
     row.update(&txn).await?;
     if inclusion_changes {
-        engine_cache::touch(&txn, user_id).await?;
+        version::touch(&txn, user_id).await?;
     }
     txn.commit().await?;
     if inclusion_changes {
@@ -293,13 +293,13 @@ pub async fn update(
 /// Stops syncing a calendar and removes its events. Reconnecting the account brings it back.
 pub async fn delete(ctx: &AppContext, user_id: Uuid, id: Uuid) -> Result<(), CalendarError> {
     owned_connected(&ctx.db, user_id, id).await?;
-    if let Err(e) = crate::push::close_channel(ctx, id).await {
+    if let Err(e) = crate::channels::close_channel(ctx, id).await {
         tracing::warn!(calendar = %id, error = %e, "could not stop the push channel");
     }
     let txn = db::begin_write(&ctx.db).await?;
     owned_connected(&txn, user_id, id).await?;
-    crate::connections::store::remove_calendars(&txn, vec![id]).await?;
-    engine_cache::touch(&txn, user_id).await?;
+    remove(&txn, vec![id]).await?;
+    version::touch(&txn, user_id).await?;
     audit::record(
         &txn,
         audit::Entry {
@@ -327,4 +327,25 @@ pub async fn sync_now(ctx: &AppContext, user_id: Uuid, id: Uuid) -> Result<(), C
             crate::sync::SyncError::Queue(q) => CalendarError::QueueUnavailable(q.to_string()),
             other => CalendarError::Internal(anyhow::anyhow!(other)),
         })
+}
+
+/// Deletes calendars and their events (explicitly, not trusting every backend's cascade): the one
+/// place calendars are removed, whether the user deleted one, disconnected its account, or the
+/// provider no longer lists it. Callers bump the availability version in the same transaction.
+pub(crate) async fn remove(
+    txn: &impl ConnectionTrait,
+    ids: Vec<Uuid>,
+) -> Result<(), sea_orm::DbErr> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    entity::events::Entity::delete_many()
+        .filter(entity::events::Column::CalendarId.is_in(ids.clone()))
+        .exec(txn)
+        .await?;
+    calendars::Entity::delete_many()
+        .filter(calendars::Column::Id.is_in(ids))
+        .exec(txn)
+        .await?;
+    Ok(())
 }

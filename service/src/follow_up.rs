@@ -1,8 +1,13 @@
 //! What follows a change to a user's events, rules or calendars: conflicts are detected again
-//! and, when the user switched the automatic export on, Cal.com gets the new schedule. Neither
-//! fails the change: a queue outage only delays them (reading conflicts refreshes them too, and
-//! the schedule looks for due exports every minute).
+//! and, when the user switched the automatic export on, Cal.com gets the new schedule. Both only
+//! enqueue jobs (the worker does the work), and neither fails the change: a queue outage only
+//! delays them (reading conflicts refreshes them too, and the schedule looks for due exports
+//! every minute).
+//!
+//! Architecture invariant: this module enqueues and reads settings; it calls no use-case.
 
+use entity::calcom_exports;
+use sea_orm::EntityTrait;
 use uuid::Uuid;
 
 use crate::{AppContext, Job};
@@ -11,5 +16,22 @@ pub async fn availability_changed(ctx: &AppContext, user_id: Uuid) {
     if let Err(e) = ctx.queue.push(Job::DetectConflicts { user_id }).await {
         tracing::warn!(%user_id, error = %e, "could not enqueue conflict detection");
     }
-    crate::export::after_change(ctx, user_id).await;
+    export_if_automatic(ctx, user_id).await;
+}
+
+/// Queues a Cal.com export if the user switched the automatic export on.
+pub async fn export_if_automatic(ctx: &AppContext, user_id: Uuid) {
+    let auto = calcom_exports::Entity::find_by_id(user_id)
+        .one(&ctx.db)
+        .await
+        .map(|row| row.is_some_and(|r| r.auto_export));
+    match auto {
+        Ok(true) => {
+            if let Err(e) = ctx.queue.push(Job::ExportCalcom { user_id }).await {
+                tracing::warn!(%user_id, error = %e, "could not enqueue a Cal.com export");
+            }
+        }
+        Ok(false) => {}
+        Err(e) => tracing::warn!(%user_id, error = %e, "could not read the export settings"),
+    }
 }

@@ -17,8 +17,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Job {
-    /// Delete OAuth states whose ten minutes have passed.
-    PurgeExpiredOauthStates,
+    /// The daily housekeeping: expired OAuth states, old sync runs and resolved conflicts,
+    /// stale login failures. Queued under its first name, which was only the first of these.
+    #[serde(rename = "purge_expired_oauth_states")]
+    Housekeeping,
     /// Re-detect one user's conflicts after their events changed.
     DetectConflicts { user_id: uuid::Uuid },
     /// Refresh OAuth access tokens that expire within ten minutes.
@@ -26,7 +28,7 @@ pub enum Job {
     /// Bring one calendar up to date with its provider.
     SyncCalendar {
         calendar_id: uuid::Uuid,
-        trigger: crate::sync::Trigger,
+        trigger: Trigger,
     },
     /// Enqueue a sync for every calendar the schedule finds due, and renew push channels that
     /// expire soon.
@@ -35,6 +37,32 @@ pub enum Job {
     OpenChannel { calendar_id: uuid::Uuid },
     /// Send one user's availability to their Cal.com schedule (if it changed).
     ExportCalcom { user_id: uuid::Uuid },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+/// Why a calendar syncs; carried by its job and recorded on its run.
+pub enum Trigger {
+    /// Right after the calendar was connected.
+    Connect,
+    /// `POST /api/calendars/{id}/sync`.
+    Manual,
+    Schedule,
+    Push,
+    /// The previous run was asked for again while it ran.
+    Pending,
+}
+
+impl Trigger {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Connect => "connect",
+            Trigger::Manual => "manual",
+            Trigger::Schedule => "schedule",
+            Trigger::Push => "push",
+            Trigger::Pending => "pending",
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -175,11 +203,11 @@ mod tests {
 
     #[test]
     fn jobs_serialize_with_a_stable_tag() {
-        let json = serde_json::to_string(&Job::PurgeExpiredOauthStates).unwrap();
+        let json = serde_json::to_string(&Job::Housekeeping).unwrap();
         assert_eq!(json, r#"{"type":"purge_expired_oauth_states"}"#);
         assert_eq!(
             serde_json::from_str::<Job>(&json).unwrap(),
-            Job::PurgeExpiredOauthStates
+            Job::Housekeeping
         );
     }
 }

@@ -1,28 +1,34 @@
 //! The application: configuration, storage, credentials, and the use-cases the api and the worker
 //! call. Route handlers and job handlers stay thin; the rules live here.
 
+// The layers, bottom up (ARCHITECTURE.md draws them; `tests/module_graph.rs` keeps them acyclic):
+// plumbing (config, clock, db, secrets, vault, auth, audit, fields, version, jobs, follow_up),
+// credentials, users, sync, channels, calendars, events, availability, conflicts, clients, feeds,
+// connections, export, maintenance.
 pub mod audit;
 pub mod auth;
 pub mod availability;
 pub mod calendars;
+pub mod channels;
 pub mod clients;
 pub mod clock;
 pub mod config;
 pub mod conflicts;
 pub mod connections;
+pub mod credentials;
 pub mod db;
-pub mod engine_cache;
 pub mod events;
 pub mod export;
 pub mod feeds;
+pub mod fields;
 pub mod follow_up;
 pub mod jobs;
 pub mod maintenance;
-pub mod push;
 pub mod secrets;
 pub mod sync;
 pub mod users;
 pub mod vault;
+pub mod version;
 
 use std::sync::Arc;
 
@@ -41,7 +47,9 @@ pub struct AppContext {
     /// The one source of "now" for every use-case, job and route.
     pub clock: Clock,
     /// Rules and expanded events per user, validated against the database on every use.
-    pub engine_cache: engine_cache::EngineCache,
+    pub engine_cache: availability::cache::EngineCache,
+    /// One API client per provider.
+    pub providers: credentials::Providers,
     pub db: DatabaseConnection,
     pub jwt: JwtKeys,
     pub vault: Vault,
@@ -98,8 +106,10 @@ impl AppContext {
             queue = queue.backend_name(),
             "storage ready"
         );
+        let http = providers::http::client();
         Ok(Arc::new(Self {
-            engine_cache: engine_cache::EngineCache::default(),
+            engine_cache: availability::cache::EngineCache::default(),
+            providers: credentials::Providers::new(&settings, &http),
             jwt: JwtKeys::new(&secrets.jwt_secret, settings.jwt_ttl),
             vault: Vault::new(
                 &secrets.token_encryption_key,
@@ -109,7 +119,7 @@ impl AppContext {
             clock,
             db,
             queue,
-            http: providers::http::client(),
+            http,
         }))
     }
 

@@ -3,13 +3,23 @@
 use std::sync::Arc;
 
 use apalis::prelude::{BoxDynError, Data};
-use service::{AppContext, Job, conflicts, connections, export, maintenance, push, sync};
+use service::{AppContext, Job, channels, conflicts, credentials, export, maintenance, sync};
 
+/// Runs the job on a task of its own, so that it finishes even when the worker that fetched it
+/// is torn down meanwhile (apalis drops a worker's in-flight futures when its backend fails, as
+/// in a Redis outage): a sync cut off between its last write and letting go of the calendar's
+/// lease would leave the calendar locked until the lease lapsed. Jobs are idempotent, so one the
+/// queue hands out again after such a loss only repeats finished work.
 pub async fn handle_job(job: Job, ctx: Data<Arc<AppContext>>) -> Result<(), BoxDynError> {
+    let ctx: Arc<AppContext> = Arc::clone(&ctx);
+    tokio::spawn(run(job, ctx)).await?
+}
+
+async fn run(job: Job, ctx: Arc<AppContext>) -> Result<(), BoxDynError> {
     tracing::debug!(?job, "job started");
     match job {
         // The clean-up job (its name predates the other housekeeping it now does).
-        Job::PurgeExpiredOauthStates => {
+        Job::Housekeeping => {
             maintenance::purge_expired_oauth_states(&ctx.db, ctx.clock.now()).await?;
             maintenance::purge_history(&ctx.db, ctx.clock.now()).await?;
             service::users::throttle::purge(&ctx.db, ctx.clock.now()).await?;
@@ -18,7 +28,7 @@ pub async fn handle_job(job: Job, ctx: Data<Arc<AppContext>>) -> Result<(), BoxD
             conflicts::refresh(&ctx.db, user_id, ctx.clock.now()).await?;
         }
         Job::RefreshTokens => {
-            connections::tokens::refresh_due(&ctx, ctx.clock.now()).await?;
+            credentials::tokens::refresh_due(&ctx, ctx.clock.now()).await?;
         }
         Job::SyncCalendar {
             calendar_id,
@@ -32,12 +42,12 @@ pub async fn handle_job(job: Job, ctx: Data<Arc<AppContext>>) -> Result<(), BoxD
         }
         Job::SyncDue => {
             sync::schedule::enqueue_due(&ctx, ctx.clock.now()).await?;
-            push::renew_due(&ctx, ctx.clock.now()).await?;
+            channels::renew_due(&ctx, ctx.clock.now()).await?;
             export::export_due(&ctx, ctx.clock.now()).await?;
         }
         Job::OpenChannel { calendar_id } => {
             // Without a channel the schedule still syncs; a failure is logged, not retried.
-            if let Err(e) = push::open_channel(&ctx, calendar_id).await {
+            if let Err(e) = channels::open_channel(&ctx, calendar_id).await {
                 tracing::warn!(%calendar_id, error = %e, "could not open a push channel");
             }
         }

@@ -7,7 +7,7 @@ use apalis_cron::Tick;
 use service::{AppContext, Job};
 
 pub async fn on_cleanup_tick(_tick: Tick, ctx: Data<Arc<AppContext>>) -> Result<(), BoxDynError> {
-    ctx.queue.push(Job::PurgeExpiredOauthStates).await?;
+    ctx.queue.push(Job::Housekeeping).await?;
     Ok(())
 }
 

@@ -5,7 +5,8 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use service::AppContext;
-use service::clients::{self, AssignError, ClientError, ClientInput, ClientView};
+use service::clients::{self, ClientError, ClientInput, ClientView};
+use service::events::{self as events_service, AssignError};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -288,6 +289,7 @@ pub async fn assign(
     id: web::Path<String>,
     body: web::Json<AssignRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let view = clients::assign(&ctx.db, user.id, &id, body.client_id, ctx.clock.now()).await?;
+    let view =
+        events_service::assign(&ctx.db, user.id, &id, body.client_id, ctx.clock.now()).await?;
     Ok(ok_json(&EventBody::from(view)))
 }

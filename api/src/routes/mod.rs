@@ -147,7 +147,7 @@ pub(crate) fn nullable<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'
 }
 
 /// A field that parsed but is not acceptable: 422 with its own code.
-pub(crate) fn invalid(i: service::users::Invalid) -> ApiError {
+pub(crate) fn invalid(i: service::fields::Invalid) -> ApiError {
     ApiError::new(
         actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
         i.code,

@@ -1,11 +1,11 @@
-//! Provider push notifications. Each is verified in `service::push`; whatever the outcome, the
+//! Provider push notifications. Each is verified in `service::channels`; whatever the outcome, the
 //! sender gets the same short answer, so a forger learns nothing.
 
 use actix_web::http::header::ContentType;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use serde::Deserialize;
 use service::AppContext;
-use service::push::{self, GoogleNotice};
+use service::channels::{self, GoogleNotice};
 use utoipa::IntoParams;
 use uuid::Uuid;
 
@@ -32,7 +32,7 @@ pub async fn google(ctx: web::Data<AppContext>, req: HttpRequest) -> HttpRespons
         resource_id: header(&req, "x-goog-resource-id"),
         state: header(&req, "x-goog-resource-state"),
     };
-    match push::google_notice(&ctx, notice).await {
+    match channels::google_notice(&ctx, notice).await {
         Ok(_) => HttpResponse::Ok().finish(),
         // 5xx asks Google to deliver again later, which is what a database hiccup needs.
         Err(e) => {
@@ -67,7 +67,7 @@ pub async fn microsoft(
             .content_type(ContentType::plaintext())
             .body(token.clone());
     }
-    match push::microsoft_notices(&ctx, &body).await {
+    match channels::microsoft_notices(&ctx, &body).await {
         Ok(_) => HttpResponse::Accepted().finish(),
         Err(e) => {
             log_failure("microsoft", &e);
@@ -97,7 +97,7 @@ pub async fn calcom(
         return HttpResponse::Ok().finish();
     };
     let signature = header(&req, "x-cal-signature-256");
-    match push::calcom_notice(&ctx, calendar, &signature, &body).await {
+    match channels::calcom_notice(&ctx, calendar, &signature, &body).await {
         Ok(_) => HttpResponse::Ok().finish(),
         Err(e) => {
             log_failure("calcom", &e);

@@ -6,9 +6,10 @@ use domain::{Instant, Interval, IntervalSet, TimeZone};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
-use super::{Assigner, ClientError, owned};
+use super::{ClientError, owned};
+use crate::events::Assigner;
 use crate::events::{self, EventTiming, expand};
-use crate::users::Invalid;
+use crate::fields::Invalid;
 
 /// The longest range one question may cover.
 pub const MAX_RANGE_DAYS: i64 = 731;

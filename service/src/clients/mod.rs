@@ -1,21 +1,16 @@
 //! The freelancer's clients (or projects): who their time is booked to.
 
 pub mod hours;
-pub mod rules;
 
 use chrono::{DateTime, Utc};
-use entity::{clients, event_clients};
-use sea_orm::sea_query::OnConflict;
+use entity::clients;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
     Set, SqlErr,
 };
 use uuid::Uuid;
 
-pub use rules::Assigner;
-
-use crate::events::{self, EventError, EventView};
-use crate::users::{Color, DisplayName, Invalid};
+use crate::fields::{Color, DisplayName, Invalid};
 
 /// At most this many domains and keywords per client, each at most 100 characters.
 const MAX_RULES: usize = 50;
@@ -261,53 +256,4 @@ pub async fn delete(db: &DatabaseConnection, user_id: Uuid, id: Uuid) -> Result<
     let client = owned(db, user_id, id).await?;
     clients::Entity::delete_by_id(client.id).exec(db).await?;
     Ok(())
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum AssignError {
-    #[error(transparent)]
-    Event(#[from] EventError),
-    #[error("no such client")]
-    UnknownClient,
-}
-
-impl From<DbErr> for AssignError {
-    fn from(e: DbErr) -> Self {
-        AssignError::Event(e.into())
-    }
-}
-
-/// Books an event (a whole series, also when named by one occurrence) to a client, or to none:
-/// either way the choice outranks the automatic rules.
-pub async fn assign(
-    db: &DatabaseConnection,
-    user_id: Uuid,
-    key: &str,
-    client_id: Option<Uuid>,
-    now: DateTime<Utc>,
-) -> Result<EventView, AssignError> {
-    let (id, _) = events::expand::parse_key(key).ok_or(EventError::NotFound)?;
-    let row = events::owned_row(db, user_id, id).await?;
-    if let Some(client) = client_id {
-        owned(db, user_id, client)
-            .await
-            .map_err(|_| AssignError::UnknownClient)?;
-    }
-    event_clients::Entity::insert(event_clients::ActiveModel {
-        event_id: Set(row.id),
-        client_id: Set(client_id),
-        assigned_by: Set("manual".into()),
-        created_at: Set(now),
-    })
-    .on_conflict(
-        OnConflict::column(event_clients::Column::EventId)
-            .update_columns([
-                event_clients::Column::ClientId,
-                event_clients::Column::AssignedBy,
-            ])
-            .to_owned(),
-    )
-    .exec(db)
-    .await?;
-    Ok(events::get(db, user_id, key).await?)
 }

@@ -28,7 +28,8 @@ pub enum StartError {
 
 /// Creates a state for `user_id` and returns the provider's authorization URL.
 pub async fn start(ctx: &AppContext, user_id: Uuid, provider: Provider) -> Result<Url, StartError> {
-    let app = super::oauth_app(&ctx.settings, provider).ok_or(StartError::Disabled(provider))?;
+    let app = crate::credentials::oauth_app(&ctx.settings, provider)
+        .ok_or(StartError::Disabled(provider))?;
     let start = app.start();
     let now = ctx.clock.now();
     oauth_states::ActiveModel {
@@ -113,7 +114,8 @@ pub async fn finish(
     provider: Provider,
     params: CallbackParams,
 ) -> Result<Uuid, CallbackError> {
-    let app = super::oauth_app(&ctx.settings, provider).ok_or(CallbackError::Disabled(provider))?;
+    let app = crate::credentials::oauth_app(&ctx.settings, provider)
+        .ok_or(CallbackError::Disabled(provider))?;
     let state = params
         .state
         .as_deref()

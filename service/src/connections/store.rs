@@ -4,14 +4,14 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use entity::{ConnectionStatus, Provider};
-use entity::{calendar_connections as connections, calendars, events};
+use entity::{calendar_connections as connections, calendars};
 use providers::{Credential, Identity, ProviderError, RemoteCalendar, TokenSet};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use crate::audit::{self, Actor};
-use crate::{AppContext, Job, db, engine_cache};
+use crate::{AppContext, Job, db, version};
 
 /// What the user handed over.
 pub enum Grant {
@@ -57,13 +57,15 @@ pub async fn connect(
     provider: Provider,
     mut grant: Grant,
 ) -> Result<Connected, ConnectError> {
-    let source = super::source(ctx, provider)
+    let source = ctx
+        .providers
+        .source(provider)
         .ok_or_else(|| ConnectError::Invalid(format!("{provider} cannot be connected")))?;
-    let (identity, remote) = match discover(&*source, &grant).await {
+    let (identity, remote) = match discover(source, &grant).await {
         // A fresh token refused: refresh once, as for any call.
         Err(ProviderError::Unauthorized) => {
             refresh_grant(ctx, provider, &mut grant).await?;
-            discover(&*source, &grant).await?
+            discover(source, &grant).await?
         }
         other => other?,
     };
@@ -76,7 +78,7 @@ pub async fn connect(
     let txn = db::begin_write(&ctx.db).await?;
     let existing = connections::Entity::find()
         .filter(connections::Column::UserId.eq(user_id))
-        .filter(connections::Column::Provider.eq(provider.as_str()))
+        .filter(connections::Column::Provider.eq(provider))
         .filter(connections::Column::ProviderAccountId.eq(account_id.as_str()))
         .one(&txn)
         .await?;
@@ -132,7 +134,7 @@ pub async fn connect(
     };
     let calendar_ids =
         store_calendars(&txn, &connection, &identity, remote, feed_name, now).await?;
-    engine_cache::touch(&txn, user_id).await?;
+    version::touch(&txn, user_id).await?;
     audit::record(
         &txn,
         audit::Entry {
@@ -194,7 +196,7 @@ async fn refresh_grant(
         return Err(ProviderError::Unauthorized);
     };
     let (Some(app), Some(refresh)) = (
-        super::oauth_app(&ctx.settings, provider),
+        crate::credentials::oauth_app(&ctx.settings, provider),
         tokens.refresh_token.clone(),
     ) else {
         return Err(ProviderError::Unauthorized);
@@ -258,27 +260,8 @@ async fn store_calendars(
     let (kept, gone): (Vec<_>, Vec<_>) = stored
         .into_iter()
         .partition(|c| listed.contains(&c.provider_calendar_id));
-    remove_calendars(txn, gone.iter().map(|c| c.id).collect()).await?;
+    crate::calendars::remove(txn, gone.iter().map(|c| c.id).collect()).await?;
     Ok(kept.into_iter().map(|c| c.id).collect())
-}
-
-/// Deletes calendars and their events (explicitly, not trusting every backend's cascade).
-pub(crate) async fn remove_calendars(
-    txn: &impl ConnectionTrait,
-    ids: Vec<Uuid>,
-) -> Result<(), sea_orm::DbErr> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    events::Entity::delete_many()
-        .filter(events::Column::CalendarId.is_in(ids.clone()))
-        .exec(txn)
-        .await?;
-    calendars::Entity::delete_many()
-        .filter(calendars::Column::Id.is_in(ids))
-        .exec(txn)
-        .await?;
-    Ok(())
 }
 
 /// Removes every connection of `provider` with its calendars and events, after revoking the
@@ -291,7 +274,7 @@ pub async fn disconnect(
 ) -> Result<usize, ConnectError> {
     let found = connections::Entity::find()
         .filter(connections::Column::UserId.eq(user_id))
-        .filter(connections::Column::Provider.eq(provider.as_str()))
+        .filter(connections::Column::Provider.eq(provider))
         .all(&ctx.db)
         .await?;
     if found.is_empty() {
@@ -304,7 +287,7 @@ pub async fn disconnect(
             .all(&ctx.db)
             .await?;
         for calendar in calendars.iter().filter(|c| c.channel_id.is_some()) {
-            if let Err(e) = crate::push::close_channel(ctx, calendar.id).await {
+            if let Err(e) = crate::channels::close_channel(ctx, calendar.id).await {
                 tracing::warn!(calendar = %calendar.id, error = %e, "could not stop a push channel");
             }
         }
@@ -319,7 +302,7 @@ pub async fn disconnect(
             .into_iter()
             .map(|c| c.id)
             .collect();
-        remove_calendars(&txn, ids).await?;
+        crate::calendars::remove(&txn, ids).await?;
         connections::Entity::delete_by_id(connection.id)
             .exec(&txn)
             .await?;
@@ -337,7 +320,7 @@ pub async fn disconnect(
         )
         .await?;
     }
-    engine_cache::touch(&txn, user_id).await?;
+    version::touch(&txn, user_id).await?;
     txn.commit().await?;
     crate::follow_up::availability_changed(ctx, user_id).await;
     tracing::info!(%user_id, %provider, connections = found.len(), "disconnected");
@@ -345,7 +328,7 @@ pub async fn disconnect(
 }
 
 async fn revoke(ctx: &AppContext, provider: Provider, connection: &connections::Model) {
-    let Some(app) = super::oauth_app(&ctx.settings, provider) else {
+    let Some(app) = crate::credentials::oauth_app(&ctx.settings, provider) else {
         return;
     };
     let sealed = connection

@@ -70,11 +70,7 @@ pub fn zone_of(row: &EventTiming) -> TimeZone {
     zone_named(row.timezone.as_deref())
 }
 
-/// A stored zone name; rows without one (or with one the tz database no longer knows) are UTC.
-pub fn zone_named(name: Option<&str>) -> TimeZone {
-    name.and_then(|z| TimeZone::parse(z).ok())
-        .unwrap_or(TimeZone::UTC)
-}
+pub use crate::fields::zone_named;
 
 pub fn instants(value: &Option<serde_json::Value>) -> Vec<Instant> {
     value

@@ -5,7 +5,7 @@ use domain::rules::{TimeOfDay, local_instant};
 use domain::{EventStatus, Instant, Recurrence, TimeZone};
 use entity::events;
 
-use crate::users::Invalid;
+use crate::fields::Invalid;
 
 /// Fields of a create or a patch. `None` leaves a field as it is (or at its default when
 /// creating); `Some(None)` clears a clearable field.

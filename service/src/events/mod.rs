@@ -1,5 +1,6 @@
 //! Events: listing what happens in a window (series expanded), and the user's manual events.
 
+pub mod assign;
 pub mod expand;
 pub mod manual;
 
@@ -16,12 +17,12 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+pub use assign::{AssignError, Assigner, assign};
 pub use expand::{EventTiming, Occurrence};
 pub use manual::{Draft, ManualEventInput, Timing};
 
 use crate::audit::{self, Actor};
-use crate::clients::Assigner;
-use crate::users::Invalid;
+use crate::fields::Invalid;
 use crate::{AppContext, calendars};
 
 pub const DEFAULT_PAGE: usize = 250;
@@ -333,7 +334,7 @@ pub async fn create(
     fill(&mut row, &draft, now);
     let row = row.insert(&txn).await?;
     record(&txn, user_id, "event.created", id, ctx.clock.now()).await?;
-    crate::engine_cache::touch(&txn, user_id).await?;
+    crate::version::touch(&txn, user_id).await?;
     txn.commit().await?;
     crate::follow_up::availability_changed(ctx, user_id).await;
     Ok(EventView::of_row(&row, None))
@@ -360,7 +361,7 @@ pub async fn update(
     let txn = crate::db::begin_write(&ctx.db).await?;
     let row = active.update(&txn).await?;
     record(&txn, user_id, "event.updated", id, ctx.clock.now()).await?;
-    crate::engine_cache::touch(&txn, user_id).await?;
+    crate::version::touch(&txn, user_id).await?;
     txn.commit().await?;
     crate::follow_up::availability_changed(ctx, user_id).await;
     let client = Assigner::load(&ctx.db, user_id).await?.client_of(&row);
@@ -407,7 +408,7 @@ pub async fn delete(ctx: &AppContext, user_id: Uuid, key: &str) -> Result<(), Ev
             .await?;
         }
     }
-    crate::engine_cache::touch(&txn, user_id).await?;
+    crate::version::touch(&txn, user_id).await?;
     txn.commit().await?;
     crate::follow_up::availability_changed(ctx, user_id).await;
     Ok(())

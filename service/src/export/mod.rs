@@ -1,7 +1,7 @@
 //! Availability as a Cal.com schedule (contract.md, "Export to Cal.com"), and the settings of the
 //! automatic export.
 
-mod push;
+mod calcom;
 
 use chrono::{Duration, NaiveTime, Weekday};
 use domain::export::{DateOverride, WeeklyEntry};
@@ -14,11 +14,11 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, Set};
 use uuid::Uuid;
 
-pub use push::{PushOutcome, PushResult, export_due, push_calcom};
+pub use calcom::{PushOutcome, PushResult, export_due, push_calcom};
 
+use crate::AppContext;
 use crate::availability::{self, AvailabilityError};
-use crate::users::Invalid;
-use crate::{AppContext, Job};
+use crate::fields::Invalid;
 
 /// How many days ahead the overrides reach unless the person says otherwise.
 pub const DEFAULT_DAYS: i64 = 60;
@@ -146,24 +146,6 @@ fn day_name(d: Weekday) -> &'static str {
     }
 }
 
-/// After the user's events changed: exports to Cal.com if they switched the automatic export on.
-/// Never fails the caller; the schedule retries what could not be enqueued.
-pub async fn after_change(ctx: &AppContext, user_id: Uuid) {
-    let auto = calcom_exports::Entity::find_by_id(user_id)
-        .one(&ctx.db)
-        .await
-        .map(|row| row.is_some_and(|r| r.auto_export));
-    match auto {
-        Ok(true) => {
-            if let Err(e) = ctx.queue.push(Job::ExportCalcom { user_id }).await {
-                tracing::warn!(%user_id, error = %e, "could not enqueue a Cal.com export");
-            }
-        }
-        Ok(false) => {}
-        Err(e) => tracing::warn!(%user_id, error = %e, "could not read the export settings"),
-    }
-}
-
 /// The export's settings and what happened last.
 #[derive(Clone, Debug)]
 pub struct ExportStatus {
@@ -232,7 +214,7 @@ pub async fn configure(
     if auto_export == Some(true) {
         // Switching it on exports now, not at the next sync; if the queue is down, the
         // schedule's next look at due exports does it.
-        after_change(ctx, user_id).await;
+        crate::follow_up::export_if_automatic(ctx, user_id).await;
     }
     Ok(status(db, user_id).await?)
 }

@@ -23,11 +23,10 @@ use entity::{
 use providers::{Change, ChangePage, Credential, Next, ProviderError, SyncRequest, Window};
 use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::connections::tokens::{self, TokenError};
-use crate::{AppContext, Job, db, engine_cache};
+use crate::credentials::tokens::{self, TokenError};
+use crate::{AppContext, Job, db, version};
 
 /// How long a run may go without renewing its lease (renewed on every page).
 const LEASE: Duration = Duration::minutes(2);
@@ -36,30 +35,7 @@ const ATTEMPTS: u32 = 4;
 /// The longest a run waits before retrying a page; longer waits are left to the next run.
 const MAX_WAIT: StdDuration = StdDuration::from_secs(30);
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Trigger {
-    /// Right after the calendar was connected.
-    Connect,
-    /// `POST /api/calendars/{id}/sync`.
-    Manual,
-    Schedule,
-    Push,
-    /// The previous run was asked for again while it ran.
-    Pending,
-}
-
-impl Trigger {
-    fn as_str(self) -> &'static str {
-        match self {
-            Trigger::Connect => "connect",
-            Trigger::Manual => "manual",
-            Trigger::Schedule => "schedule",
-            Trigger::Push => "push",
-            Trigger::Pending => "pending",
-        }
-    }
-}
+pub use crate::jobs::Trigger;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -400,7 +376,9 @@ async fn walk(
         .await?
         .ok_or(SyncError::NeedsReauth)?;
     let provider = connection.provider;
-    let source = crate::connections::source(ctx, provider)
+    let source = ctx
+        .providers
+        .source(provider)
         .ok_or_else(|| SyncError::Internal(anyhow::anyhow!("{provider} has no client")))?;
     let window = window(ctx);
     let mut request = match &calendar.sync_cursor {
@@ -603,7 +581,7 @@ async fn apply(
         .await?;
     }
     if upserted > 0 || deleted > 0 {
-        engine_cache::touch(&txn, calendar.user_id).await?;
+        version::touch(&txn, calendar.user_id).await?;
     }
     txn.commit().await?;
     outcome.upserted += upserted;

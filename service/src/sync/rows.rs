@@ -14,7 +14,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::events::expand::zone_named;
+use crate::fields::zone_named;
 
 /// Rows per INSERT: ~30 columns each stays far below SQLite's parameter limit.
 const CHUNK: usize = 200;

@@ -1,7 +1,6 @@
 //! freeslot's own accounts: registration, login and the profile.
 
 pub mod throttle;
-mod types;
 
 use chrono::{DateTime, Utc};
 use domain::TimeZone;
@@ -12,7 +11,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-pub use types::{Color, DisplayName, Email, Invalid, Password};
+use crate::fields::{DisplayName, Email, Invalid, Password};
 
 use crate::audit::{self, Actor};
 use crate::auth::password;
@@ -236,7 +235,7 @@ pub async fn update_profile(
     )
     .await?;
     // Users without saved rules work in their own zone: a new zone moves their hours.
-    crate::engine_cache::touch(&txn, id).await?;
+    crate::version::touch(&txn, id).await?;
     txn.commit().await?;
     Ok(user)
 }

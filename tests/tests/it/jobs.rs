@@ -72,11 +72,7 @@ async fn a_queued_job_runs_on_the_worker(backend: Backend) {
             .is_some()
     );
 
-    app.ctx
-        .queue
-        .push(Job::PurgeExpiredOauthStates)
-        .await
-        .unwrap();
+    app.ctx.queue.push(Job::Housekeeping).await.unwrap();
     expect_purged(&app, expired, live).await;
 }
 
@@ -93,11 +89,7 @@ async fn jobs_queued_before_a_restart_run_after_it(backend: Backend) {
     let (expired, live) = seed_states(&app).await;
     // Stop the worker first, then queue: the job must wait in the queue, not be lost.
     app.shutdown().await;
-    app.ctx
-        .queue
-        .push(Job::PurgeExpiredOauthStates)
-        .await
-        .unwrap();
+    app.ctx.queue.push(Job::Housekeeping).await.unwrap();
     let app = app.restart().await;
     expect_purged(&app, expired, live).await;
 }
@@ -116,10 +108,6 @@ async fn the_database_queue_works_on_postgres() {
     let app = TestApp::spawn(backend.without_redis()).await;
     assert_eq!(app.ctx.queue.backend_name(), "postgres");
     let (expired, live) = seed_states(&app).await;
-    app.ctx
-        .queue
-        .push(Job::PurgeExpiredOauthStates)
-        .await
-        .unwrap();
+    app.ctx.queue.push(Job::Housekeeping).await.unwrap();
     expect_purged(&app, expired, live).await;
 }

@@ -1,19 +1,14 @@
 //! A per-process cache of what availability is computed from: a user's rules and their busy
 //! events, already expanded. Every request still asks the database one question — the user's
 //! `events_version` — and uses the cache only while it is unchanged, so several api processes
-//! never serve each other's stale data. Every write to a user's events or rules must call
-//! [`touch`] in the same transaction (or after it), never before.
+//! never serve each other's stale data (`crate::version` keeps that number).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use chrono::Duration;
 use domain::{AvailabilityRules, Instant, Interval, IntervalSet};
-use entity::users;
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect,
-};
+use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::{availability, calendars, events};
@@ -58,7 +53,7 @@ impl EngineCache {
             return Ok(None);
         }
         // The version first: data read after it can only be newer, never older, than it says.
-        let version = version_of(db, user_id).await?;
+        let version = crate::version::of(db, user_id).await?;
         let cached = self
             .entries
             .lock()
@@ -96,27 +91,4 @@ impl EngineCache {
         entries.insert(user_id, entry.clone());
         Ok(Some(entry))
     }
-}
-
-async fn version_of(db: &impl ConnectionTrait, user_id: Uuid) -> Result<i64, DbErr> {
-    users::Entity::find_by_id(user_id)
-        .select_only()
-        .column(users::Column::EventsVersion)
-        .into_tuple::<i64>()
-        .one(db)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound(format!("user {user_id}")))
-}
-
-/// Marks the user's events or rules as changed.
-pub async fn touch(db: &impl ConnectionTrait, user_id: Uuid) -> Result<(), DbErr> {
-    users::Entity::update_many()
-        .col_expr(
-            users::Column::EventsVersion,
-            Expr::col(users::Column::EventsVersion).add(1),
-        )
-        .filter(users::Column::Id.eq(user_id))
-        .exec(db)
-        .await
-        .map(drop)
 }

@@ -1,5 +1,7 @@
 //! Working-hours rules and the "when am I free?" use-case.
 
+pub mod cache;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -15,9 +17,9 @@ use sea_orm::{ConnectionTrait, DbErr, EntityTrait, Set};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::engine_cache::CachedEngine;
-use crate::users::Invalid;
+use crate::fields::Invalid;
 use crate::{AppContext, calendars, events};
+use cache::CachedEngine;
 
 /// The longest window one availability request may cover.
 pub const MAX_RANGE_DAYS: i64 = 92;
@@ -230,7 +232,7 @@ pub async fn save_rules(
         },
     )
     .await?;
-    crate::engine_cache::touch(db, user_id).await?;
+    crate::version::touch(db, user_id).await?;
     crate::follow_up::availability_changed(ctx, user_id).await;
     Ok(rules)
 }

@@ -1,4 +1,13 @@
-//! Account fields that parse instead of validate: holding one means it is acceptable.
+//! Fields that parse instead of validate, shared by every use-case: holding one means it is
+//! acceptable. Depends on nothing else in the crate.
+
+use domain::TimeZone;
+
+/// A stored zone name; rows without one (or with one the tz database no longer knows) are UTC.
+pub fn zone_named(name: Option<&str>) -> TimeZone {
+    name.and_then(|z| TimeZone::parse(z).ok())
+        .unwrap_or(TimeZone::UTC)
+}
 
 /// A field that could not be accepted; `code` is the machine-readable reason.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

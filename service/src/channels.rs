@@ -12,9 +12,6 @@ use chrono::{DateTime, Duration, Utc};
 use entity::{ConnectionStatus, Provider};
 use entity::{calendar_connections as connections, calendars};
 use hmac::{Hmac, Mac};
-use providers::calcom::CalDotCom;
-use providers::google::Google;
-use providers::microsoft::Microsoft;
 use providers::{Channel, ProviderError};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
@@ -24,7 +21,7 @@ use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
 use crate::AppContext;
-use crate::connections::tokens;
+use crate::credentials::tokens;
 use crate::sync::{self, SyncError, Trigger};
 
 /// Channels are renewed when they expire within this.
@@ -64,16 +61,15 @@ pub async fn open_channel(ctx: &AppContext, calendar_id: Uuid) -> Result<(), Syn
     let Some((calendar, connection, provider)) = load(ctx, calendar_id).await? else {
         return Ok(());
     };
-    let p = &ctx.settings.providers;
     let secret = random_secret();
     let opened = match provider {
         Provider::Google => {
-            let google = Google::new(ctx.http.clone(), p.google_api_base_url.clone());
+            let google = &ctx.providers.google;
             let address = ctx.settings.public_url("/api/webhooks/google");
             let channel_id = Uuid::new_v4().to_string();
             tokens::with_credential(ctx, &connection, |token| {
                 let (google, address, channel_id, secret) =
-                    (&google, &address, &channel_id, &secret);
+                    (google, &address, &channel_id, &secret);
                 let calendar_id = calendar.provider_calendar_id.clone();
                 async move {
                     google
@@ -84,10 +80,10 @@ pub async fn open_channel(ctx: &AppContext, calendar_id: Uuid) -> Result<(), Syn
             .await?
         }
         Provider::Microsoft => {
-            let graph = Microsoft::new(ctx.http.clone(), p.microsoft_graph_base_url.clone());
+            let graph = &ctx.providers.microsoft;
             let address = ctx.settings.public_url("/api/webhooks/microsoft");
             tokens::with_credential(ctx, &connection, |token| {
-                let (graph, address, secret) = (&graph, &address, &secret);
+                let (address, secret) = (&address, &secret);
                 let calendar_id = calendar.provider_calendar_id.clone();
                 let now = ctx.clock.now();
                 async move {
@@ -99,12 +95,12 @@ pub async fn open_channel(ctx: &AppContext, calendar_id: Uuid) -> Result<(), Syn
             .await?
         }
         Provider::CalDotCom => {
-            let calcom = CalDotCom::new(ctx.http.clone(), p.calcom_api_base_url.clone());
+            let calcom = &ctx.providers.calcom;
             let address = ctx
                 .settings
                 .public_url(&format!("/api/webhooks/calcom?calendar={}", calendar.id));
             tokens::with_credential(ctx, &connection, |token| {
-                let (calcom, address, secret) = (&calcom, &address, &secret);
+                let (address, secret) = (&address, &secret);
                 async move { calcom.create_webhook(&token, address, secret).await }
             })
             .await?
@@ -180,30 +176,27 @@ async fn stop(
     channel_id: &str,
     resource_id: Option<&str>,
 ) {
-    let p = &ctx.settings.providers;
     let result = match provider {
         Provider::Google => {
-            let google = Google::new(ctx.http.clone(), p.google_api_base_url.clone());
+            let google = &ctx.providers.google;
             let resource = resource_id.unwrap_or_default().to_owned();
             tokens::with_credential(ctx, connection, |token| {
-                let (google, resource) = (&google, &resource);
+                let resource = &resource;
                 async move { google.stop(&token, channel_id, resource).await }
             })
             .await
         }
         Provider::Microsoft => {
-            let graph = Microsoft::new(ctx.http.clone(), p.microsoft_graph_base_url.clone());
-            tokens::with_credential(ctx, connection, |token| {
-                let graph = &graph;
-                async move { graph.unsubscribe(&token, channel_id).await }
+            let graph = &ctx.providers.microsoft;
+            tokens::with_credential(ctx, connection, |token| async move {
+                graph.unsubscribe(&token, channel_id).await
             })
             .await
         }
         Provider::CalDotCom => {
-            let calcom = CalDotCom::new(ctx.http.clone(), p.calcom_api_base_url.clone());
-            tokens::with_credential(ctx, connection, |token| {
-                let calcom = &calcom;
-                async move { calcom.delete_webhook(&token, channel_id).await }
+            let calcom = &ctx.providers.calcom;
+            tokens::with_credential(ctx, connection, |token| async move {
+                calcom.delete_webhook(&token, channel_id).await
             })
             .await
         }
@@ -251,12 +244,9 @@ async fn renew_subscription(
     let Some(id) = calendar.channel_id.clone() else {
         return Ok(());
     };
-    let graph = Microsoft::new(
-        ctx.http.clone(),
-        ctx.settings.providers.microsoft_graph_base_url.clone(),
-    );
+    let graph = &ctx.providers.microsoft;
     let renewed = tokens::with_credential(ctx, connection, |token| {
-        let (graph, id) = (&graph, &id);
+        let id = &id;
         let now = ctx.clock.now();
         async move { graph.renew(&token, id, now).await }
     })

@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::{ExportError, ensure_row, schedule};
-use crate::connections::tokens::{self, TokenError};
+use crate::credentials::tokens::{self, TokenError};
 use crate::{AppContext, Job};
 
 const LEASE: Duration = Duration::minutes(2);
@@ -132,12 +132,9 @@ async fn push_once(
             schedule_id: state.schedule_id,
         });
     }
-    let client = CalDotCom::new(
-        ctx.http.clone(),
-        ctx.settings.providers.calcom_api_base_url.clone(),
-    );
+    let client = &ctx.providers.calcom;
     let existing = state.schedule_id.clone().filter(|_| same_place);
-    let sent = send(ctx, &connection, &client, existing.as_deref(), &body).await;
+    let sent = send(ctx, &connection, client, existing.as_deref(), &body).await;
     match sent {
         Ok((outcome, id)) => {
             record(ctx, user_id, now, Ok(Some((&connection.id, &id, &hash)))).await?;

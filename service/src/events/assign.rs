@@ -1,11 +1,19 @@
 //! Which client an event belongs to when nobody said: an attendee from the client's email domain,
-//! or one of the client's keywords in the title. A person's own choice always wins.
+//! or one of the client's keywords in the title. A person's own choice always wins, and is made
+//! here too ([`assign`]).
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
 use entity::{clients, event_clients, events};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    Set,
+};
 use uuid::Uuid;
+
+use super::{EventError, EventView};
 
 /// One client's automatic assignment rules, normalised for matching.
 #[derive(Clone, Debug, Default)]
@@ -158,4 +166,55 @@ mod tests {
         assert!(!m.matches("project xylophone", &[]));
         assert!(!matcher(&[], &[]).matches("anything", &[]));
     }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AssignError {
+    #[error(transparent)]
+    Event(#[from] EventError),
+    #[error("no such client")]
+    UnknownClient,
+}
+
+impl From<DbErr> for AssignError {
+    fn from(e: DbErr) -> Self {
+        AssignError::Event(e.into())
+    }
+}
+
+/// Books an event (a whole series, also when named by one occurrence) to a client, or to none:
+/// either way the choice outranks the automatic rules.
+pub async fn assign(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+    key: &str,
+    client_id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<EventView, AssignError> {
+    let (id, _) = super::expand::parse_key(key).ok_or(EventError::NotFound)?;
+    let row = super::owned_row(db, user_id, id).await?;
+    if let Some(client) = client_id {
+        clients::Entity::find_by_id(client)
+            .filter(clients::Column::UserId.eq(user_id))
+            .one(db)
+            .await?
+            .ok_or(AssignError::UnknownClient)?;
+    }
+    event_clients::Entity::insert(event_clients::ActiveModel {
+        event_id: Set(row.id),
+        client_id: Set(client_id),
+        assigned_by: Set("manual".into()),
+        created_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::column(event_clients::Column::EventId)
+            .update_columns([
+                event_clients::Column::ClientId,
+                event_clients::Column::AssignedBy,
+            ])
+            .to_owned(),
+    )
+    .exec(db)
+    .await?;
+    Ok(super::get(db, user_id, key).await?)
 }

@@ -1,0 +1,36 @@
+//! The availability version: one number per user (`users.events_version`) that every write
+//! changing what availability is computed from — events, rules, calendars included or removed, the
+//! user's zone — bumps, in the same transaction as the write (or after it, never before). Readers
+//! of cached engine input (`availability::cache`) compare it and rebuild when it moved, so several
+//! api processes never serve each other's stale data.
+//!
+//! Architecture invariant: this module is the only writer of `events_version`.
+
+use entity::users;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
+use uuid::Uuid;
+
+/// The user's current version.
+pub async fn of(db: &impl ConnectionTrait, user_id: Uuid) -> Result<i64, DbErr> {
+    users::Entity::find_by_id(user_id)
+        .select_only()
+        .column(users::Column::EventsVersion)
+        .into_tuple::<i64>()
+        .one(db)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("user {user_id}")))
+}
+
+/// Marks the user's events or rules as changed.
+pub async fn touch(db: &impl ConnectionTrait, user_id: Uuid) -> Result<(), DbErr> {
+    users::Entity::update_many()
+        .col_expr(
+            users::Column::EventsVersion,
+            Expr::col(users::Column::EventsVersion).add(1),
+        )
+        .filter(users::Column::Id.eq(user_id))
+        .exec(db)
+        .await
+        .map(drop)
+}
