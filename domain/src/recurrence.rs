@@ -14,6 +14,15 @@ use crate::local::resolve_rfc5545;
 /// A series without COUNT or UNTIL has occurrences only this many months after its start.
 pub const UNBOUNDED_HORIZON_MONTHS: u32 = 24;
 
+/// The most occurrences a series yields in any one window it is expanded over (a query, the
+/// sync window, the conflict window): what a request costs is bounded by this, not by what a
+/// rule such as `FREQ=SECONDLY` could generate.
+pub const MAX_OCCURRENCES: usize = 5_000;
+
+/// The most steps taken through a rule for one window, occurrences before the window included:
+/// a rule that began long ago stops being walked here rather than tying up a request.
+const MAX_STEPS: usize = 500_000;
+
 /// The first local time at which an unbounded series has no more occurrences.
 fn horizon(first_local: NaiveDateTime) -> NaiveDateTime {
     first_local
@@ -116,28 +125,60 @@ impl Recurrence {
         from: NaiveDateTime,
         to: NaiveDateTime,
     ) -> Vec<NaiveDateTime> {
-        let to = if self.is_bounded() {
-            to
-        } else {
-            to.min(horizon(first_local) - Duration::seconds(1))
-        };
+        let to = self.clip(first_local, to);
         if to < from {
             return Vec::new();
         }
-        let Ok(set) = self.build(tz, first_local) else {
-            return Vec::new();
-        };
         let mut out = Vec::new();
-        for dt in &set {
-            let local = dt.naive_utc();
-            if local > to {
-                break;
-            }
+        self.walk(tz, first_local, to, |local| {
             if local >= from {
                 out.push(local);
             }
-        }
+            out.len() < MAX_OCCURRENCES
+        });
         out
+    }
+
+    /// `to`, or the last moment an unbounded series still has occurrences if that is earlier.
+    fn clip(&self, first_local: NaiveDateTime, to: NaiveDateTime) -> NaiveDateTime {
+        if self.is_bounded() {
+            to
+        } else {
+            to.min(horizon(first_local) - Duration::seconds(1))
+        }
+    }
+
+    /// Visits the local starts up to `to` in order, until `visit` says stop or `MAX_STEPS`.
+    fn walk(
+        &self,
+        tz: Tz,
+        first_local: NaiveDateTime,
+        to: NaiveDateTime,
+        mut visit: impl FnMut(NaiveDateTime) -> bool,
+    ) {
+        let Ok(set) = self.build(tz, first_local) else {
+            return;
+        };
+        for dt in (&set).into_iter().take(MAX_STEPS) {
+            let local = dt.naive_utc();
+            if local > to || !visit(local) {
+                break;
+            }
+        }
+    }
+
+    /// Whether the series has more than `MAX_OCCURRENCES` occurrences in its first two years:
+    /// such a rule (`FREQ=MINUTELY`, `FREQ=SECONDLY`, …) is refused for a manual event.
+    pub fn too_many_occurrences(&self, tz: Tz, first_local: NaiveDateTime) -> bool {
+        let two_years = first_local
+            .checked_add_months(chrono::Months::new(24))
+            .unwrap_or(NaiveDateTime::MAX);
+        let mut count = 0;
+        self.walk(tz, first_local, two_years, |_| {
+            count += 1;
+            count <= MAX_OCCURRENCES
+        });
+        count > MAX_OCCURRENCES
     }
 
     /// Instants at which occurrences start whose `[start, start + duration)` overlaps `[from, to)`.
@@ -149,18 +190,25 @@ impl Recurrence {
         from: Instant,
         to: Instant,
     ) -> Vec<Instant> {
-        // Local and UTC differ by at most a day; widen, then filter exactly.
+        // Local and UTC differ by at most a day; widen, then filter exactly (before counting
+        // towards the cap, so the cap is on occurrences in the window itself).
         let slack = Duration::days(1);
-        self.local_starts(
-            tz,
-            first_local,
-            (from - duration - slack).naive_utc(),
-            (to + slack).naive_utc(),
-        )
-        .into_iter()
-        .map(|local| resolve_rfc5545(tz, local))
-        .filter(|start| *start < to && *start + duration > from)
-        .collect()
+        let lo = (from - duration - slack).naive_utc();
+        let hi = self.clip(first_local, (to + slack).naive_utc());
+        let mut out = Vec::new();
+        if hi < lo {
+            return out;
+        }
+        self.walk(tz, first_local, hi, |local| {
+            if local >= lo {
+                let start = resolve_rfc5545(tz, local);
+                if start < to && start + duration > from {
+                    out.push(start);
+                }
+            }
+            out.len() < MAX_OCCURRENCES
+        });
+        out
     }
 
     /// The end of the last occurrence, capped at the unbounded horizon; for the range index.
@@ -171,13 +219,13 @@ impl Recurrence {
                 .checked_add_months(chrono::Months::new(50 * 12))
                 .unwrap_or(NaiveDateTime::MAX)
         } else {
-            horizon(first_local)
+            horizon(first_local) - Duration::seconds(1)
         };
-        let last = self
-            .local_starts(tz, first_local, first_local, until)
-            .last()
-            .copied()
-            .unwrap_or(first_local);
+        let mut last = first_local;
+        self.walk(tz, first_local, until, |local| {
+            last = local;
+            true
+        });
         let mut end = resolve_rfc5545(tz, last) + duration;
         for r in &self.rdates {
             end = end.max(*r + duration);
@@ -347,5 +395,33 @@ mod tests {
             r.validate(tz, local(2026, 1, 1, 9, 0)).is_err(),
             "UNTIL before the start"
         );
+    }
+
+    #[test]
+    fn a_window_yields_at_most_max_occurrences() {
+        let tz = chrono_tz::Europe::Berlin;
+        let first = local(2026, 12, 1, 9, 0);
+        let every_second = Recurrence::parse("FREQ=SECONDLY", tz, vec![], vec![]).unwrap();
+        let starts = every_second.local_starts(tz, first, first, local(2027, 12, 1, 9, 0));
+        assert_eq!(starts.len(), MAX_OCCURRENCES);
+        // A window long after the start stops walking at MAX_STEPS instead of generating months.
+        let late =
+            every_second.local_starts(tz, first, local(2027, 6, 1, 0, 0), local(2027, 7, 1, 0, 0));
+        assert!(late.is_empty());
+        let end = every_second.last_end(tz, first, Duration::seconds(1));
+        assert!(end <= utc(2026, 12, 1, 8, 0) + Duration::seconds(MAX_STEPS as i64 + 1));
+    }
+
+    #[test]
+    fn rules_with_thousands_of_occurrences_are_too_many() {
+        let tz = chrono_tz::Europe::Berlin;
+        let first = local(2026, 12, 1, 9, 0);
+        let rule = |r: &str| Recurrence::parse(r, tz, vec![], vec![]).unwrap();
+        assert!(rule("FREQ=MINUTELY").too_many_occurrences(tz, first));
+        assert!(rule("FREQ=SECONDLY;INTERVAL=3600").too_many_occurrences(tz, first));
+        assert!(rule("FREQ=HOURLY;COUNT=6000").too_many_occurrences(tz, first));
+        assert!(!rule("FREQ=HOURLY;COUNT=5000").too_many_occurrences(tz, first));
+        assert!(!rule("FREQ=DAILY").too_many_occurrences(tz, first));
+        assert!(!rule("FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR").too_many_occurrences(tz, first));
     }
 }

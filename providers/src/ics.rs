@@ -264,7 +264,8 @@ fn date_value(
     Some((zones::local_to_utc(t, zone), None))
 }
 
-/// RFC 5545 durations such as `PT1H30M`, `P1D`, `-PT15M`, `P2W`.
+/// RFC 5545 durations such as `PT1H30M`, `P1D`, `-PT15M`, `P2W`; `None` for anything else,
+/// including amounts beyond what a time can hold (`P999999999999999999W`).
 fn duration(value: &str) -> Option<Duration> {
     let (negative, rest) = match value.trim().strip_prefix('-') {
         Some(r) => (true, r),
@@ -280,14 +281,15 @@ fn duration(value: &str) -> Option<Duration> {
             unit => {
                 let n: i64 = number.parse().ok()?;
                 number.clear();
-                total += match unit {
-                    'W' => Duration::weeks(n),
-                    'D' => Duration::days(n),
-                    'H' => Duration::hours(n),
-                    'M' => Duration::minutes(n),
-                    'S' => Duration::seconds(n),
-                    _ => return None,
-                };
+                let part = match unit {
+                    'W' => Duration::try_weeks(n),
+                    'D' => Duration::try_days(n),
+                    'H' => Duration::try_hours(n),
+                    'M' => Duration::try_minutes(n),
+                    'S' => Duration::try_seconds(n),
+                    _ => None,
+                }?;
+                total = total.checked_add(&part)?;
             }
         }
     }
@@ -381,7 +383,14 @@ fn to_events(raws: Vec<Raw>, default_zone: Option<&str>) -> Vec<RemoteEvent> {
             .or_else(|| default_zone.map(str::to_owned));
         let end = match (raw.get("DTEND"), raw.get("DURATION")) {
             (Some(p), _) => date_value(p, &p.value, default_zone),
-            (None, Some(d)) => duration(&d.value).map(|d| (start + d, start_date.map(|s| s + d))),
+            (None, Some(d)) => duration(&d.value).and_then(|d| {
+                let end = start.checked_add_signed(d)?;
+                let end_date = match start_date {
+                    Some(s) => Some(s.checked_add_signed(d)?),
+                    None => None,
+                };
+                Some((end, end_date))
+            }),
             // RFC 5545: no end means one day for a DATE, an instant for a DATE-TIME.
             (None, None) => Some(match start_date {
                 Some(d) => (start + Duration::days(1), Some(d + Duration::days(1))),
@@ -542,5 +551,28 @@ END:VCALENDAR\r\n";
         assert!(normalize_url("ftp://example.com/a.ics").is_err());
         assert!(normalize_url("not a url").is_err());
         assert!(parse("hello").is_err());
+    }
+
+    #[test]
+    fn durations_beyond_any_time_are_refused_not_a_panic() {
+        for d in [
+            "P999999999999999999W",
+            "PT9223372036854775807S",
+            "P99999999999999999999D",
+        ] {
+            let feed = format!(
+                "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x@y\r\nDTSTART:20261201T090000Z\r\n\
+                 DURATION:{d}\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:ok@y\r\n\
+                 DTSTART:20261201T090000Z\r\nDURATION:PT1H\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+            );
+            let cal = parse(&feed).unwrap();
+            let ids: Vec<&str> = cal.events.iter().map(|e| e.id.as_str()).collect();
+            assert_eq!(ids, ["ok@y"], "{d}");
+        }
+        assert_eq!(duration("-PT15M"), Some(-Duration::minutes(15)));
+        assert_eq!(
+            duration("P1W2DT3H"),
+            Duration::try_hours(7 * 24 + 2 * 24 + 3)
+        );
     }
 }

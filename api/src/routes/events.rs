@@ -226,7 +226,7 @@ pub async fn get_event(
 #[utoipa::path(post, path = "/api/events", tag = "events", request_body = EventRequest, security(("bearer" = [])), responses(
     (status = 201, body = EventBody),
     (status = 400, body = ErrorBody),
-    (status = 422, body = ErrorBody, description = "invalid_time_range, invalid_datetime, invalid_rrule, unknown_timezone, …"),
+    (status = 422, body = ErrorBody, description = "invalid_time_range, invalid_datetime, invalid_rrule, too_many_occurrences (more than 5,000 within two years), unknown_timezone, …"),
 ))]
 #[post("/events")]
 pub async fn create_event(

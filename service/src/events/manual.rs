@@ -256,6 +256,17 @@ impl Draft {
             recurrence
                 .validate(self.timezone.tz(), self.first_local())
                 .map_err(|e| invalid("rrule", "invalid_rrule", e.to_string()))?;
+            if recurrence.too_many_occurrences(self.timezone.tz(), self.first_local()) {
+                return Err(invalid(
+                    "rrule",
+                    "too_many_occurrences",
+                    format!(
+                        "the rule repeats more than {} times within two years; \
+                         give it a COUNT, an UNTIL or a longer interval",
+                        domain::recurrence::MAX_OCCURRENCES
+                    ),
+                ));
+            }
         }
         Ok(self)
     }

@@ -387,6 +387,14 @@ async fn manual_events_validate_and_page(backend: Backend) {
             "invalid_time_range",
         ),
         (json!({"title": "x"}), "missing_field"),
+        (
+            json!({"title": "x", "start": "2027-01-01T10:00:00Z", "end": "2027-01-01T10:01:00Z", "rrule": "FREQ=MINUTELY"}),
+            "too_many_occurrences",
+        ),
+        (
+            json!({"title": "x", "start": "2027-01-01T10:00:00Z", "end": "2027-01-01T10:00:01Z", "rrule": "FREQ=SECONDLY;COUNT=100000"}),
+            "too_many_occurrences",
+        ),
     ] {
         let res = app.post_json("/api/events", &body, Some(&user.token)).await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");

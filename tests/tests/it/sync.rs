@@ -582,7 +582,70 @@ async fn a_worker_stopped_between_two_pages_converges_after_a_restart(backend: B
     assert_eq!(interrupted[0].status, entity::SyncRunStatus::Failed);
 }
 
+/// A feed no one should write: a series every second without end and an event lasting
+/// 999,999,999,999,999,999 weeks. The connect answers, the sane event arrives, the impossible one
+/// is left out, and a day of the series is cut at the contract's 5,000 occurrences.
+async fn hostile_feeds_are_read_within_bounds(backend: Backend) {
+    let ics = fakes::ics::start().await;
+    ics.state().publish(
+        "hostile",
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\n\
+         BEGIN:VEVENT\r\nUID:secondly@x\r\nDTSTART:20261201T090000Z\r\nDURATION:PT1S\r\n\
+         RRULE:FREQ=SECONDLY\r\nSUMMARY:Every second\r\nEND:VEVENT\r\n\
+         BEGIN:VEVENT\r\nUID:forever@x\r\nDTSTART:20261202T090000Z\r\n\
+         DURATION:P999999999999999999W\r\nSUMMARY:Forever\r\nEND:VEVENT\r\n\
+         BEGIN:VEVENT\r\nUID:ok@x\r\nDTSTART:20261203T090000Z\r\nDURATION:PT1H\r\n\
+         SUMMARY:Fine\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+    );
+    let app = app_with(backend, vec![]).await;
+    let user = app.register_user().await;
+    let res = app
+        .post_json(
+            "/api/auth/connect/ics",
+            &json!({"url": ics.url("/hostile.ics")}),
+            Some(&user.token),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    wait_idle(&app, &user).await;
+
+    let day = [
+        ("start", "2026-12-03T00:00:00Z"),
+        ("end", "2026-12-04T00:00:00Z"),
+    ];
+    let mut ids: HashMap<String, usize> = HashMap::new();
+    let mut token: Option<String> = None;
+    loop {
+        let mut q = day.to_vec();
+        q.push(("limit", "2500"));
+        if let Some(t) = &token {
+            q.push(("page_token", t));
+        }
+        let res = app.get_query("/api/events", &user.token, &q).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let page: Value = res.json().await.unwrap();
+        for e in page["events"].as_array().unwrap() {
+            *ids.entry(e["provider_event_id"].as_str().unwrap().to_owned())
+                .or_default() += 1;
+        }
+        match page["next_page_token"].as_str() {
+            Some(t) => token = Some(t.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(ids.get("ok@x"), Some(&1), "{ids:?}");
+    assert_eq!(ids.get("forever@x"), None, "{ids:?}");
+    assert_eq!(ids.get("secondly@x"), Some(&5_000), "{ids:?}");
+
+    let mut q = day.to_vec();
+    q.push(("duration", "30"));
+    let res = app.get_query("/api/availability", &user.token, &q).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(app.get("/health", None).await.status(), StatusCode::OK);
+}
+
 backend_tests!(
+    hostile_feeds_are_read_within_bounds,
     a_worker_stopped_between_two_pages_converges_after_a_restart,
     google_calendars_converge_through_changes,
     microsoft_recovers_from_a_delta_expiry_in_the_middle_of_a_round,
