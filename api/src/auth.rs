@@ -1,6 +1,8 @@
-//! The `AuthUser` extractor: a route that takes one requires a valid `Authorization: Bearer` token.
+//! The `AuthUser` extractor: a route that takes one requires a valid `Authorization: Bearer` token
+//! of a user that still exists (one primary-key lookup per request).
 
-use std::future::{Ready, ready};
+use std::future::Future;
+use std::pin::Pin;
 
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
@@ -18,17 +20,31 @@ pub struct AuthUser {
 
 impl FromRequest for AuthUser {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req))
+        let ctx = req
+            .app_data::<web::Data<AppContext>>()
+            .expect("AppContext is registered on the App")
+            .clone();
+        let verified = verify(req, &ctx);
+        Box::pin(async move {
+            let user = verified?;
+            // A signed token outlives nothing: an account deleted since it was issued (or a
+            // database restored without it) makes it worthless on every route.
+            match service::users::exists(&ctx.db, user.id).await {
+                Ok(true) => Ok(user),
+                Ok(false) => Err(ApiError::unauthorized(
+                    "invalid_token",
+                    "The access token is not valid.",
+                )),
+                Err(e) => Err(ApiError::internal(e.into())),
+            }
+        })
     }
 }
 
-fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
-    let ctx = req
-        .app_data::<web::Data<AppContext>>()
-        .expect("AppContext is registered on the App");
+fn verify(req: &HttpRequest, ctx: &AppContext) -> Result<AuthUser, ApiError> {
     let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
         ApiError::unauthorized(
             "missing_token",

@@ -13,7 +13,7 @@ use domain::event::normalize_title;
 use domain::{Instant, TimeZone};
 use entity::{calendars, feed_tokens};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set, SqlErr,
 };
 use uuid::Uuid;
 
@@ -57,6 +57,17 @@ pub struct FeedUrls {
 
 /// The person's feed addresses, created on first use.
 pub async fn urls(ctx: &AppContext, user_id: Uuid) -> Result<FeedUrls, DbErr> {
+    match try_urls(ctx, user_id).await {
+        // Another request created a token at the same moment: the second look finds it. Only a
+        // unique-key race is retried, and only once (a vanished user must not loop).
+        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            try_urls(ctx, user_id).await
+        }
+        other => other,
+    }
+}
+
+async fn try_urls(ctx: &AppContext, user_id: Uuid) -> Result<FeedUrls, DbErr> {
     let existing = feed_tokens::Entity::find()
         .filter(feed_tokens::Column::UserId.eq(user_id))
         .all(&ctx.db)
@@ -77,15 +88,8 @@ pub async fn urls(ctx: &AppContext, user_id: Uuid) -> Result<FeedUrls, DbErr> {
     }
     for kind in [FeedKind::Busy, FeedKind::Full] {
         if !tokens.contains_key(kind.as_str()) {
-            let token = issue(ctx, &ctx.db, user_id, kind).await;
-            match token {
-                Ok(token) => {
-                    tokens.insert(kind.as_str().to_owned(), token);
-                }
-                // Another request created it at the same moment: use that one.
-                Err(e) if e.sql_err().is_some() => return Box::pin(urls(ctx, user_id)).await,
-                Err(e) => return Err(e),
-            }
+            let token = issue(ctx, &ctx.db, user_id, kind).await?;
+            tokens.insert(kind.as_str().to_owned(), token);
         }
     }
     let url = |kind: FeedKind| {

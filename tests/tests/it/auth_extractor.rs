@@ -135,7 +135,62 @@ async fn unsigned_tokens_are_rejected(backend: Backend) {
     assert_eq!(code, "invalid_token");
 }
 
+/// A well-signed token of an account that is gone (deleted behind the app's back, or never there)
+/// is refused on every route: 401 `invalid_token`, never 200, 500 or a crash.
+async fn tokens_of_a_vanished_user_answer_401_everywhere(backend: Backend) {
+    use sea_orm::EntityTrait;
+    let app = TestApp::spawn(backend).await;
+    let user = app.register_user().await;
+    let id: uuid::Uuid = user.id.parse().unwrap();
+    entity::users::Entity::delete_by_id(id)
+        .exec(&app.ctx.db)
+        .await
+        .unwrap();
+    let stranger = forge(
+        TEST_JWT_SECRET,
+        Algorithm::HS256,
+        &uuid::Uuid::now_v7().to_string(),
+        600,
+    );
+    for token in [user.token.as_str(), stranger.as_str()] {
+        for (method, path, body) in [
+            ("GET", "/api/me", None),
+            ("GET", "/api/feeds", None),
+            ("GET", "/api/calendars", None),
+            ("GET", "/api/conflicts", None),
+            ("GET", "/api/clients", None),
+            ("POST", "/api/clients", Some(json!({"name": "Acme"}))),
+            (
+                "POST",
+                "/api/events",
+                Some(
+                    json!({"title": "x", "start": "2027-01-05T10:00:00Z", "end": "2027-01-05T11:00:00Z"}),
+                ),
+            ),
+            (
+                "GET",
+                "/api/availability?start=2027-01-04T00:00:00Z&end=2027-01-05T00:00:00Z&duration=30",
+                None,
+            ),
+        ] {
+            let mut req = match method {
+                "GET" => app.client.get(app.url(path)),
+                _ => app.client.post(app.url(path)),
+            }
+            .bearer_auth(token);
+            if let Some(body) = body {
+                req = req.json(&body);
+            }
+            let res = req.send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{method} {path}");
+            assert_eq!(error_code(res).await, "invalid_token", "{method} {path}");
+        }
+    }
+    assert_eq!(app.get("/health", None).await.status(), StatusCode::OK);
+}
+
 backend_tests!(
     bad_tokens_are_rejected_with_401,
-    unsigned_tokens_are_rejected
+    unsigned_tokens_are_rejected,
+    tokens_of_a_vanished_user_answer_401_everywhere,
 );
