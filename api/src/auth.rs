@@ -16,6 +16,9 @@ use crate::error::ApiError;
 #[derive(Clone, Copy, Debug)]
 pub struct AuthUser {
     pub id: Uuid,
+    /// The user's availability version, read by the same lookup that proved the account exists:
+    /// `GET /api/availability` uses it instead of asking again.
+    pub version: i64,
 }
 
 impl FromRequest for AuthUser {
@@ -32,9 +35,9 @@ impl FromRequest for AuthUser {
             let user = verified?;
             // A signed token outlives nothing: an account deleted since it was issued (or a
             // database restored without it) makes it worthless on every route.
-            match service::users::exists(&ctx.db, user.id).await {
-                Ok(true) => Ok(user),
-                Ok(false) => Err(ApiError::unauthorized(
+            match service::version::of_user(&ctx.db, user.id).await {
+                Ok(Some(version)) => Ok(AuthUser { version, ..user }),
+                Ok(None) => Err(ApiError::unauthorized(
                     "invalid_token",
                     "The access token is not valid.",
                 )),
@@ -67,7 +70,7 @@ fn verify(req: &HttpRequest, ctx: &AppContext) -> Result<AuthUser, ApiError> {
             )
         })?;
     match ctx.jwt.verify(token, ctx.clock.now()) {
-        Ok(id) => Ok(AuthUser { id }),
+        Ok(id) => Ok(AuthUser { id, version: 0 }),
         Err(TokenError::Expired) => Err(ApiError::unauthorized(
             "token_expired",
             "The access token has expired; log in again.",

@@ -13,8 +13,13 @@ use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
 use service::sync::rows::{self, Target};
 use uuid::Uuid;
 
+/// A fixed "now": the bench writes the same rows whatever the date.
+fn bench_now() -> chrono::DateTime<Utc> {
+    "2026-11-23T07:00:00Z".parse().unwrap()
+}
+
 fn page(prefix: &str, n: usize) -> Vec<RemoteEvent> {
-    let start = Utc::now();
+    let start = bench_now();
     (0..n)
         .map(|i| RemoteEvent {
             id: format!("{prefix}-{i:04}"),
@@ -48,7 +53,7 @@ async fn setup() -> (DatabaseConnection, Uuid, Uuid, tempfile::TempDir) {
     let url = format!("sqlite://{}/bench.db?mode=rwc", dir.path().display());
     let db = service::db::connect(&url).await.unwrap();
     service::db::migrate(&db).await.unwrap();
-    let (user_id, calendar_id, now) = (Uuid::now_v7(), Uuid::now_v7(), Utc::now());
+    let (user_id, calendar_id, now) = (Uuid::now_v7(), Uuid::now_v7(), bench_now());
     users::ActiveModel {
         id: Set(user_id),
         email: Set("bench@example.com".into()),
@@ -88,7 +93,7 @@ fn upserts(c: &mut Criterion) {
         calendar_id,
         provider: entity::Provider::Google,
         calendar_zone: Some("Europe/Berlin"),
-        now: Utc::now(),
+        now: bench_now(),
     };
     let unchanged: Vec<_> = page("same", 250)
         .iter()

@@ -1,7 +1,21 @@
 //! Fields that parse instead of validate, shared by every use-case: holding one means it is
 //! acceptable. Depends on nothing else in the crate.
 
-use domain::TimeZone;
+use domain::{Instant, Interval, TimeZone};
+
+/// The `[start, end)` a query asks about: end after start, at most `max_days` long.
+pub fn query_range(start: Instant, end: Instant, max_days: i64) -> Result<Interval, Invalid> {
+    let range = Interval::new(start, end)
+        .ok_or_else(|| Invalid::new("end", "invalid_range", "end must be after start"))?;
+    if range.duration() > chrono::Duration::days(max_days) {
+        return Err(Invalid::new(
+            "end",
+            "range_too_long",
+            format!("the range may cover at most {max_days} days"),
+        ));
+    }
+    Ok(range)
+}
 
 /// A stored zone name; rows without one (or with one the tz database no longer knows) are UTC.
 pub fn zone_named(name: Option<&str>) -> TimeZone {

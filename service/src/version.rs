@@ -13,13 +13,20 @@ use uuid::Uuid;
 
 /// The user's current version.
 pub async fn of(db: &impl ConnectionTrait, user_id: Uuid) -> Result<i64, DbErr> {
+    of_user(db, user_id)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("user {user_id}")))
+}
+
+/// The user's current version, or `None` when the account does not exist: the one lookup an
+/// authenticated request makes before its handler runs (and which availability then reuses).
+pub async fn of_user(db: &impl ConnectionTrait, user_id: Uuid) -> Result<Option<i64>, DbErr> {
     users::Entity::find_by_id(user_id)
         .select_only()
         .column(users::Column::EventsVersion)
         .into_tuple::<i64>()
         .one(db)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound(format!("user {user_id}")))
+        .await
 }
 
 /// Marks the user's events or rules as changed.

@@ -243,7 +243,8 @@ pub async fn get_availability(
         calendar_ids,
         timezone: q.timezone,
     };
-    let answer = availability::find(&ctx, user.id, req, ctx.clock.now()).await?;
+    let answer =
+        availability::find(&ctx, user.id, Some(user.version), req, ctx.clock.now()).await?;
     // Written by hand: thousands of zoned times, and this is the hottest route.
     let zone = answer.timezone;
     let a = &answer.availability;

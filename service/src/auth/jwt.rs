@@ -89,6 +89,11 @@ impl JwtKeys {
 mod tests {
     use super::*;
 
+    /// Tests hand the keys a fixed "now": the system clock plays no part in a verdict.
+    fn now() -> DateTime<Utc> {
+        "2030-01-01T00:00:00Z".parse().unwrap()
+    }
+
     fn keys(secret: &str, ttl: u64) -> JwtKeys {
         JwtKeys::new(&JwtSecret(secret.repeat(32)), Duration::from_secs(ttl))
     }
@@ -97,14 +102,13 @@ mod tests {
     fn issued_tokens_verify_to_their_user() {
         let k = keys("a", 60);
         let user = Uuid::new_v4();
-        let now = Utc::now();
-        assert_eq!(k.verify(&k.issue(user, now).token, now), Ok(user));
+        assert_eq!(k.verify(&k.issue(user, now()).token, now()), Ok(user));
     }
 
     #[test]
     fn wrong_key_garbage_and_expiry_are_rejected() {
         let k = keys("a", 60);
-        let now: DateTime<Utc> = "2030-01-01T00:00:00Z".parse().unwrap();
+        let now = now();
         let token = k.issue(Uuid::new_v4(), now).token;
         assert_eq!(keys("b", 60).verify(&token, now), Err(TokenError::Invalid));
         assert_eq!(k.verify("not.a.jwt", now), Err(TokenError::Invalid));
@@ -134,11 +138,11 @@ mod tests {
         let claims = Claims {
             sub: Uuid::new_v4(),
             iat: 0,
-            exp: Utc::now().timestamp() + 3600,
+            exp: now().timestamp() + 3600,
             iss: ISSUER.into(),
         };
         let hs512 =
             jsonwebtoken::encode(&Header::new(Algorithm::HS512), &claims, &k.encoding).unwrap();
-        assert_eq!(k.verify(&hs512, Utc::now()), Err(TokenError::Invalid));
+        assert_eq!(k.verify(&hs512, now()), Err(TokenError::Invalid));
     }
 }

@@ -44,6 +44,7 @@ impl EngineCache {
         &self,
         db: &DatabaseConnection,
         user_id: Uuid,
+        version: Option<i64>,
         range: &Interval,
         now: Instant,
     ) -> Result<Option<Arc<CachedEngine>>, availability::AvailabilityError> {
@@ -52,8 +53,12 @@ impl EngineCache {
         if !window.contains(range) {
             return Ok(None);
         }
-        // The version first: data read after it can only be newer, never older, than it says.
-        let version = crate::version::of(db, user_id).await?;
+        // The version first (or the one the request read before anything else): data read
+        // after it can only be newer, never older, than it says.
+        let version = match version {
+            Some(v) => v,
+            None => crate::version::of(db, user_id).await?,
+        };
         let cached = self
             .entries
             .lock()

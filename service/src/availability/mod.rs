@@ -278,13 +278,21 @@ impl EngineInput {
 
 /// The user's engine input covering `range` over every included calendar: from the cache when
 /// it reaches that far, else from the database.
+///
+/// `version` is the user's availability version if this request already read it (the
+/// authenticated api has), else `None` and it is read here.
 pub async fn engine_input(
     ctx: &AppContext,
     user_id: Uuid,
+    version: Option<i64>,
     range: &Interval,
     now: Instant,
 ) -> Result<EngineInput, AvailabilityError> {
-    if let Some(cached) = ctx.engine_cache.get(&ctx.db, user_id, range, now).await? {
+    if let Some(cached) = ctx
+        .engine_cache
+        .get(&ctx.db, user_id, version, range, now)
+        .await?
+    {
         return Ok(EngineInput::Cached(cached));
     }
     let included = calendars::included_ids(&ctx.db, user_id).await?;
@@ -305,22 +313,15 @@ async fn load_input(
     Ok(EngineInput::Loaded(Box::new((rules, blocked))))
 }
 
+/// `version`: as for [`engine_input`].
 pub async fn find(
     ctx: &AppContext,
     user_id: Uuid,
+    version: Option<i64>,
     req: AvailabilityRequest,
     now: Instant,
 ) -> Result<AvailabilityAnswer, AvailabilityError> {
-    let range = Interval::new(req.start, req.end)
-        .ok_or_else(|| Invalid::new("end", "invalid_range", "end must be after start"))?;
-    if range.duration() > Duration::days(MAX_RANGE_DAYS) {
-        return Err(Invalid::new(
-            "end",
-            "range_too_long",
-            format!("the range may cover at most {MAX_RANGE_DAYS} days"),
-        )
-        .into());
-    }
+    let range = crate::fields::query_range(req.start, req.end, MAX_RANGE_DAYS)?;
     if req.duration_minutes <= 0 || req.duration_minutes > 24 * 60 * MAX_RANGE_DAYS {
         return Err(Invalid::new(
             "duration",
@@ -347,7 +348,7 @@ pub async fn find(
         .map_err(|e| Invalid::new("timezone", "unknown_timezone", e.to_string()))?;
 
     let input = match req.calendar_ids {
-        None => engine_input(ctx, user_id, &range, now).await?,
+        None => engine_input(ctx, user_id, version, &range, now).await?,
         Some(wanted) => {
             let db = &ctx.db;
             let owned = calendars::owned_ids(db, user_id, &wanted).await?;

@@ -9,7 +9,6 @@ use uuid::Uuid;
 use super::{ClientError, owned};
 use crate::events::Assigner;
 use crate::events::{self, EventTiming, expand};
-use crate::fields::Invalid;
 
 /// The longest range one question may cover.
 pub const MAX_RANGE_DAYS: i64 = 731;
@@ -31,16 +30,7 @@ pub async fn hours(
     start: Instant,
     end: Instant,
 ) -> Result<ClientHours, ClientError> {
-    let range = Interval::new(start, end)
-        .ok_or_else(|| Invalid::new("end", "invalid_range", "end must be after start"))?;
-    if range.duration() > Duration::days(MAX_RANGE_DAYS) {
-        return Err(Invalid::new(
-            "end",
-            "range_too_long",
-            format!("the range may cover at most {MAX_RANGE_DAYS} days"),
-        )
-        .into());
-    }
+    let range = crate::fields::query_range(start, end, MAX_RANGE_DAYS)?;
     owned(db, user_id, client_id).await?;
     let zone = crate::users::get(db, user_id)
         .await

@@ -90,7 +90,7 @@ pub async fn schedule(
             .and_utc(),
     )
     .expect("a range of whole days");
-    let input = availability::engine_input(ctx, user_id, &range, now).await?;
+    let input = availability::engine_input(ctx, user_id, None, &range, now).await?;
     let first = now.with_timezone(&input.rules().timezone.tz()).date_naive();
     let last = first + Duration::days(days);
     let rules = input.rules();

@@ -182,18 +182,6 @@ async fn check_password(password: &str, stored: Option<String>) -> Result<bool, 
     Ok(ok)
 }
 
-/// Whether the account exists (what every authenticated request asks first).
-pub async fn exists(db: &impl sea_orm::ConnectionTrait, id: Uuid) -> Result<bool, sea_orm::DbErr> {
-    use sea_orm::QuerySelect;
-    Ok(users::Entity::find_by_id(id)
-        .select_only()
-        .column(users::Column::Id)
-        .into_tuple::<Uuid>()
-        .one(db)
-        .await?
-        .is_some())
-}
-
 pub async fn get(db: &DatabaseConnection, id: Uuid) -> Result<users::Model, ProfileError> {
     users::Entity::find_by_id(id)
         .one(db)
