@@ -1,5 +1,6 @@
 //! The `AuthUser` extractor: a route that takes one requires a valid `Authorization: Bearer` token
-//! of a user that still exists (one primary-key lookup per request).
+//! whose session is still open and whose user still exists (one lookup per request: the session
+//! joined with its user, both by primary key).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -7,7 +8,7 @@ use std::pin::Pin;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use service::AppContext;
-use service::auth::jwt::TokenError;
+use service::auth::jwt::{TokenError, Verified};
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -16,6 +17,8 @@ use crate::error::ApiError;
 #[derive(Clone, Copy, Debug)]
 pub struct AuthUser {
     pub id: Uuid,
+    /// The token's session: what logging out closes.
+    pub session: Uuid,
     /// The user's availability version, read by the same lookup that proved the account exists:
     /// `GET /api/availability` uses it instead of asking again.
     pub version: i64,
@@ -33,9 +36,9 @@ impl FromRequest for AuthUser {
         let verified = verify(req, &ctx);
         Box::pin(async move {
             let user = verified?;
-            // A signed token outlives nothing: an account deleted since it was issued (or a
-            // database restored without it) makes it worthless on every route.
-            match service::version::of_user(&ctx.db, user.id).await {
+            // A signed token outlives nothing: a session closed since it was issued (logout, a
+            // password change, a deleted account) makes it worthless on every route.
+            match service::sessions::check(&ctx.db, user.token()).await {
                 Ok(Some(version)) => Ok(AuthUser { version, ..user }),
                 Ok(None) => Err(ApiError::unauthorized(
                     "invalid_token",
@@ -44,6 +47,16 @@ impl FromRequest for AuthUser {
                 Err(e) => Err(ApiError::internal(e.into())),
             }
         })
+    }
+}
+
+impl AuthUser {
+    /// What the token proved, for the service's session functions.
+    pub fn token(&self) -> Verified {
+        Verified {
+            user_id: self.id,
+            session_id: self.session,
+        }
     }
 }
 
@@ -70,7 +83,11 @@ fn verify(req: &HttpRequest, ctx: &AppContext) -> Result<AuthUser, ApiError> {
             )
         })?;
     match ctx.jwt.verify(token, ctx.clock.now()) {
-        Ok(id) => Ok(AuthUser { id, version: 0 }),
+        Ok(v) => Ok(AuthUser {
+            id: v.user_id,
+            session: v.session_id,
+            version: 0,
+        }),
         Err(TokenError::Expired) => Err(ApiError::unauthorized(
             "token_expired",
             "The access token has expired; log in again.",

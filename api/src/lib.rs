@@ -2,8 +2,11 @@
 //! Every handler parses, calls one service function, and maps the result.
 
 mod auth;
+mod client_addr;
 mod error;
+mod json;
 mod openapi;
+mod request_log;
 mod routes;
 mod timefmt;
 
@@ -33,7 +36,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(actix_web::middleware::from_fn(routes::request_id_header))
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<request_log::RedactedRootSpan>::new())
                 .app_data(data.clone())
                 .configure(routes::configure)
         })

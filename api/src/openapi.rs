@@ -1,6 +1,8 @@
 //! The OpenAPI document, generated from the handlers' annotations.
 
+use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes;
@@ -16,8 +18,11 @@ use crate::routes;
         routes::health::ready,
         routes::accounts::register,
         routes::accounts::login,
+        routes::accounts::logout,
         routes::me::get_me,
         routes::me::patch_me,
+        routes::me::change_password,
+        routes::me::delete_me,
         routes::events::list_events,
         routes::events::get_event,
         routes::events::create_event,
@@ -55,7 +60,7 @@ use crate::routes;
         routes::webhooks::microsoft,
         routes::webhooks::calcom,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CommonAnswers),
     tags(
         (name = "accounts", description = "Registration, login and the caller's profile"),
         (name = "probes", description = "Liveness and readiness"),
@@ -86,4 +91,87 @@ impl Modify for BearerAuth {
             ),
         );
     }
+}
+
+/// The answers every route of a kind gives, added where a route's own annotation leaves them
+/// out, so that the document lists every status the api really sends: 401 for a route behind
+/// the token; 400, 413, 415 and 422 (`invalid_text`) for a JSON body; 400 for a query string;
+/// 404 for a path parameter that does not parse; 503 when the database is unavailable.
+struct CommonAnswers;
+
+impl Modify for CommonAnswers {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let probe = path == "/health" || path == "/ready";
+            for operation in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                add_common(operation, probe);
+            }
+        }
+    }
+}
+
+fn add_common(operation: &mut Operation, probe: bool) {
+    let params = operation.parameters.as_deref().unwrap_or_default();
+    let has = |place: ParameterIn| {
+        params
+            .iter()
+            .any(|p| matches!(p, RefOr::T(p) if p.parameter_in == place))
+    };
+    let (query, path) = (has(ParameterIn::Query), has(ParameterIn::Path));
+    let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+    let body = operation.request_body.is_some();
+    let mut add = |status: &str, description: &str| {
+        operation
+            .responses
+            .responses
+            .entry(status.to_owned())
+            .or_insert_with(|| error_response(description));
+    };
+    if secured {
+        add(
+            "401",
+            "missing_token, invalid_token (revoked, or its account is gone), token_expired",
+        );
+    }
+    if body {
+        add(
+            "400",
+            "malformed_request: the body is not the JSON this route expects",
+        );
+        add("413", "payload_too_large");
+        add("415", "unsupported_media_type");
+        add("422", "invalid_text: a text field holds a NUL character");
+    }
+    if query {
+        add("400", "malformed_request: the query string does not parse");
+    }
+    if path {
+        add("404", "not_found");
+    }
+    if !probe {
+        add("503", "database_unavailable");
+    }
+}
+
+fn error_response(description: &str) -> RefOr<utoipa::openapi::Response> {
+    RefOr::T(
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build(),
+    )
 }

@@ -1,6 +1,7 @@
 //! SeaORM entities, one file per table. The schema itself is owned by the `migration` crate;
 //! these mirror it column for column.
 
+pub mod attempts;
 pub mod audit_log;
 pub mod availability_rules;
 pub mod calcom_exports;
@@ -11,8 +12,8 @@ pub mod conflicts;
 pub mod event_clients;
 pub mod events;
 pub mod feed_tokens;
-pub mod login_failures;
 pub mod oauth_states;
+pub mod sessions;
 pub mod states;
 pub mod sync_runs;
 pub mod users;
@@ -20,6 +21,7 @@ pub mod users;
 pub use states::{ConnectionStatus, Provider, SyncRunStatus, SyncStatus, UnknownProvider};
 
 pub mod prelude {
+    pub use super::attempts::Entity as Attempts;
     pub use super::audit_log::Entity as AuditLog;
     pub use super::availability_rules::Entity as AvailabilityRules;
     pub use super::calcom_exports::Entity as CalcomExports;
@@ -30,8 +32,8 @@ pub mod prelude {
     pub use super::event_clients::Entity as EventClients;
     pub use super::events::Entity as Events;
     pub use super::feed_tokens::Entity as FeedTokens;
-    pub use super::login_failures::Entity as LoginFailures;
     pub use super::oauth_states::Entity as OauthStates;
+    pub use super::sessions::Entity as Sessions;
     pub use super::sync_runs::Entity as SyncRuns;
     pub use super::users::Entity as Users;
 }

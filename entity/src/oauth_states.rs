@@ -13,6 +13,8 @@ pub struct Model {
     pub pkce_verifier_enc: String,
     pub expires_at: DateTimeUtc,
     pub used_at: Option<DateTimeUtc>,
+    /// SHA-256 (hex) of the browser cookie the flow was started with (migration 21).
+    pub browser_hash: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

@@ -24,6 +24,9 @@ mod m20261122_000015_create_feed_tokens;
 mod m20261122_000016_event_clients_allow_none;
 mod m20261122_000017_events_one_calendar_key;
 mod m20261122_000018_create_login_failures;
+mod m20261203_000019_create_sessions;
+mod m20261203_000020_create_attempts;
+mod m20261203_000021_add_oauth_states_browser;
 
 pub struct Migrator;
 
@@ -49,6 +52,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000016_event_clients_allow_none::Migration),
             Box::new(m20261122_000017_events_one_calendar_key::Migration),
             Box::new(m20261122_000018_create_login_failures::Migration),
+            Box::new(m20261203_000019_create_sessions::Migration),
+            Box::new(m20261203_000020_create_attempts::Migration),
+            Box::new(m20261203_000021_add_oauth_states_browser::Migration),
         ]
     }
 }

@@ -24,6 +24,9 @@ pub enum ProviderError {
     /// A permanent refusal of this request (4xx other than the above).
     #[error("the provider refused the request: {0}")]
     Rejected(String),
+    /// A user's URL (feed, CalDAV server) points into an internal network (`outbound`).
+    #[error("the address is in a private, loopback or otherwise internal network")]
+    AddressNotAllowed,
     /// The answer did not have the shape the provider documents.
     #[error("unexpected answer from the provider: {0}")]
     Protocol(String),
@@ -46,12 +49,16 @@ impl ProviderError {
             Self::Transient(_) => "provider_unavailable",
             Self::Rejected(_) => "provider_rejected",
             Self::Protocol(_) => "provider_protocol",
+            Self::AddressNotAllowed => "address_not_allowed",
         }
     }
 }
 
 impl From<reqwest::Error> for ProviderError {
     fn from(e: reqwest::Error) -> Self {
+        if crate::outbound::is_refused(&e) {
+            return Self::AddressNotAllowed;
+        }
         if e.is_decode() {
             return Self::Protocol(e.to_string());
         }

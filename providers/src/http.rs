@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 
 use crate::ProviderError;
 
-const USER_AGENT: &str = concat!("freeslot/", env!("CARGO_PKG_VERSION"));
+pub(crate) const USER_AGENT: &str = concat!("freeslot/", env!("CARGO_PKG_VERSION"));
 
 /// Timeouts keep a hanging provider from holding a worker; redirects are off so that a token
 /// never follows a redirect to a host it was not meant for.
@@ -49,8 +49,13 @@ pub async fn json<T: DeserializeOwned>(response: Response) -> Result<T, Provider
     serde_json::from_slice(&bytes).map_err(|e| ProviderError::Protocol(e.to_string()))
 }
 
+/// The error names the status only: what a provider or a feed's server wrote in its body is
+/// never shown to a caller (a user's URL may point at a server that was never meant to answer
+/// them); it goes to the debug log.
 pub fn classify(status: StatusCode, headers: &HeaderMap, body: &str) -> ProviderError {
-    let detail = error_detail(body);
+    if !status.is_success() {
+        tracing::debug!(%status, detail = %error_detail(body), "provider error body");
+    }
     match status.as_u16() {
         401 => ProviderError::Unauthorized,
         404 => ProviderError::NotFound,
@@ -75,8 +80,8 @@ pub fn classify(status: StatusCode, headers: &HeaderMap, body: &str) -> Provider
         400..=499 if body.contains("syncStateNotFound") || body.contains("resyncRequired") => {
             ProviderError::Gone
         }
-        500..=599 => ProviderError::Transient(format!("HTTP {status}: {detail}")),
-        _ => ProviderError::Rejected(format!("HTTP {status}: {detail}")),
+        500..=599 => ProviderError::Transient(format!("HTTP {status}")),
+        _ => ProviderError::Rejected(format!("HTTP {status}")),
     }
 }
 
@@ -137,8 +142,15 @@ mod tests {
         ));
         assert!(matches!(
             classify(StatusCode::FORBIDDEN, &h, r#"{"error":{"message":"no"}}"#),
-            ProviderError::Rejected(m) if m.contains("no")
+            ProviderError::Rejected(m) if m == "HTTP 403 Forbidden"
         ));
+        // What a server wrote is never part of the error.
+        let secret = classify(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &h,
+            "redis_version:7.0.15",
+        );
+        assert!(!secret.to_string().contains("redis"));
         assert!(classify(StatusCode::BAD_GATEWAY, &h, "<html>").is_retryable());
     }
 

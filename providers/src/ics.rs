@@ -23,7 +23,9 @@ const MAX_FEED_BYTES: usize = 20 * 1024 * 1024;
 pub const FEED_CALENDAR_ID: &str = "feed";
 
 pub struct IcsFeed {
+    /// An `outbound::client`: users' URLs reach only public addresses unless allowed.
     http: reqwest::Client,
+    allow_private: bool,
 }
 
 /// `webcal://` is `https://` by another name; anything but http(s) is refused.
@@ -47,8 +49,13 @@ struct Validators {
 }
 
 impl IcsFeed {
-    pub fn new(http: reqwest::Client) -> Self {
-        Self { http }
+    /// `http` must be an [`outbound::client`](crate::outbound::client) built with the same
+    /// `allow_private`.
+    pub fn new(http: reqwest::Client, allow_private: bool) -> Self {
+        Self {
+            http,
+            allow_private,
+        }
     }
 
     fn feed_url(credential: Credential<'_>) -> Result<Url, ProviderError> {
@@ -63,6 +70,8 @@ impl IcsFeed {
         url: Url,
         validators: &Validators,
     ) -> Result<Option<(String, Validators)>, ProviderError> {
+        crate::outbound::check_url(&url, self.allow_private)
+            .map_err(|_| ProviderError::AddressNotAllowed)?;
         let mut request = self.http.get(url);
         if let Some(etag) = &validators.etag {
             request = request.header("If-None-Match", etag);
@@ -74,7 +83,7 @@ impl IcsFeed {
         if response.status() == StatusCode::NOT_MODIFIED {
             return Ok(None);
         }
-        let response = crate::http::check(response).await?;
+        let mut response = crate::http::check(response).await?;
         let header = |name: &str| {
             response
                 .headers()
@@ -94,11 +103,16 @@ impl IcsFeed {
                 "the feed is larger than 20 MB".into(),
             ));
         }
-        let bytes = response.bytes().await?;
-        if bytes.len() > MAX_FEED_BYTES {
-            return Err(ProviderError::Rejected(
-                "the feed is larger than 20 MB".into(),
-            ));
+        // Read in chunks against the cap: a server that sends no length (or lies about it)
+        // cannot make us hold more than the cap.
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await? {
+            if bytes.len() + chunk.len() > MAX_FEED_BYTES {
+                return Err(ProviderError::Rejected(
+                    "the feed is larger than 20 MB".into(),
+                ));
+            }
+            bytes.extend_from_slice(&chunk);
         }
         Ok(Some((String::from_utf8_lossy(&bytes).into_owned(), next)))
     }

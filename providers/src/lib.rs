@@ -9,6 +9,7 @@ pub mod ics;
 pub mod microsoft;
 pub mod model;
 pub mod oauth;
+pub mod outbound;
 pub mod source;
 pub mod zones;
 

@@ -23,6 +23,7 @@ use uuid::Uuid;
 use crate::AppContext;
 use crate::credentials::tokens;
 use crate::sync::{self, SyncError, Trigger};
+use crate::vault::{Column, Slot};
 
 /// Channels are renewed when they expire within this.
 const RENEW_AHEAD: Duration = Duration::hours(24);
@@ -139,7 +140,10 @@ async fn store(
         id: Set(calendar_id),
         channel_id: Set(channel.map(|(c, _)| c.id.clone())),
         channel_resource_id: Set(channel.and_then(|(c, _)| c.resource_id.clone())),
-        channel_secret_enc: Set(channel.map(|(_, s)| ctx.vault.seal(s))),
+        channel_secret_enc: Set(channel.map(|(_, s)| {
+            ctx.vault
+                .seal(s, Slot::new(Column::ChannelSecret, calendar_id))
+        })),
         channel_expires_at: Set(channel.and_then(|(c, _)| c.expires_at)),
         ..Default::default()
     }
@@ -270,8 +274,16 @@ async fn renew_subscription(
     }
 }
 
-fn secret_matches(ctx: &AppContext, sealed: Option<&String>, presented: &[u8]) -> bool {
-    let Some(secret) = sealed.and_then(|s| ctx.vault.open(s).ok()) else {
+/// The calendar's channel secret, if it has one that opens.
+fn channel_secret(ctx: &AppContext, calendar: &calendars::Model) -> Option<String> {
+    let sealed = calendar.channel_secret_enc.as_ref()?;
+    ctx.vault
+        .open(sealed, Slot::new(Column::ChannelSecret, calendar.id))
+        .ok()
+}
+
+fn secret_matches(ctx: &AppContext, calendar: &calendars::Model, presented: &[u8]) -> bool {
+    let Some(secret) = channel_secret(ctx, calendar) else {
         return false;
     };
     bool::from(secret.as_bytes().ct_eq(presented))
@@ -306,14 +318,11 @@ pub async fn google_notice(ctx: &AppContext, notice: GoogleNotice) -> Result<boo
     let Some(calendar) = calendar else {
         return Ok(false);
     };
-    let genuine = secret_matches(
-        ctx,
-        calendar.channel_secret_enc.as_ref(),
-        notice.token.as_bytes(),
-    ) && calendar
-        .channel_resource_id
-        .as_deref()
-        .is_none_or(|r| r == notice.resource_id);
+    let genuine = secret_matches(ctx, &calendar, notice.token.as_bytes())
+        && calendar
+            .channel_resource_id
+            .as_deref()
+            .is_none_or(|r| r == notice.resource_id);
     if !genuine {
         tracing::warn!(calendar = %calendar.id, "a Google notification failed verification");
         return Ok(false);
@@ -352,7 +361,7 @@ pub async fn microsoft_notices(ctx: &AppContext, body: &[u8]) -> Result<usize, S
             .await?;
         let Some(calendar) = calendar else { continue };
         let state = item.client_state.unwrap_or_default();
-        if !secret_matches(ctx, calendar.channel_secret_enc.as_ref(), state.as_bytes()) {
+        if !secret_matches(ctx, &calendar, state.as_bytes()) {
             tracing::warn!(calendar = %calendar.id, "a Graph notification failed verification");
             continue;
         }
@@ -387,11 +396,7 @@ pub async fn calcom_notice(
     else {
         return Ok(false);
     };
-    let Some(secret) = calendar
-        .channel_secret_enc
-        .as_ref()
-        .and_then(|s| ctx.vault.open(s).ok())
-    else {
+    let Some(secret) = channel_secret(ctx, &calendar) else {
         return Ok(false);
     };
     let signature = signature.trim();

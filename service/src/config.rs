@@ -156,6 +156,22 @@ pub struct Settings {
     pub sync_window_future_days: u64,
     pub log_filter: String,
     pub log_format: LogFormat,
+    pub access: AccessSettings,
+}
+
+/// Who may create accounts, how fast one client may try, and where users' URLs may point.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccessSettings {
+    /// `REGISTRATION=open` (default); when closed only the first account can still be created.
+    pub registration_open: bool,
+    /// `REGISTER_RATE_PER_HOUR` (default 20; 0: no limit) registrations per client address.
+    pub register_rate_per_hour: u64,
+    /// `LOGIN_RATE_PER_MINUTE` (default 30; 0: no limit) login attempts per client address.
+    pub login_rate_per_minute: u64,
+    /// `TRUSTED_PROXIES`: peers whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// `FEEDS_ALLOW_PRIVATE=true` lets feed and CalDAV URLs reach internal addresses.
+    pub feeds_allow_private: bool,
 }
 
 impl std::fmt::Debug for Settings {
@@ -183,6 +199,7 @@ impl std::fmt::Debug for Settings {
             .field("sync_window_future_days", &self.sync_window_future_days)
             .field("log_filter", &self.log_filter)
             .field("log_format", &self.log_format)
+            .field("access", &self.access)
             .finish()
     }
 }
@@ -390,6 +407,52 @@ impl Settings {
             }
         };
 
+        let registration_open = match get("REGISTRATION").as_deref().map(str::trim) {
+            None | Some("open") => true,
+            Some("closed") => false,
+            Some(other) => {
+                return Err(invalid(
+                    "REGISTRATION",
+                    format!("must be `open` or `closed`, got `{other}`"),
+                ));
+            }
+        };
+        let trusted_proxies = get("TRUSTED_PROXIES")
+            .map(|list| {
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(|p| {
+                        p.parse::<ipnet::IpNet>()
+                            .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                            .map(|net| net.trunc())
+                            .map_err(|_| {
+                                invalid(
+                                    "TRUSTED_PROXIES",
+                                    format!("`{p}` is not an address or CIDR such as 10.0.0.0/8"),
+                                )
+                            })
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?
+            .unwrap_or_default();
+        let access = AccessSettings {
+            registration_open,
+            register_rate_per_hour: whole(
+                "REGISTER_RATE_PER_HOUR",
+                get("REGISTER_RATE_PER_HOUR"),
+                20,
+            )?,
+            login_rate_per_minute: whole(
+                "LOGIN_RATE_PER_MINUTE",
+                get("LOGIN_RATE_PER_MINUTE"),
+                30,
+            )?,
+            trusted_proxies,
+            feeds_allow_private: boolean("FEEDS_ALLOW_PRIVATE", get("FEEDS_ALLOW_PRIVATE"))?,
+        };
+
         Ok(Self {
             database_url,
             redis_url,
@@ -407,6 +470,7 @@ impl Settings {
             sync_window_future_days,
             log_filter,
             log_format,
+            access,
         })
     }
 
@@ -455,6 +519,37 @@ fn positive(var: &'static str, value: Option<String>, default: u64) -> Result<u6
                 format!("must be a whole number above 0, got `{v}`"),
             )),
         },
+    }
+}
+
+/// A count that may be 0 (which turns a limit off).
+fn whole(var: &'static str, value: Option<String>, default: u64) -> Result<u64, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(v) => v.trim().parse::<u64>().map_err(|_| {
+            invalid(
+                var,
+                format!("must be a whole number (0 or more), got `{v}`"),
+            )
+        }),
+    }
+}
+
+fn boolean(var: &'static str, value: Option<String>) -> Result<bool, ConfigError> {
+    match value
+        .as_deref()
+        .map(|v| v.trim().to_ascii_lowercase())
+        .as_deref()
+    {
+        None | Some("false" | "0" | "no" | "off") => Ok(false),
+        Some("true" | "1" | "yes" | "on") => Ok(true),
+        Some(_) => Err(invalid(
+            var,
+            format!(
+                "must be `true` or `false`, got `{}`",
+                value.unwrap_or_default()
+            ),
+        )),
     }
 }
 
@@ -510,6 +605,35 @@ mod tests {
         assert_eq!(s.sync_interval, Duration::from_secs(15 * 60));
         assert!(s.providers.google.is_none() && s.providers.microsoft.is_none());
         assert_eq!(s.log_format, LogFormat::Pretty);
+        assert!(s.access.registration_open && !s.access.feeds_allow_private);
+        assert_eq!(
+            (
+                s.access.register_rate_per_hour,
+                s.access.login_rate_per_minute
+            ),
+            (20, 30)
+        );
+        assert!(s.access.trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn access_settings_parse() {
+        let s = settings(&[
+            ("REGISTRATION", "closed"),
+            ("REGISTER_RATE_PER_HOUR", "0"),
+            ("TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.7,::1"),
+            ("FEEDS_ALLOW_PRIVATE", "true"),
+        ])
+        .unwrap();
+        assert!(!s.access.registration_open && s.access.feeds_allow_private);
+        assert_eq!(s.access.register_rate_per_hour, 0);
+        let nets: Vec<String> = s
+            .access
+            .trusted_proxies
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        assert_eq!(nets, ["10.0.0.0/8", "192.168.1.7/32", "::1/128"]);
     }
 
     #[test]
@@ -548,6 +672,10 @@ mod tests {
             (&[("LOG_FORMAT", "xml")], "LOG_FORMAT"),
             (&[("GOOGLE_CLIENT_ID", "id")], "GOOGLE_CLIENT_SECRET"),
             (&[("REDIS_URL", "http://x")], "REDIS_URL"),
+            (&[("REGISTRATION", "invite")], "REGISTRATION"),
+            (&[("LOGIN_RATE_PER_MINUTE", "-1")], "LOGIN_RATE_PER_MINUTE"),
+            (&[("TRUSTED_PROXIES", "10.0.0.0/33")], "TRUSTED_PROXIES"),
+            (&[("FEEDS_ALLOW_PRIVATE", "maybe")], "FEEDS_ALLOW_PRIVATE"),
         ];
         for (vars, var) in cases {
             let err = settings(vars).expect_err(var).to_string();

@@ -5,6 +5,7 @@
 // plumbing (config, clock, db, secrets, vault, auth, audit, fields, version, jobs, follow_up),
 // credentials, users, sync, channels, calendars, events, availability, conflicts, clients, feeds,
 // connections, export, maintenance.
+pub mod account_removal;
 pub mod audit;
 pub mod auth;
 pub mod availability;
@@ -23,8 +24,12 @@ pub mod feeds;
 pub mod fields;
 pub mod follow_up;
 pub mod jobs;
+pub mod limits;
 pub mod maintenance;
+pub mod reseal;
 pub mod secrets;
+pub mod series;
+pub mod sessions;
 pub mod sync;
 pub mod users;
 pub mod vault;
@@ -52,6 +57,8 @@ pub struct AppContext {
     pub providers: credentials::Providers,
     pub db: DatabaseConnection,
     pub jwt: JwtKeys,
+    /// Password hashing, a bounded number at a time.
+    pub hashing: auth::password::Hashing,
     pub vault: Vault,
     pub queue: JobQueue,
     /// One HTTP client (one connection pool) for every provider call.
@@ -106,15 +113,20 @@ impl AppContext {
             queue = queue.backend_name(),
             "storage ready"
         );
+        let vault = Vault::new(
+            &secrets.token_encryption_key,
+            &secrets.token_encryption_keys_old,
+        );
+        reseal::run(&db, &vault)
+            .await
+            .map_err(InitError::Migration)?;
         let http = providers::http::client();
         Ok(Arc::new(Self {
             engine_cache: availability::cache::EngineCache::default(),
             providers: credentials::Providers::new(&settings, &http),
             jwt: JwtKeys::new(&secrets.jwt_secret, settings.jwt_ttl),
-            vault: Vault::new(
-                &secrets.token_encryption_key,
-                &secrets.token_encryption_keys_old,
-            ),
+            hashing: auth::password::Hashing::for_this_machine(),
+            vault,
             settings,
             clock,
             db,

@@ -56,3 +56,13 @@ pub async fn purge_history(
     }
     Ok((runs, resolved))
 }
+
+/// Forgets expired sessions and attempts that no longer count for any limit.
+pub async fn purge_access(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<(), DbErr> {
+    let sessions = crate::sessions::purge(db, now).await?;
+    let attempts = crate::limits::purge(db, now).await?;
+    if sessions + attempts > 0 {
+        tracing::info!(sessions, attempts, "purged expired sessions and attempts");
+    }
+    Ok(())
+}

@@ -139,6 +139,16 @@ impl Browser {
             .await;
     }
 
+    /// Runs `script` in the page (WebDriver "execute script"), with `args` as `arguments`.
+    pub async fn execute(&self, script: &str, args: Value) -> Value {
+        self.command(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": script, "args": args})),
+        )
+        .await
+    }
+
     pub async fn current_url(&self) -> String {
         self.command(reqwest::Method::GET, "/url", None)
             .await

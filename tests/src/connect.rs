@@ -26,12 +26,30 @@ impl Dance {
 }
 
 impl TestApp {
-    /// `GET /api/auth/connect/{provider}` → the authorization URL.
+    /// `GET /api/auth/connect/{provider}` → the authorization URL. The OAuth binding cookie it
+    /// sets is kept, as a browser keeps it, and sent back by `follow_callback`.
     pub async fn authorization_url(&self, provider: &str, token: &str) -> url::Url {
-        let res = self
-            .get(&format!("/api/auth/connect/{provider}"), Some(token))
-            .await;
+        let mut req = self
+            .client
+            .get(self.url(&format!("/api/auth/connect/{provider}")))
+            .bearer_auth(token);
+        if let Some(cookie) = self.oauth_cookie() {
+            req = req.header("cookie", cookie);
+        }
+        let res = self.seen("get", req.send().await.expect("request sent"));
         assert_eq!(res.status(), StatusCode::OK, "connect/{provider}");
+        let cookie = res
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("freeslot_oauth="))
+            .expect("the binding cookie");
+        for attribute in ["HttpOnly", "SameSite=Lax", "Path=/api/auth"] {
+            assert!(cookie.contains(attribute), "{cookie}");
+        }
+        let pair = cookie.split(';').next().unwrap().to_owned();
+        *self.oauth_cookie.lock().unwrap() = Some(pair);
         let body: Value = res.json().await.unwrap();
         url::Url::parse(
             body["authorization_url"]
@@ -68,14 +86,30 @@ impl TestApp {
         location(&res)
     }
 
-    /// Follows a callback URL at freeslot and returns where it sends the browser.
+    /// Forgets the binding cookie, as a different browser would start without one.
+    pub fn new_browser(&self) {
+        *self.oauth_cookie.lock().unwrap() = None;
+    }
+
+    /// The binding cookie of the last `authorization_url`, as `name=value`.
+    pub fn oauth_cookie(&self) -> Option<String> {
+        self.oauth_cookie.lock().unwrap().clone()
+    }
+
+    /// Follows a callback URL at freeslot, with the binding cookie, and returns where it sends
+    /// the browser.
     pub async fn follow_callback(&self, callback_url: &str) -> url::Url {
-        let res = self
-            .client
-            .get(callback_url)
-            .send()
+        self.follow_callback_with(callback_url, self.oauth_cookie().as_deref())
             .await
-            .expect("callback");
+    }
+
+    /// Follows a callback URL with the given cookie (or none, as another browser would).
+    pub async fn follow_callback_with(&self, callback_url: &str, cookie: Option<&str>) -> url::Url {
+        let mut req = self.client.get(callback_url);
+        if let Some(cookie) = cookie {
+            req = req.header("cookie", cookie);
+        }
+        let res = self.seen("get", req.send().await.expect("callback"));
         assert_eq!(
             res.status(),
             StatusCode::FOUND,

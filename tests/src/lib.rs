@@ -6,6 +6,7 @@
 //! it as skipped).
 //! Nothing is mocked: the app under test is built exactly as `freeslot serve` builds it.
 
+mod answers;
 mod backend;
 pub mod browser;
 pub mod clock;
@@ -18,7 +19,9 @@ mod test_app;
 pub use backend::{Backend, TestDatabase};
 pub use connect::Dance;
 pub use tcp_proxy::TcpProxy;
-pub use test_app::{TEST_JWT_SECRET, TestApp, TestUser, error_code, test_worker_options};
+pub use test_app::{
+    TEST_ENCRYPTION_KEY, TEST_JWT_SECRET, TestApp, TestUser, error_code, test_worker_options,
+};
 
 /// Runs a test body once per backend: `sqlite`, and `postgres` (Postgres + Redis, which must be
 /// reachable; skipped only when the suite is built with `FREESLOT_TEST_BACKENDS=sqlite`).

@@ -12,7 +12,8 @@ use crate::backend::{Backend, TestDatabase};
 
 /// The JWT secret every test app signs with, so tests can forge expired or foreign tokens.
 pub const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
-const TEST_ENCRYPTION_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+/// The vault key of every test app, so tests can write values as older versions sealed them.
+pub const TEST_ENCRYPTION_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 /// The real application (api + worker, as `freeslot serve`), on a random port.
 pub struct TestApp {
@@ -27,6 +28,10 @@ pub struct TestApp {
     listener: std::net::TcpListener,
     stop: watch::Sender<bool>,
     done: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    /// The OAuth binding cookie a browser would keep (see `connect.rs`).
+    pub(crate) oauth_cookie: std::sync::Mutex<Option<String>>,
+    /// What the helpers below saw, checked against the OpenAPI document when the app goes.
+    pub(crate) answers: crate::answers::Answers,
 }
 
 pub struct TestUser {
@@ -70,6 +75,8 @@ impl TestApp {
                 "JOB_QUEUE".to_owned(),
                 format!("test-{}", uuid::Uuid::new_v4().simple()),
             ),
+            // The fakes listen on 127.0.0.1; the outbound guard has tests of its own.
+            ("FEEDS_ALLOW_PRIVATE".to_owned(), "true".to_owned()),
         ]);
         if let Some(redis) = backend.redis_url() {
             all.insert("REDIS_URL".to_owned(), redis.to_owned());
@@ -127,6 +134,8 @@ impl TestApp {
             listener: kept,
             stop,
             done: Some(running.done),
+            oauth_cookie: std::sync::Mutex::new(None),
+            answers: Default::default(),
         }
     }
 
@@ -195,36 +204,49 @@ impl TestApp {
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
-        req.send().await.expect("request sent")
+        self.seen("get", req.send().await.expect("request sent"))
+    }
+
+    /// Notes an answer for the OpenAPI check and hands it on.
+    pub(crate) fn seen(&self, method: &str, res: Response) -> Response {
+        self.answers
+            .record(method, res.url().as_str(), res.status().as_u16());
+        res
     }
 
     pub async fn get_query(&self, path: &str, token: &str, query: &[(&str, &str)]) -> Response {
-        self.client
+        let res = self
+            .client
             .get(self.url(path))
             .bearer_auth(token)
             .query(query)
             .send()
             .await
-            .expect("request sent")
+            .expect("request sent");
+        self.seen("get", res)
     }
 
     pub async fn patch_json(&self, path: &str, body: &Value, token: &str) -> Response {
-        self.client
+        let res = self
+            .client
             .patch(self.url(path))
             .bearer_auth(token)
             .json(body)
             .send()
             .await
-            .expect("request sent")
+            .expect("request sent");
+        self.seen("patch", res)
     }
 
     pub async fn delete(&self, path: &str, token: &str) -> Response {
-        self.client
+        let res = self
+            .client
             .delete(self.url(path))
             .bearer_auth(token)
             .send()
             .await
-            .expect("request sent")
+            .expect("request sent");
+        self.seen("delete", res)
     }
 
     /// Creates a manual event and returns its JSON; panics unless the api answers 201.
@@ -241,7 +263,7 @@ impl TestApp {
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
-        req.send().await.expect("request sent")
+        self.seen("post", req.send().await.expect("request sent"))
     }
 
     pub async fn post_register(&self, body: &Value) -> Response {
@@ -257,13 +279,7 @@ impl TestApp {
     }
 
     pub async fn patch_me(&self, token: &str, body: &Value) -> Response {
-        self.client
-            .patch(self.url("/api/me"))
-            .bearer_auth(token)
-            .json(body)
-            .send()
-            .await
-            .expect("request sent")
+        self.patch_json("/api/me", body, token).await
     }
 
     /// Registers a fresh user and returns their credentials and token.

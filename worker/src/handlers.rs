@@ -22,7 +22,7 @@ async fn run(job: Job, ctx: Arc<AppContext>) -> Result<(), BoxDynError> {
         Job::Housekeeping => {
             maintenance::purge_expired_oauth_states(&ctx.db, ctx.clock.now()).await?;
             maintenance::purge_history(&ctx.db, ctx.clock.now()).await?;
-            service::users::throttle::purge(&ctx.db, ctx.clock.now()).await?;
+            maintenance::purge_access(&ctx.db, ctx.clock.now()).await?;
         }
         Job::DetectConflicts { user_id } => {
             conflicts::refresh(&ctx.db, user_id, ctx.clock.now()).await?;

@@ -1,11 +1,13 @@
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, post, web};
+use actix_web::{HttpRequest, HttpResponse, post, web};
 use serde::{Deserialize, Serialize};
 use service::AppContext;
 use service::users::{self, LoginError, RegisterError};
 use utoipa::ToSchema;
 
+use crate::auth::AuthUser;
 use crate::error::{ApiError, ErrorBody};
+use crate::json::Json;
 use crate::routes::me::Profile;
 
 #[derive(Deserialize, ToSchema)]
@@ -53,6 +55,13 @@ impl From<RegisterError> for ApiError {
             RegisterError::EmailTaken => {
                 ApiError::new(StatusCode::CONFLICT, "email_taken", e.to_string())
             }
+            RegisterError::Closed => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "registration_closed",
+                "Registration is closed on this server; ask its operator for an account.",
+            ),
+            RegisterError::TooManyRequests { retry_after } => too_many_requests(retry_after),
+            RegisterError::Busy => busy(),
             RegisterError::Internal(e) => ApiError::internal(e),
         }
     }
@@ -69,23 +78,58 @@ impl From<LoginError> for ApiError {
                 "too_many_attempts",
                 e.to_string(),
             )
-            .with_retry_after(retry_after.num_seconds().max(1) as u64),
+            .with_retry_after(seconds(retry_after)),
+            LoginError::TooManyRequests { retry_after } => too_many_requests(retry_after),
+            LoginError::Busy => busy(),
             LoginError::Internal(e) => ApiError::internal(e),
         }
     }
+}
+
+/// Whole seconds for `Retry-After`, rounded up and at least 1.
+pub(crate) fn seconds(wait: chrono::Duration) -> u64 {
+    let ms = wait.num_milliseconds().max(1) as u64;
+    ms.div_ceil(1000)
+}
+
+fn too_many_requests(retry_after: chrono::Duration) -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_requests",
+        format!(
+            "Too many attempts from your address; try again in {} seconds.",
+            seconds(retry_after)
+        ),
+    )
+    .with_retry_after(seconds(retry_after))
+}
+
+pub(crate) fn busy() -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "busy",
+        "The server is checking too many passwords at once; try again in a few seconds.",
+    )
+    .with_retry_after(5)
 }
 
 /// Create an account and get an access token for it.
 #[utoipa::path(post, path = "/api/auth/register", tag = "accounts", request_body = RegisterRequest, responses(
     (status = 201, body = RegisterResponse),
     (status = 400, body = ErrorBody, description = "malformed JSON or missing fields"),
+    (status = 403, body = ErrorBody, description = "registration_closed (REGISTRATION=closed and an account exists)"),
     (status = 409, body = ErrorBody, description = "email_taken"),
-    (status = 422, body = ErrorBody, description = "invalid_email, weak_password, invalid_name, unknown_timezone"),
+    (status = 413, body = ErrorBody, description = "payload_too_large"),
+    (status = 415, body = ErrorBody, description = "unsupported_media_type"),
+    (status = 422, body = ErrorBody, description = "invalid_email, weak_password, invalid_name, unknown_timezone, invalid_text"),
+    (status = 429, body = ErrorBody, description = "too_many_requests: REGISTER_RATE_PER_HOUR reached for the client's address; Retry-After says when to try again"),
+    (status = 503, body = ErrorBody, description = "busy (too many password hashes at once) or database_unavailable"),
 ))]
 #[post("/auth/register")]
 pub async fn register(
     ctx: web::Data<AppContext>,
-    body: web::Json<RegisterRequest>,
+    req: HttpRequest,
+    body: Json<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let RegisterRequest {
         email,
@@ -93,8 +137,13 @@ pub async fn register(
         name,
         timezone,
     } = body.into_inner();
+    let client = crate::client_addr::limit_key(crate::client_addr::of(
+        &req,
+        &ctx.settings.access.trusted_proxies,
+    ));
     let user = users::register(
-        &ctx.db,
+        &ctx,
+        client,
         users::NewUser {
             email,
             password,
@@ -104,7 +153,9 @@ pub async fn register(
         ctx.clock.now(),
     )
     .await?;
-    let token = ctx.jwt.issue(user.id, ctx.clock.now());
+    let token = service::sessions::open(&ctx.db, &ctx.jwt, user.id, ctx.clock.now())
+        .await
+        .map_err(|e| ApiError::internal(e.into()))?;
     Ok(HttpResponse::Created().json(RegisterResponse {
         user: Profile::from(user),
         access_token: token.token,
@@ -118,18 +169,43 @@ pub async fn register(
     (status = 200, body = LoginResponse),
     (status = 400, body = ErrorBody),
     (status = 401, body = ErrorBody, description = "invalid_credentials (the same for an unknown email and a wrong password)"),
-    (status = 429, body = ErrorBody, description = "too_many_attempts: 10 failed logins for the address within 15 minutes; Retry-After says when to try again"),
+    (status = 413, body = ErrorBody, description = "payload_too_large"),
+    (status = 415, body = ErrorBody, description = "unsupported_media_type"),
+    (status = 422, body = ErrorBody, description = "invalid_text"),
+    (status = 429, body = ErrorBody, description = "too_many_attempts: 10 failed logins for the email address within 15 minutes; too_many_requests: LOGIN_RATE_PER_MINUTE reached for the client's address. Retry-After says when to try again"),
+    (status = 503, body = ErrorBody, description = "busy (too many password checks at once) or database_unavailable"),
 ))]
 #[post("/auth/login")]
 pub async fn login(
     ctx: web::Data<AppContext>,
-    body: web::Json<LoginRequest>,
+    req: HttpRequest,
+    body: Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = users::login(&ctx.db, &body.email, &body.password, ctx.clock.now()).await?;
-    let token = ctx.jwt.issue(user.id, ctx.clock.now());
+    let client = crate::client_addr::limit_key(crate::client_addr::of(
+        &req,
+        &ctx.settings.access.trusted_proxies,
+    ));
+    let user = users::login(&ctx, client, &body.email, &body.password, ctx.clock.now()).await?;
+    let token = service::sessions::open(&ctx.db, &ctx.jwt, user.id, ctx.clock.now())
+        .await
+        .map_err(|e| ApiError::internal(e.into()))?;
     Ok(HttpResponse::Ok().json(LoginResponse {
         access_token: token.token,
         token_type: "Bearer",
         expires_in: token.expires_in.as_secs(),
     }))
+}
+
+/// Revoke the access token this request is made with; other sessions stay signed in.
+#[utoipa::path(post, path = "/api/auth/logout", tag = "accounts", security(("bearer" = [])), responses(
+    (status = 204, description = "the token no longer works"),
+    (status = 401, body = ErrorBody, description = "missing_token, invalid_token, token_expired"),
+    (status = 503, body = ErrorBody, description = "database_unavailable"),
+))]
+#[post("/auth/logout")]
+pub async fn logout(ctx: web::Data<AppContext>, user: AuthUser) -> Result<HttpResponse, ApiError> {
+    service::sessions::close(&ctx.db, user.token())
+        .await
+        .map_err(|e| ApiError::internal(e.into()))?;
+    Ok(HttpResponse::NoContent().finish())
 }

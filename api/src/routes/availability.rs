@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ErrorBody};
+use crate::json::Json;
 use crate::routes::{invalid, ok_json, parse_instant, user_zone};
 use crate::timefmt::push_rfc3339;
 
@@ -158,7 +159,7 @@ pub async fn get_rules(
 pub async fn save_rules(
     ctx: web::Data<AppContext>,
     user: AuthUser,
-    body: web::Json<RulesRequest>,
+    body: Json<RulesRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let timezone = match body.timezone {
@@ -207,6 +208,7 @@ fn minutes(name: &'static str, raw: Option<&str>) -> Result<Option<i64>, ApiErro
 #[utoipa::path(get, path = "/api/availability", tag = "availability", params(AvailabilityQuery), security(("bearer" = [])), responses(
     (status = 200, body = AvailabilityBody),
     (status = 400, body = ErrorBody),
+    (status = 404, body = ErrorBody, description = "a calendar in `calendars` is not one of the caller's"),
     (status = 422, body = ErrorBody, description = "range over 92 days, end ≤ start, duration ≤ 0, unknown timezone"),
 ))]
 #[get("/availability")]

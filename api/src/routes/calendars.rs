@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ErrorBody};
+use crate::json::Json;
 use crate::routes::{invalid, ok_json};
 
 #[derive(Serialize, ToSchema)]
@@ -121,7 +122,7 @@ pub async fn update(
     ctx: web::Data<AppContext>,
     user: AuthUser,
     id: web::Path<Uuid>,
-    body: web::Json<CalendarPatchBody>,
+    body: Json<CalendarPatchBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let patch = CalendarPatch {

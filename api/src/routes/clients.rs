@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ErrorBody};
+use crate::json::Json;
 use crate::routes::events::EventBody;
 use crate::routes::{invalid, ok_json, parse_instant};
 
@@ -120,7 +121,7 @@ pub async fn list(ctx: web::Data<AppContext>, user: AuthUser) -> Result<HttpResp
 pub async fn create(
     ctx: web::Data<AppContext>,
     user: AuthUser,
-    body: web::Json<ClientRequest>,
+    body: Json<ClientRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let client =
         clients::create(&ctx.db, user.id, body.into_inner().into(), ctx.clock.now()).await?;
@@ -154,7 +155,7 @@ pub async fn update(
     ctx: web::Data<AppContext>,
     user: AuthUser,
     id: web::Path<Uuid>,
-    body: web::Json<ClientRequest>,
+    body: Json<ClientRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let client = clients::update(
         &ctx.db,
@@ -287,7 +288,7 @@ pub async fn assign(
     ctx: web::Data<AppContext>,
     user: AuthUser,
     id: web::Path<String>,
-    body: web::Json<AssignRequest>,
+    body: Json<AssignRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let view =
         events_service::assign(&ctx.db, user.id, &id, body.client_id, ctx.clock.now()).await?;

@@ -1,18 +1,20 @@
 //! Connecting accounts: OAuth (start and callback), Cal.com API keys, ICS feeds, disconnecting.
 
+use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CACHE_CONTROL, LOCATION};
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use entity::Provider;
 use serde::{Deserialize, Serialize};
 use service::AppContext;
-use service::connections::oauth_flow::{self, StartError};
+use service::connections::oauth_flow::{self, BrowserBinding, StartError};
 use service::connections::store::{self, ConnectError, Grant};
 use service::connections::{CallbackError, CallbackParams};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ErrorBody};
+use crate::json::Json;
 use crate::routes::calendars::{CalendarList, calendar_list};
 
 /// A provider named in a path; `local` and unknown names are not connectable.
@@ -23,6 +25,28 @@ fn connectable(name: &str) -> Result<Provider, ApiError> {
             "`{name}` is not a provider (google, microsoft, caldotcom, ics)."
         ))),
     }
+}
+
+/// The cookie that binds an OAuth state to the browser that started the flow. Scoped to the
+/// OAuth routes, HttpOnly (no script reads it), SameSite=Lax (sent on the provider's top-level
+/// redirect back to the callback, not on cross-site subrequests).
+const BINDING_COOKIE: &str = "freeslot_oauth";
+
+fn binding_of(req: &HttpRequest) -> Option<BrowserBinding> {
+    req.cookie(BINDING_COOKIE)
+        .and_then(|c| BrowserBinding::parse(c.value()))
+}
+
+fn binding_cookie(ctx: &AppContext, binding: &BrowserBinding) -> Cookie<'static> {
+    Cookie::build(BINDING_COOKIE, binding.as_str().to_owned())
+        .path("/api/auth")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(ctx.settings.public_base_url.scheme() == "https")
+        .max_age(actix_web::cookie::time::Duration::minutes(
+            oauth_flow::STATE_TTL_MINUTES,
+        ))
+        .finish()
 }
 
 fn oauth_provider(name: &str) -> Result<Provider, ApiError> {
@@ -60,6 +84,12 @@ impl From<ConnectError> for ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_feed",
                 format!("The provider's answer could not be read: {why}"),
+            ),
+            ConnectError::Provider(P::AddressNotAllowed) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "address_not_allowed",
+                "The address is in a private, loopback or otherwise internal network; \
+                 freeslot only fetches calendars from the public internet here.",
             ),
             ConnectError::Provider(P::Rejected(why)) => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -100,12 +130,15 @@ pub struct AuthorizationUrl {
 #[get("/auth/connect/{provider}")]
 pub async fn start(
     ctx: web::Data<AppContext>,
+    req: HttpRequest,
     user: AuthUser,
     path: web::Path<String>,
     query: web::Query<ConnectQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let provider = oauth_provider(&path)?;
-    let url = oauth_flow::start(&ctx, user.id, provider)
+    // One binding per browser: a second tab's flow reuses the cookie the first one set.
+    let binding = binding_of(&req).unwrap_or_else(BrowserBinding::generate);
+    let url = oauth_flow::start(&ctx, user.id, provider, &binding)
         .await
         .map_err(|e| match e {
             StartError::Disabled(p) => ApiError::new(
@@ -118,14 +151,17 @@ pub async fn start(
             ),
             StartError::Internal(e) => ApiError::internal(e),
         })?;
+    let cookie = binding_cookie(&ctx, &binding);
     if query.redirect == Some(true) {
         return Ok(HttpResponse::Found()
             .insert_header((LOCATION, url.as_str()))
             .insert_header((CACHE_CONTROL, "no-store"))
+            .cookie(cookie)
             .finish());
     }
     Ok(HttpResponse::Ok()
         .insert_header((CACHE_CONTROL, "no-store"))
+        .cookie(cookie)
         .json(AuthorizationUrl {
             authorization_url: url.into(),
         }))
@@ -139,13 +175,16 @@ pub struct CallbackQuery {
 }
 
 /// Where the provider sends the browser back. Always a 302 to `FRONTEND_URL`, with
-/// `?connected={provider}` or `?error={code}&provider={provider}`.
+/// `?connected={provider}` or `?error={code}&provider={provider}`. The state must come with the
+/// `freeslot_oauth` cookie of the browser that asked for the authorization URL, else
+/// `?error=invalid_state`.
 #[utoipa::path(get, path = "/api/auth/callback/{provider}", tag = "connections",
     params(("provider" = String, Path), CallbackQuery),
     responses((status = 302, description = "to FRONTEND_URL with connected= or error=")))]
 #[get("/auth/callback/{provider}")]
 pub async fn callback(
     ctx: web::Data<AppContext>,
+    req: HttpRequest,
     path: web::Path<String>,
     query: web::Query<CallbackQuery>,
 ) -> HttpResponse {
@@ -159,7 +198,7 @@ pub async fn callback(
                 state: query.state,
                 error: query.error,
             };
-            match oauth_flow::finish(&ctx, provider, params).await {
+            match oauth_flow::finish(&ctx, provider, params, binding_of(&req).as_ref()).await {
                 Ok(user_id) => {
                     tracing::info!(%user_id, %provider, "OAuth connection finished");
                     Ok(provider)
@@ -217,7 +256,7 @@ pub struct ApiKeyBody {
 pub async fn connect_calcom(
     ctx: web::Data<AppContext>,
     user: AuthUser,
-    body: web::Json<ApiKeyBody>,
+    body: Json<ApiKeyBody>,
 ) -> Result<HttpResponse, ApiError> {
     let key = body.into_inner().api_key.trim().to_owned();
     if !key.starts_with("cal_") || key.len() < 8 || key.chars().any(char::is_whitespace) {
@@ -245,14 +284,14 @@ pub struct FeedBody {
     request_body = FeedBody,
     responses(
         (status = 201, body = CalendarList),
-        (status = 422, body = ErrorBody, description = "invalid_url, invalid_feed, not_found_at_provider"),
+        (status = 422, body = ErrorBody, description = "invalid_url, invalid_feed, not_found_at_provider, provider_rejected, address_not_allowed (the URL resolves to a loopback, private, link-local, multicast or unspecified address and FEEDS_ALLOW_PRIVATE is off), invalid_text"),
         (status = 503, body = ErrorBody, description = "provider_unavailable"),
     ))]
 #[post("/auth/connect/ics")]
 pub async fn connect_ics(
     ctx: web::Data<AppContext>,
     user: AuthUser,
-    body: web::Json<FeedBody>,
+    body: Json<FeedBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let url = providers::ics::normalize_url(&body.url)

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ErrorBody};
+use crate::json::Json;
 use crate::routes::{invalid, ok_json, parse_instant, user_zone};
 
 #[derive(Serialize, ToSchema)]
@@ -232,7 +233,7 @@ pub async fn get_event(
 pub async fn create_event(
     ctx: web::Data<AppContext>,
     user: AuthUser,
-    body: web::Json<EventRequest>,
+    body: Json<EventRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let zone = user_zone(&ctx, user.id).await?;
     let view = events::create(&ctx, user.id, zone, body.into_inner().into()).await?;
@@ -251,7 +252,7 @@ pub async fn patch_event(
     ctx: web::Data<AppContext>,
     user: AuthUser,
     id: web::Path<String>,
-    body: web::Json<EventRequest>,
+    body: Json<EventRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let view = events::update(&ctx, user.id, &id, body.into_inner().into()).await?;
     Ok(ok_json(&EventBody::from(view)))

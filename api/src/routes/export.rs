@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ErrorBody};
+use crate::json::Json;
 use crate::routes::{invalid, ok_json};
 
 #[derive(Deserialize, IntoParams)]
@@ -153,7 +154,7 @@ pub struct ExportSettingsBody {
 pub async fn patch_settings(
     ctx: web::Data<AppContext>,
     user: AuthUser,
-    body: web::Json<ExportSettingsBody>,
+    body: Json<ExportSettingsBody>,
 ) -> Result<HttpResponse, ApiError> {
     let status = export::configure(&ctx, user.id, body.auto_export, body.days).await?;
     Ok(ok_json(&ExportStatusBody::from(status)))

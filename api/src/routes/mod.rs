@@ -15,7 +15,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, error, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use tracing_actix_web::RequestId;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
@@ -23,70 +23,67 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::error::ApiError;
 use crate::openapi::ApiDoc;
 
-/// Bodies larger than this are refused before parsing.
-const JSON_LIMIT: usize = 256 * 1024;
-
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(
-        web::JsonConfig::default()
-            .limit(JSON_LIMIT)
-            .error_handler(json_error),
-    )
-    .app_data(web::QueryConfig::default().error_handler(|err, _| {
-        ApiError::bad_request(format!("Invalid query string: {err}")).into()
-    }))
-    .app_data(
-        web::PathConfig::default()
-            .error_handler(|err, _| ApiError::not_found(format!("No such resource: {err}")).into()),
-    )
-    .service(health::health)
-    .service(health::ready)
-    .service(feeds::feed)
-    .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", ApiDoc::openapi()))
-    .service(web::redirect("/api/docs", "/api/docs/"))
-    .service(
-        web::scope("/api")
-            .service(accounts::register)
-            .service(accounts::login)
-            .service(me::get_me)
-            .service(me::patch_me)
-            .service(availability::get_availability)
-            .service(availability::get_rules)
-            .service(availability::save_rules)
-            .service(export::get_export)
-            .service(export::push_calcom)
-            .service(export::get_settings)
-            .service(export::patch_settings)
-            .service(connections::start)
-            .service(connections::callback)
-            .service(connections::connect_calcom)
-            .service(connections::connect_ics)
-            .service(connections::disconnect)
-            .service(calendars::list)
-            .service(calendars::update)
-            .service(calendars::remove)
-            .service(calendars::sync)
-            .service(webhooks::google)
-            .service(webhooks::microsoft)
-            .service(webhooks::calcom)
-            .service(conflicts::list_conflicts)
-            .service(conflicts::resolve_conflict)
-            .service(events::list_events)
-            .service(events::create_event)
-            .service(events::get_event)
-            .service(clients::assign)
-            .service(events::patch_event)
-            .service(events::delete_event)
-            .service(feeds::get_urls)
-            .service(feeds::rotate)
-            .service(clients::list)
-            .service(clients::create)
-            .service(clients::hours)
-            .service(clients::get_one)
-            .service(clients::update)
-            .service(clients::remove),
-    )
-    .default_service(web::to(not_found));
+    cfg.app_data(web::PayloadConfig::new(crate::json::JSON_LIMIT))
+        .app_data(web::QueryConfig::default().error_handler(|err, _| {
+            ApiError::bad_request(format!("Invalid query string: {err}")).into()
+        }))
+        .app_data(
+            web::PathConfig::default().error_handler(|err, _| {
+                ApiError::not_found(format!("No such resource: {err}")).into()
+            }),
+        )
+        .service(health::health)
+        .service(health::ready)
+        .service(feeds::feed)
+        .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", ApiDoc::openapi()))
+        .service(web::redirect("/api/docs", "/api/docs/"))
+        .service(
+            web::scope("/api")
+                .service(accounts::register)
+                .service(accounts::login)
+                .service(accounts::logout)
+                .service(me::get_me)
+                .service(me::patch_me)
+                .service(me::delete_me)
+                .service(me::change_password)
+                .service(availability::get_availability)
+                .service(availability::get_rules)
+                .service(availability::save_rules)
+                .service(export::get_export)
+                .service(export::push_calcom)
+                .service(export::get_settings)
+                .service(export::patch_settings)
+                .service(connections::start)
+                .service(connections::callback)
+                .service(connections::connect_calcom)
+                .service(connections::connect_ics)
+                .service(connections::disconnect)
+                .service(calendars::list)
+                .service(calendars::update)
+                .service(calendars::remove)
+                .service(calendars::sync)
+                .service(webhooks::google)
+                .service(webhooks::microsoft)
+                .service(webhooks::calcom)
+                .service(conflicts::list_conflicts)
+                .service(conflicts::resolve_conflict)
+                .service(events::list_events)
+                .service(events::create_event)
+                .service(events::get_event)
+                .service(clients::assign)
+                .service(events::patch_event)
+                .service(events::delete_event)
+                .service(feeds::get_urls)
+                .service(feeds::rotate)
+                .service(clients::list)
+                .service(clients::create)
+                .service(clients::hours)
+                .service(clients::get_one)
+                .service(clients::update)
+                .service(clients::remove),
+        )
+        .default_service(web::to(not_found));
 }
 
 async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
@@ -95,27 +92,6 @@ async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
         req.method(),
         req.path()
     )))
-}
-
-fn json_error(err: error::JsonPayloadError, _: &HttpRequest) -> error::Error {
-    use error::JsonPayloadError as E;
-    let api = match &err {
-        E::ContentType => ApiError::new(
-            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "Send the body as JSON with `Content-Type: application/json`.",
-        ),
-        E::Overflow { .. } | E::OverflowKnownLength { .. } => ApiError::new(
-            actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            format!("The body is larger than {JSON_LIMIT} bytes."),
-        ),
-        E::Deserialize(e) => {
-            ApiError::bad_request(format!("The JSON body is not what this route expects: {e}"))
-        }
-        other => ApiError::bad_request(format!("The body could not be read: {other}")),
-    };
-    api.into()
 }
 
 /// Echoes the request id that the tracing span carries, so a client's report can be found in the logs.

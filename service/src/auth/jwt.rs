@@ -1,4 +1,5 @@
-//! HS256 access tokens. The subject is the user's id; nothing else about the user is in the token.
+//! HS256 access tokens. The subject is the user's id and `sid` the session the token belongs to
+//! (`sessions`, which is what makes a token revocable); nothing else about the user is in it.
 
 use std::time::Duration;
 
@@ -16,6 +17,10 @@ const LEEWAY_SECONDS: i64 = 5;
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
     sub: Uuid,
+    /// Optional when reading only so that an expired token without one (issued before sessions
+    /// existed) still reads as expired; a live token without a session is not valid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sid: Option<Uuid>,
     iat: i64,
     exp: i64,
     iss: String,
@@ -27,6 +32,13 @@ pub enum TokenError {
     Expired,
     #[error("the access token is not valid")]
     Invalid,
+}
+
+/// What a valid token proves: who, and under which session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Verified {
+    pub user_id: Uuid,
+    pub session_id: Uuid,
 }
 
 pub struct AccessToken {
@@ -57,10 +69,15 @@ impl JwtKeys {
         }
     }
 
-    pub fn issue(&self, user_id: Uuid, now: DateTime<Utc>) -> AccessToken {
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    pub fn issue(&self, user_id: Uuid, session_id: Uuid, now: DateTime<Utc>) -> AccessToken {
         let now = now.timestamp();
         let claims = Claims {
             sub: user_id,
+            sid: Some(session_id),
             iat: now,
             exp: now + self.ttl.as_secs() as i64,
             iss: ISSUER.to_owned(),
@@ -73,15 +90,19 @@ impl JwtKeys {
         }
     }
 
-    /// The user id a valid token was issued for, if it has not expired at `now`.
-    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<Uuid, TokenError> {
+    /// The user and session a valid token was issued for, if it has not expired at `now`. A
+    /// token without a session (issued before sessions existed) is not valid.
+    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<Verified, TokenError> {
         let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|_| TokenError::Invalid)?
             .claims;
         if claims.exp + LEEWAY_SECONDS < now.timestamp() {
             return Err(TokenError::Expired);
         }
-        Ok(claims.sub)
+        Ok(Verified {
+            user_id: claims.sub,
+            session_id: claims.sid.ok_or(TokenError::Invalid)?,
+        })
     }
 }
 
@@ -101,15 +122,21 @@ mod tests {
     #[test]
     fn issued_tokens_verify_to_their_user() {
         let k = keys("a", 60);
-        let user = Uuid::new_v4();
-        assert_eq!(k.verify(&k.issue(user, now()).token, now()), Ok(user));
+        let (user_id, session_id) = (Uuid::new_v4(), Uuid::new_v4());
+        assert_eq!(
+            k.verify(&k.issue(user_id, session_id, now()).token, now()),
+            Ok(Verified {
+                user_id,
+                session_id
+            })
+        );
     }
 
     #[test]
     fn wrong_key_garbage_and_expiry_are_rejected() {
         let k = keys("a", 60);
         let now = now();
-        let token = k.issue(Uuid::new_v4(), now).token;
+        let token = k.issue(Uuid::new_v4(), Uuid::new_v4(), now).token;
         assert_eq!(keys("b", 60).verify(&token, now), Err(TokenError::Invalid));
         assert_eq!(k.verify("not.a.jwt", now), Err(TokenError::Invalid));
         // Expiry follows the clock it is given: valid within the TTL, expired after it.
@@ -123,6 +150,7 @@ mod tests {
         );
         let claims = Claims {
             sub: Uuid::new_v4(),
+            sid: Some(Uuid::new_v4()),
             iat: 0,
             exp: now.timestamp() - 3600,
             iss: ISSUER.into(),
@@ -133,10 +161,26 @@ mod tests {
     }
 
     #[test]
+    fn a_live_token_without_a_session_is_not_valid() {
+        let k = keys("a", 60);
+        let claims = Claims {
+            sub: Uuid::new_v4(),
+            sid: None,
+            iat: 0,
+            exp: now().timestamp() + 3600,
+            iss: ISSUER.into(),
+        };
+        let token =
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &k.encoding).unwrap();
+        assert_eq!(k.verify(&token, now()), Err(TokenError::Invalid));
+    }
+
+    #[test]
     fn other_algorithms_are_refused() {
         let k = keys("a", 60);
         let claims = Claims {
             sub: Uuid::new_v4(),
+            sid: Some(Uuid::new_v4()),
             iat: 0,
             exp: now().timestamp() + 3600,
             iss: ISSUER.into(),

@@ -96,4 +96,10 @@ impl EngineCache {
         entries.insert(user_id, entry.clone());
         Ok(Some(entry))
     }
+
+    /// Drops a user's entry (their account is gone; another process's entry is refused by the
+    /// version lookup, which no longer finds the user).
+    pub fn forget(&self, user_id: Uuid) {
+        self.entries.lock().expect("cache lock").remove(&user_id);
+    }
 }

@@ -8,7 +8,8 @@ use uuid::Uuid;
 
 use super::{ClientError, owned};
 use crate::events::Assigner;
-use crate::events::{self, EventTiming, expand};
+use crate::events::{self, EventTiming};
+use crate::series;
 
 /// The longest range one question may cover.
 pub const MAX_RANGE_DAYS: i64 = 731;
@@ -47,7 +48,7 @@ pub async fn hours(
             && r.self_response.as_deref() != Some("declined")
             && assigner.client_of(r) == Some(client_id)
     }) {
-        for occ in expand::occurrences(&EventTiming::from(row), start, end) {
+        for occ in series::occurrences(&EventTiming::from(row), start, end) {
             if let Some(i) = Interval::new(occ.start, occ.end).and_then(|i| i.intersection(&range))
             {
                 booked.push(i);

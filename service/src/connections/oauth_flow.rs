@@ -3,6 +3,12 @@
 //! The `state` is 128 random bits, stored only as its SHA-256 with the user who asked, the
 //! provider, the sealed PKCE verifier and an expiry ten minutes out. The callback consumes it
 //! with one conditional UPDATE, so a replayed state can never win twice.
+//!
+//! The state is also bound to the browser that asked for the authorization URL: the api hands
+//! that browser an HttpOnly cookie (`BrowserBinding`), its SHA-256 is stored with the state,
+//! and the callback only consumes a state whose cookie comes back. A victim who opens an
+//! authorization link someone else started has no such cookie, so their calendar cannot be
+//! attached to the other person's account.
 
 use chrono::Duration;
 use entity::Provider;
@@ -15,6 +21,7 @@ use uuid::Uuid;
 
 use super::store::{self, Grant};
 use crate::AppContext;
+use crate::vault::{Column, Slot};
 
 pub const STATE_TTL_MINUTES: i64 = 10;
 
@@ -26,20 +33,62 @@ pub enum StartError {
     Internal(#[from] anyhow::Error),
 }
 
-/// Creates a state for `user_id` and returns the provider's authorization URL.
-pub async fn start(ctx: &AppContext, user_id: Uuid, provider: Provider) -> Result<Url, StartError> {
+/// The random value of a browser's binding cookie (256 bits, base64url).
+pub struct BrowserBinding(String);
+
+impl BrowserBinding {
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).expect("the OS random source");
+        Self(base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            bytes,
+        ))
+    }
+
+    /// A value the browser sent back, if it has the shape of one we made (anything else is
+    /// replaced by a new binding).
+    pub fn parse(value: &str) -> Option<Self> {
+        (value.len() == 43
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .then(|| Self(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    fn hash(&self) -> String {
+        crate::secrets::sha256_hex(&self.0)
+    }
+}
+
+/// Creates a state for `user_id`, bound to `browser`, and returns the provider's authorization
+/// URL.
+pub async fn start(
+    ctx: &AppContext,
+    user_id: Uuid,
+    provider: Provider,
+    browser: &BrowserBinding,
+) -> Result<Url, StartError> {
     let app = crate::credentials::oauth_app(&ctx.settings, provider)
         .ok_or(StartError::Disabled(provider))?;
     let start = app.start();
     let now = ctx.clock.now();
+    let id = Uuid::now_v7();
     oauth_states::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id),
         state_hash: Set(state_hash(&start.state)),
         user_id: Set(user_id),
         provider: Set(provider),
-        pkce_verifier_enc: Set(ctx.vault.seal(&start.pkce_verifier)),
+        pkce_verifier_enc: Set(ctx
+            .vault
+            .seal(&start.pkce_verifier, Slot::new(Column::PkceVerifier, id))),
         expires_at: Set(now + Duration::minutes(STATE_TTL_MINUTES)),
         used_at: Set(None),
+        browser_hash: Set(Some(browser.hash())),
         created_at: Set(now),
     }
     .insert(&ctx.db)
@@ -70,7 +119,7 @@ pub enum CallbackError {
     ProviderError(String),
     #[error("the callback lacks `code` or `state`")]
     InvalidRequest,
-    #[error("the state is unknown or was already used")]
+    #[error("the state is unknown, was already used, or was started in another browser")]
     InvalidState,
     #[error("the state expired; start again")]
     StateExpired,
@@ -107,12 +156,14 @@ impl CallbackError {
     }
 }
 
-/// Consumes the state, exchanges the code (with the PKCE verifier), stores the connection and
-/// its calendars. Returns the user the connection belongs to.
+/// Consumes the state (only with the cookie of the browser that started it), exchanges the code
+/// (with the PKCE verifier), stores the connection and its calendars. Returns the user the
+/// connection belongs to.
 pub async fn finish(
     ctx: &AppContext,
     provider: Provider,
     params: CallbackParams,
+    browser: Option<&BrowserBinding>,
 ) -> Result<Uuid, CallbackError> {
     let app = crate::credentials::oauth_app(&ctx.settings, provider)
         .ok_or(CallbackError::Disabled(provider))?;
@@ -120,12 +171,15 @@ pub async fn finish(
         .state
         .as_deref()
         .ok_or(CallbackError::InvalidRequest)?;
+    let browser = browser.ok_or(CallbackError::InvalidState)?;
     let hash = state_hash(state);
     let now = ctx.clock.now();
-    // Single use: only the first request to flip `used_at` gets the row.
+    // Single use: only the first request to flip `used_at` gets the row, and only from the
+    // browser that started the flow (another browser's attempt leaves it untouched).
     let consumed = oauth_states::Entity::update_many()
         .col_expr(oauth_states::Column::UsedAt, Expr::value(now))
         .filter(oauth_states::Column::StateHash.eq(hash.as_str()))
+        .filter(oauth_states::Column::BrowserHash.eq(browser.hash()))
         .filter(oauth_states::Column::UsedAt.is_null())
         .exec(&ctx.db)
         .await
@@ -156,7 +210,10 @@ pub async fn finish(
     let code = params.code.ok_or(CallbackError::InvalidRequest)?;
     let verifier = ctx
         .vault
-        .open(&row.pkce_verifier_enc)
+        .open(
+            &row.pkce_verifier_enc,
+            Slot::new(Column::PkceVerifier, row.id),
+        )
         .map_err(|e| anyhow::anyhow!("PKCE verifier: {e}"))?;
     let tokens = app
         .exchange(&ctx.http, &code, &verifier, ctx.clock.now())

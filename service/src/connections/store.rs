@@ -11,6 +11,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use uuid::Uuid;
 
 use crate::audit::{self, Actor};
+use crate::vault::{Column, Slot};
 use crate::{AppContext, Job, db, version};
 
 /// What the user handed over.
@@ -82,10 +83,12 @@ pub async fn connect(
         .filter(connections::Column::ProviderAccountId.eq(account_id.as_str()))
         .one(&txn)
         .await?;
+    let connection_id = existing.as_ref().map_or_else(Uuid::now_v7, |c| c.id);
+    let slot = |column| Slot::new(column, connection_id);
     let mut row: connections::ActiveModel = match &existing {
         Some(model) => model.clone().into(),
         None => connections::ActiveModel {
-            id: Set(Uuid::now_v7()),
+            id: Set(connection_id),
             user_id: Set(user_id),
             provider: Set(provider),
             provider_account_id: Set(account_id),
@@ -105,21 +108,31 @@ pub async fn connect(
     row.updated_at = Set(now);
     match &grant {
         Grant::OAuth(tokens) => {
-            row.access_token_enc = Set(Some(ctx.vault.seal(&tokens.access_token)));
+            row.access_token_enc = Set(Some(
+                ctx.vault
+                    .seal(&tokens.access_token, slot(Column::ConnectionAccessToken)),
+            ));
             // No new refresh token (Google on a repeat consent): the stored one still works.
             if let Some(refresh) = &tokens.refresh_token {
-                row.refresh_token_enc = Set(Some(ctx.vault.seal(refresh)));
+                row.refresh_token_enc = Set(Some(
+                    ctx.vault
+                        .seal(refresh, slot(Column::ConnectionRefreshToken)),
+                ));
             }
             row.token_expires_at = Set(tokens.expires_at);
             row.scopes = Set(tokens.scopes.join(" "));
             row.last_refreshed_at = Set(Some(now));
         }
         Grant::ApiKey(key) => {
-            row.credentials_enc = Set(Some(ctx.vault.seal(key)));
+            row.credentials_enc = Set(Some(
+                ctx.vault.seal(key, slot(Column::ConnectionCredentials)),
+            ));
             row.scopes = Set(String::new());
         }
         Grant::Feed { url, .. } => {
-            row.credentials_enc = Set(Some(ctx.vault.seal(url)));
+            row.credentials_enc = Set(Some(
+                ctx.vault.seal(url, slot(Column::ConnectionCredentials)),
+            ));
             row.scopes = Set(String::new());
         }
     }
@@ -331,11 +344,14 @@ async fn revoke(ctx: &AppContext, provider: Provider, connection: &connections::
     let Some(app) = crate::credentials::oauth_app(&ctx.settings, provider) else {
         return;
     };
-    let sealed = connection
-        .refresh_token_enc
-        .as_ref()
-        .or(connection.access_token_enc.as_ref());
-    let Some(token) = sealed.and_then(|s| ctx.vault.open(s).ok()) else {
+    let sealed = match (&connection.refresh_token_enc, &connection.access_token_enc) {
+        (Some(refresh), _) => Some((refresh, Column::ConnectionRefreshToken)),
+        (None, Some(access)) => Some((access, Column::ConnectionAccessToken)),
+        (None, None) => None,
+    };
+    let Some(token) =
+        sealed.and_then(|(s, column)| ctx.vault.open(s, Slot::new(column, connection.id)).ok())
+    else {
         return;
     };
     match app.revoke(&ctx.http, &token).await {

@@ -78,7 +78,11 @@ impl Providers {
             google: Google::new(http.clone(), p.google_api_base_url.clone()),
             microsoft: Microsoft::new(http.clone(), p.microsoft_graph_base_url.clone()),
             calcom: CalDotCom::new(http.clone(), p.calcom_api_base_url.clone()),
-            ics: IcsFeed::new(http.clone()),
+            // Feed URLs are users' input: their own client, which keeps off internal addresses.
+            ics: IcsFeed::new(
+                providers::outbound::client(settings.access.feeds_allow_private),
+                settings.access.feeds_allow_private,
+            ),
         }
     }
 

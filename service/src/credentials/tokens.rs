@@ -10,6 +10,7 @@ use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 use crate::AppContext;
+use crate::vault::{Column, Slot};
 
 /// A token this close to expiry is refreshed before use.
 const REFRESH_MARGIN: Duration = Duration::minutes(2);
@@ -38,9 +39,14 @@ fn provider_of(connection: &connections::Model) -> Result<Provider, TokenError> 
     Ok(connection.provider)
 }
 
-fn open(ctx: &AppContext, sealed: &str) -> Result<String, TokenError> {
+fn open(
+    ctx: &AppContext,
+    sealed: &str,
+    column: Column,
+    connection_id: uuid::Uuid,
+) -> Result<String, TokenError> {
     ctx.vault
-        .open(sealed)
+        .open(sealed, Slot::new(column, connection_id))
         .map_err(|e| TokenError::Internal(anyhow::anyhow!("stored token: {e}")))
 }
 
@@ -54,13 +60,13 @@ pub async fn credential(
         return Err(TokenError::NeedsReauth);
     }
     if let Some(sealed) = &connection.credentials_enc {
-        return open(ctx, sealed);
+        return open(ctx, sealed, Column::ConnectionCredentials, connection.id);
     }
     let expiring = connection
         .token_expires_at
         .is_some_and(|at| at - REFRESH_MARGIN <= ctx.clock.now());
     match (&connection.access_token_enc, expiring) {
-        (Some(sealed), false) => open(ctx, sealed),
+        (Some(sealed), false) => open(ctx, sealed, Column::ConnectionAccessToken, connection.id),
         _ => refresh(ctx, connection).await,
     }
 }
@@ -112,7 +118,7 @@ pub async fn refresh(
         if let (Some(at), Some(sealed)) = (current.last_refreshed_at, &current.access_token_enc)
             && at >= started
         {
-            return open(ctx, sealed);
+            return open(ctx, sealed, Column::ConnectionAccessToken, current.id);
         }
         if ctx.clock.now() - started > REFRESH_LEASE + Duration::seconds(5) {
             return Err(ProviderError::Transient("another refresh did not finish".into()).into());
@@ -147,7 +153,7 @@ async fn refresh_claimed(
     let Some(sealed) = &connection.refresh_token_enc else {
         return Err(mark_needs_reauth(ctx, connection, "no refresh token was granted").await);
     };
-    let refresh_token = open(ctx, sealed)?;
+    let refresh_token = open(ctx, sealed, Column::ConnectionRefreshToken, connection.id)?;
     match app
         .refresh(&ctx.http, &refresh_token, ctx.clock.now())
         .await
@@ -158,8 +164,14 @@ async fn refresh_claimed(
             let refresh = tokens.refresh_token.as_deref().unwrap_or(&refresh_token);
             connections::ActiveModel {
                 id: Set(connection.id),
-                access_token_enc: Set(Some(ctx.vault.seal(&tokens.access_token))),
-                refresh_token_enc: Set(Some(ctx.vault.seal(refresh))),
+                access_token_enc: Set(Some(ctx.vault.seal(
+                    &tokens.access_token,
+                    Slot::new(Column::ConnectionAccessToken, connection.id),
+                ))),
+                refresh_token_enc: Set(Some(ctx.vault.seal(
+                    refresh,
+                    Slot::new(Column::ConnectionRefreshToken, connection.id),
+                ))),
                 token_expires_at: Set(tokens.expires_at),
                 last_refreshed_at: Set(Some(now)),
                 refreshing_until: Set(None),

@@ -191,7 +191,7 @@ pub async fn assign(
     client_id: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<EventView, AssignError> {
-    let (id, _) = super::expand::parse_key(key).ok_or(EventError::NotFound)?;
+    let (id, _) = crate::series::parse_key(key).ok_or(EventError::NotFound)?;
     let row = super::owned_row(db, user_id, id).await?;
     if let Some(client) = client_id {
         clients::Entity::find_by_id(client)

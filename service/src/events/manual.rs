@@ -130,9 +130,9 @@ impl Draft {
             timing,
             busy: row.busy,
             status: EventStatus::parse(&row.status).unwrap_or(EventStatus::Confirmed),
-            timezone: super::expand::zone_named(row.timezone.as_deref()),
+            timezone: crate::series::zone_named(row.timezone.as_deref()),
             rrule: row.rrule.clone(),
-            exdates: super::expand::instants(&row.exdates),
+            exdates: crate::series::instants(&row.exdates),
         }
     }
 

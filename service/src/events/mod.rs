@@ -1,7 +1,6 @@
 //! Events: listing what happens in a window (series expanded), and the user's manual events.
 
 pub mod assign;
-pub mod expand;
 pub mod manual;
 
 use std::collections::{HashMap, HashSet};
@@ -17,8 +16,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::series;
+pub use crate::series::{EventTiming, Occurrence};
 pub use assign::{AssignError, Assigner, assign};
-pub use expand::{EventTiming, Occurrence};
 pub use manual::{Draft, ManualEventInput, Timing};
 
 use crate::audit::{self, Actor};
@@ -180,8 +180,8 @@ pub async fn timings_in_window(
 pub fn domain_events(rows: &[EventTiming], from: Instant, to: Instant) -> Vec<domain::Event> {
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
-        for occ in expand::occurrences(row, from - Duration::days(1), to + Duration::days(1)) {
-            if let Some(e) = expand::to_domain(row, &occ) {
+        for occ in series::occurrences(row, from - Duration::days(1), to + Duration::days(1)) {
+            if let Some(e) = series::to_domain(row, &occ) {
                 out.push(e);
             }
         }
@@ -235,7 +235,7 @@ pub async fn list(
                 continue;
             }
         }
-        for occ in expand::occurrences(&EventTiming::from(row), from, to) {
+        for occ in series::occurrences(&EventTiming::from(row), from, to) {
             views.push(EventView::new(row, &occ, client));
         }
     }
@@ -286,12 +286,12 @@ pub async fn get(
     user_id: Uuid,
     key: &str,
 ) -> Result<EventView, EventError> {
-    let (id, occurrence) = expand::parse_key(key).ok_or(EventError::NotFound)?;
+    let (id, occurrence) = series::parse_key(key).ok_or(EventError::NotFound)?;
     let row = owned_row(db, user_id, id).await?;
     let client = Assigner::load(db, user_id).await?.client_of(&row);
     match occurrence {
         None => Ok(EventView::of_row(&row, client)),
-        Some(start) => expand::occurrences(
+        Some(start) => series::occurrences(
             &EventTiming::from(&row),
             start,
             start + Duration::seconds(1),
@@ -346,7 +346,7 @@ pub async fn update(
     key: &str,
     input: ManualEventInput,
 ) -> Result<EventView, EventError> {
-    let (id, occurrence) = expand::parse_key(key).ok_or(EventError::NotFound)?;
+    let (id, occurrence) = series::parse_key(key).ok_or(EventError::NotFound)?;
     let row = owned_row(&ctx.db, user_id, id).await?;
     if row.provider != Provider::Local {
         return Err(EventError::NotEditable(row.provider));
@@ -371,7 +371,7 @@ pub async fn update(
 /// Deletes a manual event, a whole series by its id, or one occurrence of a series (which
 /// becomes an EXDATE of it).
 pub async fn delete(ctx: &AppContext, user_id: Uuid, key: &str) -> Result<(), EventError> {
-    let (id, occurrence) = expand::parse_key(key).ok_or(EventError::NotFound)?;
+    let (id, occurrence) = series::parse_key(key).ok_or(EventError::NotFound)?;
     let row = owned_row(&ctx.db, user_id, id).await?;
     if row.provider != Provider::Local {
         return Err(EventError::NotEditable(row.provider));
@@ -383,7 +383,7 @@ pub async fn delete(ctx: &AppContext, user_id: Uuid, key: &str) -> Result<(), Ev
             record(&txn, user_id, "event.deleted", id, ctx.clock.now()).await?;
         }
         Some(start) => {
-            let exists = expand::occurrences(
+            let exists = series::occurrences(
                 &EventTiming::from(&row),
                 start,
                 start + Duration::seconds(1),
@@ -470,7 +470,7 @@ pub async fn views_by_key(
 ) -> Result<HashMap<String, EventView>, DbErr> {
     let ids: HashSet<Uuid> = keys
         .iter()
-        .filter_map(|k| expand::parse_key(k).map(|(id, _)| id))
+        .filter_map(|k| series::parse_key(k).map(|(id, _)| id))
         .collect();
     if ids.is_empty() {
         return Ok(HashMap::new());
@@ -485,14 +485,14 @@ pub async fn views_by_key(
     let by_id: HashMap<Uuid, &events::Model> = rows.iter().map(|r| (r.id, r)).collect();
     let mut out = HashMap::new();
     for key in keys {
-        let Some((id, occurrence)) = expand::parse_key(key) else {
+        let Some((id, occurrence)) = series::parse_key(key) else {
             continue;
         };
         let Some(row) = by_id.get(&id) else { continue };
         let client = clients.client_of(row);
         let view = match occurrence {
             None => Some(EventView::of_row(row, client)),
-            Some(start) => expand::occurrences(
+            Some(start) => series::occurrences(
                 &EventTiming::from(*row),
                 start,
                 start + Duration::seconds(1),

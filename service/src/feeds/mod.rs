@@ -18,7 +18,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::AppContext;
-use crate::events::{self, EventTiming, expand};
+use crate::events::{self, EventTiming};
+use crate::series;
+use crate::vault::{Column, Slot};
 use ics::{VEvent, When};
 
 /// What the feeds reach: as far back and ahead as the sync keeps events.
@@ -74,7 +76,10 @@ async fn try_urls(ctx: &AppContext, user_id: Uuid) -> Result<FeedUrls, DbErr> {
         .await?;
     let mut tokens = HashMap::new();
     for row in existing {
-        match ctx.vault.open(&row.token_enc) {
+        match ctx
+            .vault
+            .open(&row.token_enc, Slot::new(Column::FeedToken, row.id))
+        {
             Ok(token) => {
                 tokens.insert(row.kind, token);
             }
@@ -128,12 +133,13 @@ async fn issue(
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).expect("the OS has randomness");
     let token = URL_SAFE_NO_PAD.encode(bytes);
+    let id = Uuid::now_v7();
     feed_tokens::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id),
         user_id: Set(user_id),
         kind: Set(kind.as_str().to_owned()),
         token_hash: Set(hash(&token)),
-        token_enc: Set(ctx.vault.seal(&token)),
+        token_enc: Set(ctx.vault.seal(&token, Slot::new(Column::FeedToken, id))),
         created_at: Set(ctx.clock.now()),
     }
     .insert(db)
@@ -204,8 +210,8 @@ pub async fn render(
             continue;
         };
         let timing = EventTiming::from(row);
-        for occ in expand::occurrences(&timing, from, to) {
-            let Some(event) = expand::to_domain(&timing, &occ) else {
+        for occ in series::occurrences(&timing, from, to) {
+            let Some(event) = series::to_domain(&timing, &occ) else {
                 continue;
             };
             let busy = event.blocks_time(rules.tentative_is_busy);

@@ -18,7 +18,8 @@ use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
 use entity::{
-    Provider, SyncRunStatus, SyncStatus, calendar_connections as connections, calendars, sync_runs,
+    Provider, SyncRunStatus, SyncStatus, calendar_connections as connections, calendars, events,
+    sync_runs,
 };
 use providers::{Change, ChangePage, Credential, Next, ProviderError, SyncRequest, Window};
 use sea_orm::sea_query::{Condition, Expr};
@@ -314,11 +315,22 @@ async fn run_once(
         updated_at: Set(finished),
         ..Default::default()
     };
+    // A series that repeats beyond the expansion cap syncs, but the user must hear that only
+    // its first occurrences count (a feed "every second, forever" is not their schedule).
+    let cut = match &result {
+        Ok(()) => cut_series(ctx, &calendar).await?,
+        Err(_) => Vec::new(),
+    };
     match &result {
         Ok(()) => {
             row.sync_status = Set(SyncStatus::Idle);
             row.last_synced_at = Set(Some(finished));
-            row.last_error = Set(None);
+            if cut.is_empty() {
+                row.last_error = Set(None);
+            } else {
+                row.last_error = Set(Some(cut_warning(&cut)));
+                row.last_error_at = Set(Some(finished));
+            }
             row.consecutive_failures = Set(0);
             row.paused_until = Set(None);
         }
@@ -351,6 +363,42 @@ async fn run_once(
         crate::follow_up::availability_changed(ctx, calendar.user_id).await;
     }
     result.map(|()| outcome)
+}
+
+/// Titles of the calendar's series that repeat more often in the sync window than expansion
+/// follows.
+async fn cut_series(
+    ctx: &AppContext,
+    calendar: &calendars::Model,
+) -> Result<Vec<String>, SyncError> {
+    let w = window(ctx);
+    let series: Vec<crate::series::EventTiming> = events::Entity::find()
+        .filter(events::Column::CalendarId.eq(calendar.id))
+        .filter(events::Column::Rrule.is_not_null())
+        .into_partial_model()
+        .all(&ctx.db)
+        .await?;
+    Ok(series
+        .iter()
+        .filter(|row| crate::series::is_cut(row, w.start, w.end))
+        .map(|row| row.title.clone())
+        .collect())
+}
+
+fn cut_warning(titles: &[String]) -> String {
+    let named: Vec<String> = titles.iter().take(3).map(|t| format!("\"{t}\"")).collect();
+    let more = titles.len().saturating_sub(named.len());
+    format!(
+        "{}{} repeat{} too often: only the first {} occurrences within the sync window count",
+        named.join(", "),
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        },
+        if titles.len() == 1 { "s" } else { "" },
+        domain::recurrence::MAX_OCCURRENCES,
+    )
 }
 
 fn window(ctx: &AppContext) -> Window {

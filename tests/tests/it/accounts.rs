@@ -250,11 +250,12 @@ async fn repeated_wrong_passwords_lock_the_address_for_a_while(backend: Backend)
 
     // Sixteen minutes pass: the failures leave the window and the right password works again,
     // which also clears the count.
-    entity::login_failures::Entity::update_many()
+    entity::attempts::Entity::update_many()
         .col_expr(
-            entity::login_failures::Column::FailedAt,
+            entity::attempts::Column::At,
             sea_orm::sea_query::Expr::value(tests::clock::now() - chrono::Duration::minutes(16)),
         )
+        .filter(entity::attempts::Column::Scope.eq("login_failure"))
         .exec(&app.ctx.db)
         .await
         .unwrap();
@@ -263,14 +264,15 @@ async fn repeated_wrong_passwords_lock_the_address_for_a_while(backend: Backend)
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     let ada_hash = service::secrets::sha256_hex("ada@example.com");
-    let left = entity::login_failures::Entity::find()
-        .filter(entity::login_failures::Column::EmailHash.eq(ada_hash))
+    let left = entity::attempts::Entity::find()
+        .filter(entity::attempts::Column::Scope.eq("login_failure"))
+        .filter(entity::attempts::Column::KeyHash.eq(ada_hash))
         .all(&app.ctx.db)
         .await
         .unwrap();
     assert!(left.is_empty());
     // The clean-up forgets the old failures of the unknown address too.
-    let purged = service::users::throttle::purge(&app.ctx.db, tests::clock::now())
+    let purged = service::limits::purge(&app.ctx.db, tests::clock::now())
         .await
         .unwrap();
     assert_eq!(purged, 10);

@@ -3,9 +3,34 @@ use reqwest::StatusCode;
 use serde_json::json;
 use tests::{Backend, TEST_JWT_SECRET, TestApp, backend_tests, error_code};
 
+/// A token signed by hand, without a session (`sid`): valid only in shape.
 fn forge(secret: &str, alg: Algorithm, sub: &str, exp_offset_secs: i64) -> String {
+    forge_claims(secret, alg, json!({"sub": sub}), exp_offset_secs)
+}
+
+/// The session id of a token the app issued.
+fn session_of(token: &str) -> String {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).unwrap();
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap();
+    claims["sid"].as_str().expect("a sid claim").to_owned()
+}
+
+fn forge_claims(
+    secret: &str,
+    alg: Algorithm,
+    mut claims: serde_json::Value,
+    exp_offset_secs: i64,
+) -> String {
     let now = tests::clock::now().timestamp();
-    let claims = json!({"sub": sub, "iat": now, "exp": now + exp_offset_secs, "iss": "freeslot"});
+    claims["iat"] = json!(now);
+    claims["exp"] = json!(now + exp_offset_secs);
+    claims["iss"] = json!("freeslot");
     jsonwebtoken::encode(
         &Header::new(alg),
         &claims,
@@ -100,19 +125,51 @@ async fn bad_tokens_are_rejected_with_401(backend: Backend) {
         assert_eq!(challenge.as_deref(), Some("Bearer"), "{header:?}");
     }
 
-    // The genuine token still works, and a hand-made one with the right key too.
+    // A well-signed token whose session does not exist.
+    let (status, code, _) = status_and_code(
+        &app,
+        Some(&format!(
+            "Bearer {}",
+            forge_claims(
+                TEST_JWT_SECRET,
+                Algorithm::HS256,
+                json!({"sub": user.id, "sid": uuid::Uuid::new_v4()}),
+                600
+            )
+        )),
+    )
+    .await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::UNAUTHORIZED, "invalid_token")
+    );
+
+    // The genuine token still works, and a hand-made one with the right key and its session
+    // too; one without a session does not.
     assert_eq!(
         status_and_code(&app, Some(&format!("Bearer {}", user.token)))
             .await
             .0,
         StatusCode::OK
     );
-    let handmade = forge(TEST_JWT_SECRET, Algorithm::HS256, &user.id, 600);
+    let handmade = forge_claims(
+        TEST_JWT_SECRET,
+        Algorithm::HS256,
+        json!({"sub": user.id, "sid": session_of(&user.token)}),
+        600,
+    );
     assert_eq!(
         status_and_code(&app, Some(&format!("Bearer {handmade}")))
             .await
             .0,
         StatusCode::OK
+    );
+    let sessionless = forge(TEST_JWT_SECRET, Algorithm::HS256, &user.id, 600);
+    assert_eq!(
+        status_and_code(&app, Some(&format!("Bearer {sessionless}")))
+            .await
+            .1,
+        "invalid_token"
     );
 }
 
@@ -153,40 +210,59 @@ async fn tokens_of_a_vanished_user_answer_401_everywhere(backend: Backend) {
         600,
     );
     for token in [user.token.as_str(), stranger.as_str()] {
-        for (method, path, body) in [
-            ("GET", "/api/me", None),
-            ("GET", "/api/feeds", None),
-            ("GET", "/api/calendars", None),
-            ("GET", "/api/conflicts", None),
-            ("GET", "/api/clients", None),
-            ("POST", "/api/clients", Some(json!({"name": "Acme"}))),
-            (
-                "POST",
-                "/api/events",
-                Some(
-                    json!({"title": "x", "start": "2027-01-05T10:00:00Z", "end": "2027-01-05T11:00:00Z"}),
-                ),
-            ),
-            (
-                "GET",
-                "/api/availability?start=2027-01-04T00:00:00Z&end=2027-01-05T00:00:00Z&duration=30",
-                None,
-            ),
-        ] {
-            let mut req = match method {
-                "GET" => app.client.get(app.url(path)),
-                _ => app.client.post(app.url(path)),
-            }
-            .bearer_auth(token);
-            if let Some(body) = body {
-                req = req.json(&body);
-            }
-            let res = req.send().await.unwrap();
-            assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{method} {path}");
-            assert_eq!(error_code(res).await, "invalid_token", "{method} {path}");
-        }
+        refused_everywhere(&app, token).await;
     }
     assert_eq!(app.get("/health", None).await.status(), StatusCode::OK);
+}
+
+/// `token` gets 401 `invalid_token` from reads and writes alike, and changes nothing.
+pub(crate) async fn refused_everywhere(app: &TestApp, token: &str) {
+    for (method, path, body) in [
+        ("GET", "/api/me", None),
+        ("GET", "/api/feeds", None),
+        ("GET", "/api/calendars", None),
+        ("GET", "/api/conflicts", None),
+        ("GET", "/api/clients", None),
+        ("POST", "/api/clients", Some(json!({"name": "Acme"}))),
+        ("POST", "/api/auth/logout", None),
+        (
+            "POST",
+            "/api/me/password",
+            Some(
+                json!({"current_password": "correct horse battery", "new_password": "another long password"}),
+            ),
+        ),
+        (
+            "DELETE",
+            "/api/me",
+            Some(json!({"password": "correct horse battery"})),
+        ),
+        (
+            "POST",
+            "/api/events",
+            Some(
+                json!({"title": "x", "start": "2027-01-05T10:00:00Z", "end": "2027-01-05T11:00:00Z"}),
+            ),
+        ),
+        (
+            "GET",
+            "/api/availability?start=2027-01-04T00:00:00Z&end=2027-01-05T00:00:00Z&duration=30",
+            None,
+        ),
+    ] {
+        let mut req = match method {
+            "GET" => app.client.get(app.url(path)),
+            "DELETE" => app.client.delete(app.url(path)),
+            _ => app.client.post(app.url(path)),
+        }
+        .bearer_auth(token);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{method} {path}");
+        assert_eq!(error_code(res).await, "invalid_token", "{method} {path}");
+    }
 }
 
 backend_tests!(

@@ -14,6 +14,7 @@ async fn connecting_google_in_a_real_browser(backend: Backend) {
     let frontend = fakes::frontend::start().await;
     let mut env: HashMap<String, String> = google.env().into_iter().collect();
     env.insert("FRONTEND_URL".into(), frontend.url("/app"));
+    let consent_page = env["GOOGLE_AUTH_URL"].clone();
     let app = TestApp::spawn_with(backend, env, test_worker_options()).await;
 
     // Log in (the API has no login page), ask for the connect link, hand it to the browser.
@@ -25,10 +26,18 @@ async fn connecting_google_in_a_real_browser(backend: Backend) {
         .as_str()
         .unwrap()
         .to_owned();
-    let authorization_url = app.authorization_url("google", &token).await;
-
+    // The page asks for the link itself, as the web app does: the OAuth binding cookie that
+    // comes with it is the browser's own.
     let browser = Browser::start().await;
-    browser.goto(authorization_url.as_str()).await;
+    browser.goto(&app.url("/health")).await;
+    browser
+        .execute(
+            "fetch('/api/auth/connect/google', {headers: {Authorization: 'Bearer ' + arguments[0]}})
+               .then(r => r.json()).then(b => { window.location.href = b.authorization_url; });",
+            serde_json::json!([token]),
+        )
+        .await;
+    browser.wait_for_url(&consent_page).await;
     browser.click("#allow").await;
     let landed = browser.wait_for_url(&frontend.url("/app")).await;
     assert!(landed.ends_with("/app?connected=google"), "{landed}");

@@ -190,6 +190,53 @@ async fn a_state_works_once_and_only_for_its_flow(backend: Backend) {
     assert!(landing.query().unwrap().contains("error="), "{landing}");
 }
 
+/// An attacker starts a flow in their own browser and sends the consent link to a victim: the
+/// victim's browser has no binding cookie, so the callback refuses the state and nothing is
+/// attached to the attacker's account (nor can a stranger's cookie stand in for the right one).
+async fn a_state_finishes_only_in_the_browser_that_started_it(backend: Backend) {
+    let google = fakes::google::start("victim@example.com").await;
+    let app = app_with(backend, google.env()).await;
+    let attacker = app.register_user().await;
+    let url = app.authorization_url("google", &attacker.token).await;
+    let attackers_cookie = app.oauth_cookie().unwrap();
+    // The victim consents and comes back, without the cookie.
+    let callback = app.consent(&url, "allow").await;
+    let landing = app.follow_callback_with(&callback, None).await;
+    assert!(
+        landing.query().unwrap().contains("error=invalid_state"),
+        "{landing}"
+    );
+    // With another browser's cookie: refused too.
+    let stranger = app.register_user().await;
+    app.new_browser();
+    app.authorization_url("google", &stranger.token).await;
+    let strangers_cookie = app.oauth_cookie().unwrap();
+    assert_ne!(
+        strangers_cookie, attackers_cookie,
+        "a fresh browser gets a fresh binding"
+    );
+    let landing = app
+        .follow_callback_with(&callback, Some(&strangers_cookie))
+        .await;
+    assert!(
+        landing.query().unwrap().contains("error=invalid_state"),
+        "{landing}"
+    );
+    assert!(app.calendars(&attacker.token).await.is_empty());
+    assert!(
+        google.state().oauth.token_log.is_empty(),
+        "no code was exchanged"
+    );
+    // The browser that started it still can (a refused attempt does not use the state up).
+    let landing = app
+        .follow_callback_with(&callback, Some(&attackers_cookie))
+        .await;
+    assert!(
+        landing.query().unwrap().contains("connected=google"),
+        "{landing}"
+    );
+}
+
 async fn an_expired_state_is_refused(backend: Backend) {
     let google = fakes::google::start("ada@example.com").await;
     let app = app_with(backend, google.env()).await;
@@ -465,22 +512,23 @@ async fn google_keeps_its_refresh_token_and_old_keys_still_open_it(backend: Back
     }
     let old_id = key_id(old_key);
     let new_id = key_id(new_key);
-    // Google has answered the refresh; freeslot stores what it got a moment later.
+    // The restart re-sealed everything under the new key before the first refresh (and each
+    // refresh seals again under it).
     let mut after = raw_connections(&second).await;
     for _ in 0..100 {
-        if !after.contains(&format!("v1.{old_id}.")) {
+        if !after.contains(&format!("v2.{old_id}.")) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
         after = raw_connections(&second).await;
     }
     assert_ne!(before, after);
-    assert!(before.contains(&format!("v1.{old_id}.")));
+    assert!(before.contains(&format!("v2.{old_id}.")));
     assert!(
-        !after.contains(&format!("v1.{old_id}.")),
+        !after.contains(&format!("v2.{old_id}.")),
         "re-sealed under the new key: {after}"
     );
-    assert!(after.contains(&format!("v1.{new_id}.")));
+    assert!(after.contains(&format!("v2.{new_id}.")));
 }
 
 fn key_id(b64: &str) -> String {
@@ -777,6 +825,7 @@ backend_tests!(
     a_denied_consent_lands_with_access_denied,
     a_state_works_once_and_only_for_its_flow,
     an_expired_state_is_refused,
+    a_state_finishes_only_in_the_browser_that_started_it,
     a_code_injected_into_another_flow_fails_pkce,
     a_failed_token_exchange_is_reported_not_a_500,
     connect_needs_a_configured_provider_and_a_login,

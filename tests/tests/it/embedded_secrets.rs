@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use reqwest::StatusCode;
+use service::vault::{Column, Slot};
 use tests::{Backend, TestApp, test_worker_options};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -14,7 +15,8 @@ async fn generated_secrets_survive_a_restart() {
     ]);
     let app = TestApp::spawn_with(Backend::Sqlite, vars, test_worker_options()).await;
     let user = app.register_user().await;
-    let sealed = app.ctx.vault.seal("a provider token");
+    let slot = Slot::new(Column::ConnectionAccessToken, uuid::Uuid::now_v7());
+    let sealed = app.ctx.vault.seal("a provider token", slot);
 
     let secrets_file = format!(
         "{}.secrets",
@@ -46,7 +48,7 @@ async fn generated_secrets_survive_a_restart() {
         "tokens stay valid across restarts"
     );
     assert_eq!(
-        app.ctx.vault.open(&sealed).unwrap(),
+        app.ctx.vault.open(&sealed, slot).unwrap(),
         "a provider token",
         "stored tokens stay readable"
     );

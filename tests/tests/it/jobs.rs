@@ -19,9 +19,13 @@ async fn seed_states(app: &TestApp) -> (Uuid, Uuid) {
             state_hash: Set(format!("hash-{id}")),
             user_id: Set(user_id),
             provider: Set(entity::Provider::Google),
-            pkce_verifier_enc: Set(app.ctx.vault.seal("verifier")),
+            pkce_verifier_enc: Set(app.ctx.vault.seal(
+                "verifier",
+                service::vault::Slot::new(service::vault::Column::PkceVerifier, id),
+            )),
             expires_at: Set(tests::clock::now() + chrono::Duration::minutes(minutes)),
             used_at: Set(None),
+            browser_hash: Set(None),
             created_at: Set(tests::clock::now()),
         }
         .insert(&app.ctx.db)

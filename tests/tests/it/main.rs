@@ -10,6 +10,7 @@ mod connections;
 mod embedded_secrets;
 mod export;
 mod feeds;
+mod hardening;
 mod jobs;
 mod migrations;
 mod probes;

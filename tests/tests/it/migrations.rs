@@ -3,7 +3,7 @@ use sea_orm::{ConnectionTrait, Statement};
 use service::db::{Step, migrate_step};
 use tests::{Backend, TestDatabase, backend_tests};
 
-const TABLES: [&str; 14] = [
+const TABLES: [&str; 15] = [
     "users",
     "calendar_connections",
     "calendars",
@@ -17,7 +17,8 @@ const TABLES: [&str; 14] = [
     "audit_log",
     "calcom_exports",
     "feed_tokens",
-    "login_failures",
+    "sessions",
+    "attempts",
 ];
 
 async fn present_tables(db: &sea_orm::DatabaseConnection) -> Vec<&'static str> {
@@ -64,8 +65,24 @@ async fn migrations_go_up_down_and_up_again(backend: Backend) {
             .collect::<Vec<_>>()
     };
     let postgres = db.get_database_backend() == sea_orm::DbBackend::Postgres;
+    // 21: the OAuth browser binding; 20: attempts back to login_failures; 19: sessions.
+    migrate_step(&db, Step::Down(2)).await.unwrap();
+    assert!(!present_tables(&db).await.contains(&"attempts"));
+    assert!(
+        SchemaManager::new(&db)
+            .has_table("login_failures")
+            .await
+            .unwrap()
+    );
     migrate_step(&db, Step::Down(1)).await.unwrap();
-    assert!(!present_tables(&db).await.contains(&"login_failures"));
+    assert!(!present_tables(&db).await.contains(&"sessions"));
+    migrate_step(&db, Step::Down(1)).await.unwrap();
+    assert!(
+        !SchemaManager::new(&db)
+            .has_table("login_failures")
+            .await
+            .unwrap()
+    );
     if postgres {
         assert_eq!(event_keys().await, ["fk_events_calendar_of_user"]);
     }
@@ -123,7 +140,7 @@ async fn migrations_go_up_down_and_up_again(backend: Backend) {
     assert!(!present_tables(&db).await.contains(&"audit_log"));
     assert_eq!(
         Migrator::get_pending_migrations(&db).await.unwrap().len(),
-        9
+        12
     );
 
     // All the way down leaves nothing of ours behind.

@@ -408,7 +408,7 @@ const FEED_V2: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:b@t
 async fn ics_feeds_use_etags_and_replace_everything_when_changed() {
     let fake = fakes::ics::start().await;
     fake.state().publish("team", FEED_V1);
-    let feed = IcsFeed::new(http());
+    let feed = IcsFeed::new(http(), true);
     let url = fake.url("/team.ics");
     let credential = Credential::Feed(&url);
     let first = feed
@@ -479,7 +479,7 @@ async fn a_provider_that_hangs_times_out_as_a_transient_error() {
         .timeout(Duration::from_millis(300))
         .build()
         .unwrap();
-    let feed = IcsFeed::new(client);
+    let feed = IcsFeed::new(client, true);
     let url = fake.url("/slow.ics");
     let err = feed
         .changes(

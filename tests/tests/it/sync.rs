@@ -607,7 +607,14 @@ async fn hostile_feeds_are_read_within_bounds(backend: Backend) {
         )
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
-    wait_idle(&app, &user).await;
+    let calendars = wait_idle(&app, &user).await;
+    // The sync succeeded, and says what it left out.
+    assert_eq!(calendars[0]["sync_status"], "idle", "{calendars:?}");
+    let said = calendars[0]["last_error"].as_str().unwrap_or_default();
+    assert!(
+        said.contains("\"Every second\"") && said.contains("5000"),
+        "{said}"
+    );
 
     let day = [
         ("start", "2026-12-03T00:00:00Z"),

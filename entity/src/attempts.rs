@@ -1,13 +1,14 @@
 use sea_orm::entity::prelude::*;
 
-/// One failed login (see migration 18): the throttle counts these per address.
+/// One attempt let through by a sliding-window limit (see migration 20 and `service::limits`).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-#[sea_orm(table_name = "login_failures")]
+#[sea_orm(table_name = "attempts")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    pub email_hash: String,
-    pub failed_at: DateTimeUtc,
+    pub scope: String,
+    pub key_hash: String,
+    pub at: DateTimeUtc,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

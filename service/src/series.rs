@@ -161,6 +161,12 @@ pub fn occurrences(row: &EventTiming, from: Instant, to: Instant) -> Vec<Occurre
     }
 }
 
+/// Whether the series holds so many occurrences in `[from, to)` that expansion stops at the cap
+/// (`domain::recurrence::MAX_OCCURRENCES`): then only the first ones count anywhere.
+pub fn is_cut(row: &EventTiming, from: Instant, to: Instant) -> bool {
+    row.rrule.is_some() && occurrences(row, from, to).len() >= domain::recurrence::MAX_OCCURRENCES
+}
+
 fn all_day_dates(row: &EventTiming) -> Option<(NaiveDate, NaiveDate)> {
     match (row.all_day, row.start_date, row.end_date) {
         (true, Some(s), Some(e)) => Some((s, e)),
