@@ -590,3 +590,13 @@ END:VCALENDAR\r\n";
         );
     }
 }
+
+#[cfg(test)]
+mod nul_tests {
+    #[test]
+    fn nul_characters_do_not_lose_the_event() {
+        let text = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:n\u{0}@x\r\nDTSTART:20261124T090000Z\r\nDTEND:20261124T100000Z\r\nSUMMARY:Ni\u{0}ght\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+        let parsed = super::parse(text).unwrap();
+        assert_eq!(parsed.events.len(), 1);
+    }
+}

@@ -567,6 +567,8 @@ async fn apply(
             Change::Upsert(e) => (e.id.clone(), None),
             Change::Delete { id } => (id, None),
         };
+        // Ids as they are stored (see `rows::text`), so a snapshot's listing matches its rows.
+        let id = rows::text(&id);
         if last.insert(id.clone(), event).is_none() {
             order.push(id);
         }

@@ -92,13 +92,13 @@ pub fn to_row(target: &Target<'_>, e: &RemoteEvent) -> events::Model {
         user_id: target.user_id,
         calendar_id: target.calendar_id,
         provider: target.provider,
-        provider_event_id: e.id.clone(),
-        ical_uid: e.ical_uid.clone(),
-        recurring_event_id: e.recurring_event_id.clone(),
+        provider_event_id: text(&e.id),
+        ical_uid: e.ical_uid.as_deref().map(text),
+        recurring_event_id: e.recurring_event_id.as_deref().map(text),
         original_start_at: e.original_start,
-        title: e.title.chars().take(1000).collect(),
-        description: e.description.clone(),
-        location: e.location.clone(),
+        title: text(&e.title).chars().take(1000).collect(),
+        description: e.description.as_deref().map(text),
+        location: e.location.as_deref().map(text),
         start_at: start,
         end_at: end,
         all_day: dates.is_some(),
@@ -108,18 +108,30 @@ pub fn to_row(target: &Target<'_>, e: &RemoteEvent) -> events::Model {
         status: e.status.as_str().to_owned(),
         busy: e.busy,
         self_response: e.self_response.map(|r| r.as_str().to_owned()),
-        rrule: e.rrule.clone(),
+        rrule: e.rrule.as_deref().map(text),
         exdates: instants(&e.exdates),
         rdates: instants(&e.rdates),
         range_end_at: range_end,
-        organizer_email: e.organizer_email.clone(),
-        attendees: (!e.attendee_emails.is_empty())
-            .then(|| serde_json::to_value(&e.attendee_emails).unwrap_or_default()),
-        etag: e.etag.clone(),
+        organizer_email: e.organizer_email.as_deref().map(text),
+        attendees: (!e.attendee_emails.is_empty()).then(|| {
+            let emails: Vec<String> = e.attendee_emails.iter().map(|a| text(a)).collect();
+            serde_json::to_value(emails).unwrap_or_default()
+        }),
+        etag: e.etag.as_deref().map(text),
         provider_updated_at: e.updated,
         deleted_at: None,
         created_at: now,
         updated_at: now,
+    }
+}
+
+/// A provider's text as it can be stored: without NUL characters, which Postgres refuses in
+/// text and JSON (an event titled "a\0b" would otherwise fail its whole page, on every sync).
+pub(super) fn text(value: &str) -> String {
+    if value.contains('\0') {
+        value.replace('\0', "")
+    } else {
+        value.to_owned()
     }
 }
 

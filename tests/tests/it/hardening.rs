@@ -666,7 +666,47 @@ async fn values_sealed_before_binding_are_resealed_at_start(backend: Backend) {
     assert_eq!(app.ctx.vault.open(&stored, slot).unwrap(), url);
 }
 
+/// A feed is not refused for a NUL in its text (it is not the user's typing): the character is
+/// dropped and the event stored, on Postgres too.
+async fn nul_characters_from_a_feed_are_dropped(backend: Backend) {
+    let ics = fakes::ics::start().await;
+    let app = TestApp::spawn(backend).await;
+    let ada = app.register_user().await;
+    ics.state().publish(
+        "nul",
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:n\u{0}@x\r\n\
+         DTSTART:20261124T090000Z\r\nDTEND:20261124T100000Z\r\nSUMMARY:Ni\u{0}ght\r\n\
+         LOCATION:Ro\u{0}om\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+    );
+    let res = app
+        .post_json(
+            "/api/auth/connect/ics",
+            &json!({"url": ics.url("/nul.ics")}),
+            Some(&ada.token),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    settled(&app, &ada).await;
+    let calendars = app.calendars(&ada.token).await;
+    assert!(calendars[0]["last_error"].is_null(), "{calendars:?}");
+    let events = app
+        .get_query(
+            "/api/events",
+            &ada.token,
+            &[
+                ("start", "2026-11-24T00:00:00Z"),
+                ("end", "2026-11-25T00:00:00Z"),
+            ],
+        )
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(events["events"][0]["title"], "Night", "{events}");
+}
+
 backend_tests!(
+    nul_characters_from_a_feed_are_dropped,
     a_sealed_value_copied_to_another_row_does_not_open,
     values_sealed_before_binding_are_resealed_at_start,
     logout_revokes_that_token_only,
