@@ -2,17 +2,22 @@
 //!
 //! The rule is expanded over naive local times (a 09:00 meeting stays at 09:00 across DST), and
 //! each local start then becomes an instant by RFC 5545's gap and fold rules. `rrule` is only
-//! ever given UTC as its zone, which sidesteps its open DST issues.
+//! ever given UTC as its zone, which sidesteps its open DST issues, and only the RRULE itself:
+//! the set — DTSTART (always the first occurrence, RFC 5545 §3.8.5.3), RDATEs merged in once
+//! each, EXDATEs taken out — is assembled here.
+//!
+//! A series without COUNT or UNTIL repeats without end and is expanded over whatever window is
+//! asked, however long ago it began: a rule that steps by seconds, minutes or hours is restarted
+//! a whole number of intervals before the window (the same lattice of instants, so the same
+//! occurrences), and every other frequency is walked from its start (a daily series from 1990
+//! is ~13,000 steps, well inside `MAX_STEPS`).
 
 use chrono::{Duration, NaiveDateTime, TimeZone as _};
 use chrono_tz::Tz;
-use rrule::{RRule, RRuleSet, Unvalidated};
+use rrule::{Frequency, RRule, RRuleSet, Unvalidated};
 
 use crate::interval::Instant;
 use crate::local::resolve_rfc5545;
-
-/// A series without COUNT or UNTIL has occurrences only this many months after its start.
-pub const UNBOUNDED_HORIZON_MONTHS: u32 = 24;
 
 /// The most occurrences a series yields in any one window it is expanded over (a query, the
 /// sync window, the conflict window): what a request costs is bounded by this, not by what a
@@ -23,11 +28,18 @@ pub const MAX_OCCURRENCES: usize = 5_000;
 /// a rule that began long ago stops being walked here rather than tying up a request.
 const MAX_STEPS: usize = 500_000;
 
-/// The first local time at which an unbounded series has no more occurrences.
-fn horizon(first_local: NaiveDateTime) -> NaiveDateTime {
-    first_local
-        .checked_add_months(chrono::Months::new(UNBOUNDED_HORIZON_MONTHS))
-        .unwrap_or(NaiveDateTime::MAX)
+/// Where the range index says an endless series ends: never, in practice.
+pub fn endless() -> Instant {
+    chrono::DateTime::<chrono::Utc>::from_naive_utc_and_offset(
+        chrono::NaiveDate::from_ymd_opt(9999, 1, 1)
+            .expect("a date")
+            .and_time(chrono::NaiveTime::MIN),
+        chrono::Utc,
+    )
+}
+
+fn fake_utc(local: NaiveDateTime) -> chrono::DateTime<rrule::Tz> {
+    rrule::Tz::UTC.from_utc_datetime(&local)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -92,28 +104,47 @@ impl Recurrence {
     }
 
     /// Checks the rule against its first start (UNTIL before the start, impossible BY… parts).
-    pub fn validate(&self, tz: Tz, first_local: NaiveDateTime) -> Result<(), RecurrenceError> {
-        self.build(tz, first_local).map(drop)
+    pub fn validate(&self, _tz: Tz, first_local: NaiveDateTime) -> Result<(), RecurrenceError> {
+        self.build(first_local).map(drop)
     }
 
-    /// The rule as `rrule` sees it: every time is a local wall-clock time dressed as UTC.
-    fn build(&self, tz: Tz, first_local: NaiveDateTime) -> Result<RRuleSet, RecurrenceError> {
-        let fake = |local: NaiveDateTime| rrule::Tz::UTC.from_utc_datetime(&local);
-        let local_of = |t: &Instant| t.with_timezone(&tz).naive_local();
+    /// The RRULE alone as `rrule` sees it, started at `start`: every time is a local wall-clock
+    /// time dressed as UTC.
+    fn build(&self, start: NaiveDateTime) -> Result<RRuleSet, RecurrenceError> {
         let mut rule = self.rule.clone();
         if let Some(until) = self.until_local {
-            rule = rule.until(fake(until));
+            rule = rule.until(fake_utc(until));
         }
-        let mut set = rule
-            .build(fake(first_local))
-            .map_err(|e| RecurrenceError::Invalid(e.to_string()))?;
-        for ex in &self.exdates {
-            set = set.exdate(fake(local_of(ex)));
+        rule.build(fake_utc(start))
+            .map_err(|e| RecurrenceError::Invalid(e.to_string()))
+    }
+
+    /// For an endless rule stepping by seconds, minutes or hours: a start a whole number of
+    /// intervals after `first_local` and at least one interval before `from`.
+    fn fast_forward(
+        &self,
+        first_local: NaiveDateTime,
+        from: Option<NaiveDateTime>,
+    ) -> NaiveDateTime {
+        let Some(from) = from else {
+            return first_local;
+        };
+        if self.rule.get_count().is_some() {
+            return first_local;
         }
-        for r in &self.rdates {
-            set = set.rdate(fake(local_of(r)));
+        let unit = match self.rule.get_freq() {
+            Frequency::Secondly => 1,
+            Frequency::Minutely => 60,
+            Frequency::Hourly => 3_600,
+            _ => return first_local,
+        };
+        let step = unit * i64::from(self.rule.get_interval().max(1));
+        let behind = (from - first_local).num_seconds();
+        let steps = behind / step - 1;
+        if steps <= 0 {
+            return first_local;
         }
-        Ok(set)
+        first_local + Duration::seconds(steps * step)
     }
 
     /// Local start times of the occurrences that begin within `[from, to]` (local wall clock),
@@ -125,12 +156,11 @@ impl Recurrence {
         from: NaiveDateTime,
         to: NaiveDateTime,
     ) -> Vec<NaiveDateTime> {
-        let to = self.clip(first_local, to);
         if to < from {
             return Vec::new();
         }
         let mut out = Vec::new();
-        self.walk(tz, first_local, to, |local| {
+        self.walk(tz, first_local, Some(from), to, |local| {
             if local >= from {
                 out.push(local);
             }
@@ -139,30 +169,62 @@ impl Recurrence {
         out
     }
 
-    /// `to`, or the last moment an unbounded series still has occurrences if that is earlier.
-    fn clip(&self, first_local: NaiveDateTime, to: NaiveDateTime) -> NaiveDateTime {
-        if self.is_bounded() {
-            to
-        } else {
-            to.min(horizon(first_local) - Duration::seconds(1))
-        }
-    }
-
-    /// Visits the local starts up to `to` in order, until `visit` says stop or `MAX_STEPS`.
+    /// Visits the local starts of the set up to `to` in order, each once, until `visit` says
+    /// stop or `MAX_STEPS` steps through the rule. `from` (when given) is the earliest start the
+    /// caller wants; starts before it may be visited or skipped.
     fn walk(
         &self,
         tz: Tz,
         first_local: NaiveDateTime,
+        from: Option<NaiveDateTime>,
         to: NaiveDateTime,
         mut visit: impl FnMut(NaiveDateTime) -> bool,
     ) {
-        let Ok(set) = self.build(tz, first_local) else {
+        let start = self.fast_forward(first_local, from);
+        let Ok(set) = self.build(start) else {
             return;
         };
-        for dt in (&set).into_iter().take(MAX_STEPS) {
-            let local = dt.naive_utc();
-            if local > to || !visit(local) {
-                break;
+        let mut rule = (&set)
+            .into_iter()
+            .take(MAX_STEPS)
+            .map(|dt| dt.naive_utc())
+            .peekable();
+        // DTSTART is the first occurrence even when the rule would not produce it, and then it
+        // is one of COUNT's.
+        let mut from_rule = self.rule.get_count().map_or(usize::MAX, |c| c as usize);
+        let mut extra_first = None;
+        if start == first_local && rule.peek() != Some(&first_local) {
+            extra_first = Some(first_local);
+            from_rule = from_rule.saturating_sub(1);
+        }
+        let mut starts = extra_first
+            .into_iter()
+            .chain(rule.take(from_rule))
+            .peekable();
+        let local_of = |t: &Instant| t.with_timezone(&tz).naive_local();
+        let mut rdates: Vec<NaiveDateTime> = self.rdates.iter().map(local_of).collect();
+        rdates.sort_unstable();
+        let mut rdates = rdates.into_iter().peekable();
+        let exdates: Vec<NaiveDateTime> = self.exdates.iter().map(local_of).collect();
+        let mut last: Option<NaiveDateTime> = None;
+        loop {
+            let next = match (starts.peek(), rdates.peek()) {
+                (Some(r), Some(d)) if d < r => rdates.next(),
+                (Some(_), _) => starts.next(),
+                (None, _) => rdates.next(),
+            };
+            let Some(local) = next else {
+                return;
+            };
+            if local > to {
+                return;
+            }
+            if last == Some(local) || exdates.contains(&local) {
+                continue;
+            }
+            last = Some(local);
+            if !visit(local) {
+                return;
             }
         }
     }
@@ -174,7 +236,7 @@ impl Recurrence {
             .checked_add_months(chrono::Months::new(24))
             .unwrap_or(NaiveDateTime::MAX);
         let mut count = 0;
-        self.walk(tz, first_local, two_years, |_| {
+        self.walk(tz, first_local, None, two_years, |_| {
             count += 1;
             count <= MAX_OCCURRENCES
         });
@@ -194,12 +256,9 @@ impl Recurrence {
         // towards the cap, so the cap is on occurrences in the window itself).
         let slack = Duration::days(1);
         let lo = (from - duration - slack).naive_utc();
-        let hi = self.clip(first_local, (to + slack).naive_utc());
+        let hi = (to + slack).naive_utc();
         let mut out = Vec::new();
-        if hi < lo {
-            return out;
-        }
-        self.walk(tz, first_local, hi, |local| {
+        self.walk(tz, first_local, Some(lo), hi, |local| {
             if local >= lo {
                 let start = resolve_rfc5545(tz, local);
                 if start < to && start + duration > from {
@@ -211,18 +270,18 @@ impl Recurrence {
         out
     }
 
-    /// The end of the last occurrence, capped at the unbounded horizon; for the range index.
+    /// The end of the last occurrence, or [`endless`] for a series without end; for the range
+    /// index.
     pub fn last_end(&self, tz: Tz, first_local: NaiveDateTime, duration: Duration) -> Instant {
+        if !self.is_bounded() {
+            return endless();
+        }
         // A bounded series is followed to its end, within reason: fifty years.
-        let until = if self.is_bounded() {
-            first_local
-                .checked_add_months(chrono::Months::new(50 * 12))
-                .unwrap_or(NaiveDateTime::MAX)
-        } else {
-            horizon(first_local) - Duration::seconds(1)
-        };
+        let until = first_local
+            .checked_add_months(chrono::Months::new(50 * 12))
+            .unwrap_or(NaiveDateTime::MAX);
         let mut last = first_local;
-        self.walk(tz, first_local, until, |local| {
+        self.walk(tz, first_local, None, until, |local| {
             last = local;
             true
         });
@@ -317,8 +376,20 @@ mod tests {
             utc(2026, 1, 1, 0, 0),
             utc(2028, 1, 1, 0, 0),
         );
+        // DTSTART (a Tuesday, not the month's last weekday) is the first of the two.
         assert_eq!(
             starts,
+            vec![utc(2026, 12, 1, 10, 0), utc(2026, 12, 31, 10, 0)]
+        );
+        let synchronized = r.starts_overlapping(
+            tz,
+            local(2026, 12, 31, 10, 0),
+            Duration::hours(1),
+            utc(2026, 1, 1, 0, 0),
+            utc(2028, 1, 1, 0, 0),
+        );
+        assert_eq!(
+            synchronized,
             vec![utc(2026, 12, 31, 10, 0), utc(2027, 1, 29, 10, 0)]
         );
     }
@@ -346,23 +417,112 @@ mod tests {
     }
 
     #[test]
-    fn unbounded_series_stop_two_years_after_their_start() {
-        let tz = chrono_tz::UTC;
-        let r = Recurrence::parse("FREQ=DAILY", tz, vec![], vec![]).unwrap();
-        assert!(!r.is_bounded());
-        let first = local(2026, 1, 1, 9, 0);
-        assert_eq!(
-            r.last_end(tz, first, Duration::hours(1)),
-            utc(2027, 12, 31, 10, 0)
-        );
-        let late = r.starts_overlapping(
+    fn endless_series_go_on_however_long_ago_they_began() {
+        let tz = chrono_tz::Europe::Berlin;
+        let daily = Recurrence::parse("FREQ=DAILY", tz, vec![], vec![]).unwrap();
+        assert!(!daily.is_bounded());
+        // A daily stand-up created in 2016 still happens in 2027, at its wall-clock time.
+        let first = local(2016, 3, 1, 9, 30);
+        assert_eq!(daily.last_end(tz, first, Duration::minutes(15)), endless());
+        let week = daily.starts_overlapping(
             tz,
             first,
-            Duration::hours(1),
-            utc(2028, 1, 1, 0, 0),
-            utc(2028, 2, 1, 0, 0),
+            Duration::minutes(15),
+            utc(2027, 7, 5, 0, 0),
+            utc(2027, 7, 12, 0, 0),
         );
-        assert!(late.is_empty());
+        assert_eq!(week.len(), 7);
+        assert_eq!(week[0], utc(2027, 7, 5, 7, 30)); // 09:30 CEST
+    }
+
+    #[test]
+    fn sub_daily_rules_are_restarted_on_their_own_lattice() {
+        let tz = chrono_tz::UTC;
+        // Every 7 minutes from 09:03 on 2020-01-01: years of steps before the window.
+        let first = local(2020, 1, 1, 9, 3);
+        let r = Recurrence::parse("FREQ=MINUTELY;INTERVAL=7", tz, vec![], vec![]).unwrap();
+        let from = local(2026, 6, 1, 0, 0);
+        let starts = r.local_starts(tz, first, from, local(2026, 6, 1, 1, 0));
+        let expected: Vec<NaiveDateTime> = (0..)
+            .map(|n| first + Duration::minutes(7 * n))
+            .skip_while(|t| *t < from)
+            .take_while(|t| *t <= local(2026, 6, 1, 1, 0))
+            .collect();
+        assert!(!expected.is_empty());
+        assert_eq!(starts, expected);
+        // BY… parts stay absolute: every hour at minute 15, from 2019, on one day of 2026.
+        let hourly =
+            Recurrence::parse("FREQ=HOURLY;BYMINUTE=15;BYHOUR=9,17", tz, vec![], vec![]).unwrap();
+        let day = hourly.local_starts(
+            tz,
+            local(2019, 5, 5, 9, 15),
+            local(2026, 6, 2, 0, 0),
+            local(2026, 6, 3, 0, 0),
+        );
+        assert_eq!(day, [local(2026, 6, 2, 9, 15), local(2026, 6, 2, 17, 15)]);
+    }
+
+    #[test]
+    fn dtstart_is_the_first_occurrence_even_off_the_rule() {
+        let tz = chrono_tz::UTC;
+        // A Monday start of a Tuesday/Thursday rule: Monday, then Tue, Thu (COUNT counts it).
+        let r = Recurrence::parse("FREQ=WEEKLY;BYDAY=TU,TH;COUNT=3", tz, vec![], vec![]).unwrap();
+        let starts = r.local_starts(
+            tz,
+            local(2026, 11, 23, 9, 0),
+            local(2026, 11, 1, 0, 0),
+            local(2027, 1, 1, 0, 0),
+        );
+        assert_eq!(
+            starts,
+            [
+                local(2026, 11, 23, 9, 0),
+                local(2026, 11, 24, 9, 0),
+                local(2026, 11, 26, 9, 0)
+            ]
+        );
+        // An EXDATE still takes it out.
+        let r = Recurrence::parse(
+            "FREQ=WEEKLY;BYDAY=TU;COUNT=2",
+            tz,
+            vec![utc(2026, 11, 23, 9, 0)],
+            vec![],
+        )
+        .unwrap();
+        let starts = r.local_starts(
+            tz,
+            local(2026, 11, 23, 9, 0),
+            local(2026, 11, 1, 0, 0),
+            local(2027, 1, 1, 0, 0),
+        );
+        assert_eq!(starts, [local(2026, 11, 24, 9, 0)]);
+    }
+
+    #[test]
+    fn an_rdate_on_a_rule_occurrence_counts_once() {
+        let tz = chrono_tz::UTC;
+        let r = Recurrence::parse(
+            "FREQ=DAILY;COUNT=3",
+            tz,
+            vec![],
+            vec![utc(2026, 11, 24, 9, 0), utc(2026, 11, 30, 12, 0)],
+        )
+        .unwrap();
+        let starts = r.local_starts(
+            tz,
+            local(2026, 11, 23, 9, 0),
+            local(2026, 11, 1, 0, 0),
+            local(2027, 1, 1, 0, 0),
+        );
+        assert_eq!(
+            starts,
+            [
+                local(2026, 11, 23, 9, 0),
+                local(2026, 11, 24, 9, 0),
+                local(2026, 11, 25, 9, 0),
+                local(2026, 11, 30, 12, 0)
+            ]
+        );
     }
 
     #[test]
@@ -404,12 +564,15 @@ mod tests {
         let every_second = Recurrence::parse("FREQ=SECONDLY", tz, vec![], vec![]).unwrap();
         let starts = every_second.local_starts(tz, first, first, local(2027, 12, 1, 9, 0));
         assert_eq!(starts.len(), MAX_OCCURRENCES);
-        // A window long after the start stops walking at MAX_STEPS instead of generating months.
+        // A window long after the start is reached directly and cut at the cap as well.
         let late =
             every_second.local_starts(tz, first, local(2027, 6, 1, 0, 0), local(2027, 7, 1, 0, 0));
-        assert!(late.is_empty());
-        let end = every_second.last_end(tz, first, Duration::seconds(1));
-        assert!(end <= utc(2026, 12, 1, 8, 0) + Duration::seconds(MAX_STEPS as i64 + 1));
+        assert_eq!(late.len(), MAX_OCCURRENCES);
+        assert_eq!(late[0], local(2027, 6, 1, 0, 0));
+        assert_eq!(
+            every_second.last_end(tz, first, Duration::seconds(1)),
+            endless()
+        );
     }
 
     #[test]

@@ -27,6 +27,7 @@ mod m20261122_000018_create_login_failures;
 mod m20261203_000019_create_sessions;
 mod m20261203_000020_create_attempts;
 mod m20261203_000021_add_oauth_states_browser;
+mod m20261203_000022_endless_series_never_end;
 
 pub struct Migrator;
 
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000019_create_sessions::Migration),
             Box::new(m20261203_000020_create_attempts::Migration),
             Box::new(m20261203_000021_add_oauth_states_browser::Migration),
+            Box::new(m20261203_000022_endless_series_never_end::Migration),
         ]
     }
 }

@@ -21,6 +21,8 @@ use crate::{ProviderError, zones};
 /// Feeds larger than this are refused: a calendar is not a video.
 const MAX_FEED_BYTES: usize = 20 * 1024 * 1024;
 pub const FEED_CALENDAR_ID: &str = "feed";
+/// The rule of a series made of DTSTART and RDATEs only.
+const ONLY_DTSTART: &str = "FREQ=DAILY;COUNT=1";
 
 pub struct IcsFeed {
     /// An `outbound::client`: users' URLs reach only public addresses unless allowed.
@@ -416,10 +418,21 @@ fn to_events(raws: Vec<Raw>, default_zone: Option<&str>) -> Vec<RemoteEvent> {
             .get("UID")
             .map(|p| p.value.trim().to_owned())
             .unwrap_or_else(|| format!("no-uid-{index}-{}", start.timestamp()));
+        // A DATE in EXDATE, RDATE or RECURRENCE-ID names a day of the event's own calendar:
+        // local midnight in its zone, which is how its all-day occurrences are expanded (read
+        // as midnight UTC it missed them by the zone's offset).
+        let tz: chrono_tz::Tz = zone
+            .as_deref()
+            .and_then(|z| z.parse().ok())
+            .unwrap_or(chrono_tz::UTC);
+        let instant_of = |(t, date): (DateTime<Utc>, Option<NaiveDate>)| match date {
+            Some(d) => domain::local::resolve_rfc5545(tz, d.and_time(chrono::NaiveTime::MIN)),
+            None => t,
+        };
         let recurrence_id = raw
             .get("RECURRENCE-ID")
             .and_then(|p| date_value(p, &p.value, default_zone))
-            .map(|(t, _)| t);
+            .map(instant_of);
         let status = match raw
             .get("STATUS")
             .map(|p| p.value.trim().to_ascii_uppercase())
@@ -434,16 +447,22 @@ fn to_events(raws: Vec<Raw>, default_zone: Option<&str>) -> Vec<RemoteEvent> {
                 continue;
             }
         }
+        // Every value type: DATE, DATE-TIME, and PERIOD (its start; the occurrence lasts as
+        // long as the event, as every occurrence does here).
         let instants = |name: &str| -> Vec<DateTime<Utc>> {
             raw.all(name)
                 .flat_map(|p| {
                     p.value
                         .split(',')
-                        .filter_map(|v| date_value(p, v, default_zone).map(|(t, _)| t))
+                        .filter_map(|v| {
+                            let start = v.split('/').next().unwrap_or(v);
+                            date_value(p, start, default_zone).map(instant_of)
+                        })
                         .collect::<Vec<_>>()
                 })
                 .collect()
         };
+        let rdates = instants("RDATE");
         let time = match (start_date, end_date) {
             (Some(s), Some(e)) => RemoteTime::AllDay {
                 start: s,
@@ -486,10 +505,14 @@ fn to_events(raws: Vec<Raw>, default_zone: Option<&str>) -> Vec<RemoteEvent> {
             self_response: None,
             rrule: recurrence_id
                 .is_none()
-                .then(|| raw.get("RRULE").map(|p| p.value.trim().to_owned()))
+                .then(|| match raw.get("RRULE") {
+                    Some(p) => Some(p.value.trim().to_owned()),
+                    // RDATEs without a rule are a series too: DTSTART, then each RDATE.
+                    None => (!rdates.is_empty()).then(|| ONLY_DTSTART.to_owned()),
+                })
                 .flatten(),
             exdates: instants("EXDATE"),
-            rdates: instants("RDATE"),
+            rdates,
             organizer_email: raw.get("ORGANIZER").map(mailto),
             attendee_emails: raw.all("ATTENDEE").map(mailto).collect(),
             etag: raw.get("SEQUENCE").map(|p| p.value.trim().to_owned()),

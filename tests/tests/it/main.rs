@@ -16,4 +16,5 @@ mod migrations;
 mod probes;
 mod provider_clients;
 mod push;
+mod real_world_ics;
 mod sync;

@@ -1,0 +1,129 @@
+//! iCalendar as real producers write it ("Reading calendars from the real world"): series that
+//! began long ago and never end, DTSTART off its rule, RDATE without a rule and as a PERIOD,
+//! a moved occurrence of an all-day series named by a date-only RECURRENCE-ID.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tests::{Backend, TestApp, backend_tests, fakes};
+
+const FEED: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//real world//EN\r\n\
+X-WR-TIMEZONE:Europe/Berlin\r\n\
+BEGIN:VEVENT\r\nUID:old@x\r\nDTSTART;TZID=Europe/Berlin:20160301T093000\r\n\
+DTEND;TZID=Europe/Berlin:20160301T094500\r\nRRULE:FREQ=DAILY\r\nSUMMARY:Standup since 2016\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nUID:allday@x\r\nDTSTART;VALUE=DATE:20261102\r\nDTEND;VALUE=DATE:20261103\r\n\
+RRULE:FREQ=WEEKLY;COUNT=6\r\nSUMMARY:Gym day\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nUID:allday@x\r\nRECURRENCE-ID;VALUE=DATE:20261123\r\nDTSTART;VALUE=DATE:20261125\r\n\
+DTEND;VALUE=DATE:20261126\r\nSUMMARY:Gym day (moved)\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nUID:rdates@x\r\nDTSTART:20261124T100000Z\r\nDTEND:20261124T110000Z\r\n\
+RDATE;VALUE=PERIOD:20261126T140000Z/20261126T150000Z\r\nSUMMARY:Two talks\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nUID:offrule@x\r\nDTSTART:20261123T150000Z\r\nDTEND:20261123T153000Z\r\n\
+RRULE:FREQ=WEEKLY;BYDAY=WE;COUNT=2\r\nSUMMARY:Kickoff\r\nEND:VEVENT\r\n\
+END:VCALENDAR\r\n";
+
+async fn real_world_series_read_as_their_producers_meant(backend: Backend) {
+    let ics = fakes::ics::start().await;
+    ics.state().publish("real", FEED);
+    let app = TestApp::spawn(backend).await;
+    let user = app.register_user().await;
+    let res = app
+        .post_json(
+            "/api/auth/connect/ics",
+            &json!({"url": ics.url("/real.ics")}),
+            Some(&user.token),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while app.calendars(&user.token).await[0]["last_synced_at"].is_null() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the feed did not sync"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // The test clock's week: Monday 2026-11-23 to Monday 2026-11-30, both included.
+    let res = app
+        .get_query(
+            "/api/events",
+            &user.token,
+            &[
+                ("start", "2026-11-23T00:00:00Z"),
+                ("end", "2026-12-01T00:00:00Z"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    let seen: Vec<(String, String)> = body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let when = e["start_date"].as_str().or(e["start"].as_str()).unwrap();
+            (e["title"].as_str().unwrap().to_owned(), when.to_owned())
+        })
+        .collect();
+    let of = |title: &str| -> Vec<&str> {
+        seen.iter()
+            .filter(|(t, _)| t == title)
+            .map(|(_, w)| w.as_str())
+            .collect()
+    };
+    // Ten years on, every morning at 09:30 Berlin (08:30 UTC in winter).
+    let standups = of("Standup since 2016");
+    assert_eq!(standups.len(), 8, "{seen:?}");
+    assert!(
+        standups.iter().all(|s| s.ends_with("T08:30:00Z")),
+        "{standups:?}"
+    );
+    // The Monday of 23 November moved to Wednesday; the series' other Monday stays.
+    assert_eq!(of("Gym day"), ["2026-11-30"], "{seen:?}");
+    assert_eq!(of("Gym day (moved)"), ["2026-11-25"], "{seen:?}");
+    // RDATE without RRULE, as a PERIOD: DTSTART and the RDATE.
+    assert_eq!(
+        of("Two talks"),
+        ["2026-11-24T10:00:00Z", "2026-11-26T14:00:00Z"],
+        "{seen:?}"
+    );
+    // DTSTART on a Monday of a Wednesday rule: Monday counts as the first of two.
+    assert_eq!(
+        of("Kickoff"),
+        ["2026-11-23T15:00:00Z", "2026-11-25T15:00:00Z"],
+        "{seen:?}"
+    );
+}
+
+/// A manual series without COUNT or UNTIL repeats without end (contract, "Manual events").
+async fn a_manual_series_without_end_never_ends(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let user = app.register_user().await;
+    app.create_event(
+        &user.token,
+        json!({"title": "Weekly review", "start": "2019-01-07T09:00:00+01:00",
+               "end": "2019-01-07T10:00:00+01:00", "timezone": "Europe/Berlin", "rrule": "FREQ=WEEKLY"}),
+    )
+    .await;
+    let res = app
+        .get_query(
+            "/api/events",
+            &user.token,
+            &[
+                ("start", "2026-11-23T00:00:00Z"),
+                ("end", "2026-11-24T00:00:00Z"),
+            ],
+        )
+        .await;
+    let body: Value = res.json().await.unwrap();
+    let starts: Vec<&str> = body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["start"].as_str().unwrap())
+        .collect();
+    assert_eq!(starts, ["2026-11-23T08:00:00Z"], "{body}");
+}
+
+backend_tests!(
+    real_world_series_read_as_their_producers_meant,
+    a_manual_series_without_end_never_ends,
+);
