@@ -16,7 +16,7 @@ use url::Url;
 
 use crate::model::*;
 use crate::source::CalendarSource;
-use crate::{ProviderError, zones};
+use crate::{ProviderError, vtimezone, zones};
 
 /// Feeds larger than this are refused: a calendar is not a video.
 const MAX_FEED_BYTES: usize = 20 * 1024 * 1024;
@@ -340,27 +340,62 @@ pub fn parse(text: &str) -> Result<ParsedCalendar, String> {
     // Nesting: only properties directly inside a VEVENT belong to it (not its VALARMs).
     let mut stack: Vec<String> = Vec::new();
     let mut current: Option<Raw> = None;
+    let mut definitions: Vec<vtimezone::Definition> = Vec::new();
+    let mut definition: Option<vtimezone::Definition> = None;
+    let mut observance: Option<vtimezone::Observance> = None;
     for line in &lines {
         let Some(p) = property(line) else { continue };
         match p.name.as_str() {
             "BEGIN" => {
                 let component = p.value.trim().to_ascii_uppercase();
-                if component == "VEVENT" && stack.last().is_some_and(|c| c == "VCALENDAR") {
-                    current = Some(Raw::default());
+                let parent = stack.last().map(String::as_str);
+                match (component.as_str(), parent) {
+                    ("VEVENT", Some("VCALENDAR")) => current = Some(Raw::default()),
+                    ("VTIMEZONE", Some("VCALENDAR")) => definition = Some(Default::default()),
+                    ("STANDARD" | "DAYLIGHT", Some("VTIMEZONE")) => {
+                        observance = Some(Default::default());
+                    }
+                    _ => {}
                 }
                 stack.push(component);
             }
-            "END" => {
-                if stack.pop().as_deref() == Some("VEVENT")
-                    && let Some(raw) = current.take()
-                {
-                    raws.push(raw);
+            "END" => match stack.pop().as_deref() {
+                Some("VEVENT") => {
+                    if let Some(raw) = current.take() {
+                        raws.push(raw);
+                    }
                 }
-            }
+                Some("STANDARD" | "DAYLIGHT") => {
+                    if let (Some(o), Some(d)) = (observance.take(), definition.as_mut()) {
+                        d.observances.push(o);
+                    }
+                }
+                Some("VTIMEZONE") => definitions.extend(definition.take()),
+                _ => {}
+            },
             _ => match stack.last().map(String::as_str) {
                 Some("VEVENT") => {
                     if let Some(raw) = current.as_mut() {
                         raw.props.push(p);
+                    }
+                }
+                Some("VTIMEZONE") if p.name == "TZID" => {
+                    if let Some(d) = definition.as_mut() {
+                        d.tzid = p.value.trim().to_owned();
+                    }
+                }
+                Some("STANDARD" | "DAYLIGHT") => {
+                    if let Some(o) = observance.as_mut() {
+                        let local =
+                            |v: &str| NaiveDateTime::parse_from_str(v.trim(), "%Y%m%dT%H%M%S").ok();
+                        match p.name.as_str() {
+                            "DTSTART" => o.start = local(&p.value),
+                            "TZOFFSETFROM" => o.offset_from = vtimezone::parse_offset(&p.value),
+                            "TZOFFSETTO" => o.offset_to = vtimezone::parse_offset(&p.value),
+                            "RRULE" => o.rrule = Some(p.value.trim().to_owned()),
+                            "RDATE" => o.rdates.extend(p.value.split(',').filter_map(local)),
+                            _ => {}
+                        }
                     }
                 }
                 Some("VCALENDAR") => match p.name.as_str() {
@@ -372,12 +407,54 @@ pub fn parse(text: &str) -> Result<ParsedCalendar, String> {
             },
         }
     }
+    resolve_zones(&mut raws, &definitions);
     let events = to_events(raws, timezone.as_deref());
     Ok(ParsedCalendar {
         name,
         timezone,
         events,
     })
+}
+
+/// Rewrites every TZID that is not an IANA name to the IANA zone it stands for: the zone that
+/// behaves as the file's own VTIMEZONE definition (over the years the file uses it in), else
+/// the one its name maps to (Windows names, vendor prefixes, odd case). A TZID neither resolves
+/// stays as it is and is read as UTC (`zones::local_to_utc` logs it).
+fn resolve_zones(raws: &mut [Raw], definitions: &[vtimezone::Definition]) {
+    let mut resolved: HashMap<String, Option<String>> = HashMap::new();
+    let mut years: HashMap<String, Vec<i32>> = HashMap::new();
+    for p in raws.iter().flat_map(|r| r.props.iter()) {
+        if let Some(tzid) = p.params.get("TZID")
+            && let Some(year) = p.value.get(0..4).and_then(|y| y.parse::<i32>().ok())
+        {
+            years.entry(tzid.clone()).or_default().push(year);
+        }
+    }
+    for (tzid, mut used) in years {
+        if tzid.parse::<chrono_tz::Tz>().is_ok() {
+            continue;
+        }
+        used.sort_unstable();
+        let sample: Vec<i32> = {
+            let (first, last) = (used[0], used[used.len() - 1]);
+            let mut s = vec![first, first + 1, last];
+            s.dedup();
+            s
+        };
+        let named = zones::parse(&tzid);
+        let defined = definitions
+            .iter()
+            .find(|d| d.tzid == tzid)
+            .and_then(|d| vtimezone::matching_zone(d, &sample, named));
+        resolved.insert(tzid, defined.or(named).map(|tz| tz.name().to_owned()));
+    }
+    for p in raws.iter_mut().flat_map(|r| r.props.iter_mut()) {
+        if let Some(tzid) = p.params.get_mut("TZID")
+            && let Some(Some(iana)) = resolved.get(tzid.as_str())
+        {
+            *tzid = iana.clone();
+        }
+    }
 }
 
 fn to_events(raws: Vec<Raw>, default_zone: Option<&str>) -> Vec<RemoteEvent> {

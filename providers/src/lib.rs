@@ -11,6 +11,7 @@ pub mod model;
 pub mod oauth;
 pub mod outbound;
 pub mod source;
+pub mod vtimezone;
 pub mod zones;
 
 pub use error::ProviderError;

@@ -25,13 +25,32 @@ static WINDOWS: LazyLock<HashMap<String, Tz>> = LazyLock::new(|| {
         .collect()
 });
 
-/// An IANA name, or a Windows name from CLDR's table; `None` for anything else.
+/// Lower-cased IANA name → zone, for names written in odd case ("Europe/lisbon").
+static IANA_ANY_CASE: LazyLock<HashMap<String, Tz>> = LazyLock::new(|| {
+    chrono_tz::TZ_VARIANTS
+        .iter()
+        .map(|tz| (tz.name().to_ascii_lowercase(), *tz))
+        .collect()
+});
+
+/// An IANA name (in any case, or behind a vendor's prefix such as
+/// `/freeassociation.sourceforge.net/Europe/Berlin` or `/mozilla.org/20050126_1/America/New_York`),
+/// or a Windows name from CLDR's table; `None` for anything else.
 pub fn parse(name: &str) -> Option<Tz> {
-    let name = name.trim();
+    let name = name.trim().trim_matches('"');
     if let Ok(tz) = name.parse::<Tz>() {
         return Some(tz);
     }
-    WINDOWS.get(&name.to_ascii_lowercase()).copied()
+    let lower = name.to_ascii_lowercase();
+    if let Some(tz) = IANA_ANY_CASE.get(&lower).or_else(|| WINDOWS.get(&lower)) {
+        return Some(*tz);
+    }
+    // A prefix: the longest tail of at most three segments that is a zone name.
+    let segments: Vec<&str> = lower.split('/').filter(|s| !s.is_empty()).collect();
+    (1..=segments.len().min(3))
+        .rev()
+        .find_map(|n| IANA_ANY_CASE.get(&segments[segments.len() - n..].join("/")))
+        .copied()
 }
 
 /// The IANA name for a provider's zone name, if it has one.
@@ -74,6 +93,15 @@ mod tests {
         );
         assert_eq!(iana("Europe/Berlin").as_deref(), Some("Europe/Berlin"));
         assert_eq!(iana("Mars/Olympus"), None);
+        assert_eq!(iana("Europe/lisbon").as_deref(), Some("Europe/Lisbon"));
+        assert_eq!(
+            iana("/freeassociation.sourceforge.net/Europe/Berlin").as_deref(),
+            Some("Europe/Berlin")
+        );
+        assert_eq!(
+            iana("/mozilla.org/20050126_1/America/Argentina/Buenos_Aires").as_deref(),
+            Some("America/Argentina/Buenos_Aires")
+        );
     }
 
     #[test]

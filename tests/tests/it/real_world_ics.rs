@@ -8,6 +8,17 @@ use tests::{Backend, TestApp, backend_tests, fakes};
 
 const FEED: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//real world//EN\r\n\
 X-WR-TIMEZONE:Europe/Berlin\r\n\
+BEGIN:VTIMEZONE\r\nTZID:Canberra, Melbourne, Sydney\r\n\
+BEGIN:STANDARD\r\nDTSTART:16010101T030000\r\nTZOFFSETFROM:+1100\r\nTZOFFSETTO:+1000\r\n\
+RRULE:FREQ=YEARLY;BYDAY=1SU;BYMONTH=4\r\nEND:STANDARD\r\n\
+BEGIN:DAYLIGHT\r\nDTSTART:16010101T020000\r\nTZOFFSETFROM:+1000\r\nTZOFFSETTO:+1100\r\n\
+RRULE:FREQ=YEARLY;BYDAY=1SU;BYMONTH=10\r\nEND:DAYLIGHT\r\nEND:VTIMEZONE\r\n\
+BEGIN:VEVENT\r\nUID:syd@x\r\nDTSTART;TZID=\"Canberra, Melbourne, Sydney\":20261124T090000\r\n\
+DTEND;TZID=\"Canberra, Melbourne, Sydney\":20261124T100000\r\nSUMMARY:Sydney call\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nUID:ber@x\r\nDTSTART;TZID=/freeassociation.sourceforge.net/Europe/Berlin:20261125T090000\r\n\
+DTEND;TZID=/freeassociation.sourceforge.net/Europe/Berlin:20261125T100000\r\nSUMMARY:Berlin sync\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nUID:lis@x\r\nDTSTART;TZID=Europe/lisbon:20261125T090000\r\n\
+DTEND;TZID=Europe/lisbon:20261125T100000\r\nSUMMARY:Lisbon sync\r\nEND:VEVENT\r\n\
 BEGIN:VEVENT\r\nUID:old@x\r\nDTSTART;TZID=Europe/Berlin:20160301T093000\r\n\
 DTEND;TZID=Europe/Berlin:20160301T094500\r\nRRULE:FREQ=DAILY\r\nSUMMARY:Standup since 2016\r\nEND:VEVENT\r\n\
 BEGIN:VEVENT\r\nUID:allday@x\r\nDTSTART;VALUE=DATE:20261102\r\nDTEND;VALUE=DATE:20261103\r\n\
@@ -85,6 +96,11 @@ async fn real_world_series_read_as_their_producers_meant(backend: Backend) {
         ["2026-11-24T10:00:00Z", "2026-11-26T14:00:00Z"],
         "{seen:?}"
     );
+    // Zones: Outlook's own definition (09:00 in Sydney's summer is 22:00 UTC the day before), a
+    // vendor prefix, odd case.
+    assert_eq!(of("Sydney call"), ["2026-11-23T22:00:00Z"], "{seen:?}");
+    assert_eq!(of("Berlin sync"), ["2026-11-25T08:00:00Z"], "{seen:?}");
+    assert_eq!(of("Lisbon sync"), ["2026-11-25T09:00:00Z"], "{seen:?}");
     // DTSTART on a Monday of a Wednesday rule: Monday counts as the first of two.
     assert_eq!(
         of("Kickoff"),
