@@ -48,29 +48,28 @@ pub enum RecurrenceError {
     Invalid(String),
 }
 
+/// One RRULE, with its UNTIL as a local wall-clock time.
 #[derive(Clone, Debug)]
-pub struct Recurrence {
+struct Rule {
     rule: RRule<Unvalidated>,
     /// UNTIL as a local wall-clock time (converted from UTC when it was given in UTC).
     until_local: Option<NaiveDateTime>,
-    exdates: Vec<Instant>,
-    rdates: Vec<Instant>,
 }
 
-impl Recurrence {
-    /// Parses an RRULE value such as `FREQ=WEEKLY;BYDAY=TU,TH;COUNT=10` (an `RRULE:` prefix is allowed).
-    /// `tz` is the zone the series lives in: a UTC `UNTIL` becomes local time there.
-    pub fn parse(
-        rrule: &str,
-        tz: Tz,
-        exdates: Vec<Instant>,
-        rdates: Vec<Instant>,
-    ) -> Result<Self, RecurrenceError> {
-        let text = rrule.trim();
+impl Rule {
+    fn parse(text: &str, tz: Tz) -> Result<Self, RecurrenceError> {
+        let text = text.trim();
         let text = text.strip_prefix("RRULE:").unwrap_or(text);
-        if text.is_empty() || text.contains('\n') {
+        if text.is_empty() {
             return Err(RecurrenceError::Invalid(
-                "expected one RRULE value such as FREQ=WEEKLY;COUNT=10".into(),
+                "expected an RRULE value such as FREQ=WEEKLY;COUNT=10".into(),
+            ));
+        }
+        // RFC 5545 rules are ASCII; `rrule` 0.14 panics slicing a non-ASCII BYDAY (found by
+        // the `rrule` fuzz target), so nothing else reaches it.
+        if !text.is_ascii() {
+            return Err(RecurrenceError::Invalid(
+                "an RRULE holds only ASCII characters".into(),
             ));
         }
         let rule: RRule<Unvalidated> = text
@@ -91,25 +90,15 @@ impl Recurrence {
                 until.naive_local()
             }
         });
-        Ok(Self {
-            rule,
-            until_local,
-            exdates,
-            rdates,
-        })
+        Ok(Self { rule, until_local })
     }
 
-    pub fn is_bounded(&self) -> bool {
+    fn is_bounded(&self) -> bool {
         self.rule.get_count().is_some() || self.until_local.is_some()
     }
 
-    /// Checks the rule against its first start (UNTIL before the start, impossible BY… parts).
-    pub fn validate(&self, _tz: Tz, first_local: NaiveDateTime) -> Result<(), RecurrenceError> {
-        self.build(first_local).map(drop)
-    }
-
-    /// The RRULE alone as `rrule` sees it, started at `start`: every time is a local wall-clock
-    /// time dressed as UTC.
+    /// The RRULE as `rrule` sees it, started at `start`: every time is a local wall-clock time
+    /// dressed as UTC.
     fn build(&self, start: NaiveDateTime) -> Result<RRuleSet, RecurrenceError> {
         let mut rule = self.rule.clone();
         if let Some(until) = self.until_local {
@@ -146,6 +135,68 @@ impl Recurrence {
         }
         first_local + Duration::seconds(steps * step)
     }
+}
+
+#[derive(Clone, Debug)]
+pub struct Recurrence {
+    /// One or more RRULEs (RFC 5545 allows several; their occurrences are merged).
+    rules: Vec<Rule>,
+    exdates: Vec<Instant>,
+    rdates: Vec<Instant>,
+}
+
+impl Recurrence {
+    /// Parses one RRULE value such as `FREQ=WEEKLY;BYDAY=TU,TH;COUNT=10` (an `RRULE:` prefix is
+    /// allowed): what a manual event takes. `tz` is the zone the series lives in: a UTC `UNTIL`
+    /// becomes local time there.
+    pub fn parse(
+        rrule: &str,
+        tz: Tz,
+        exdates: Vec<Instant>,
+        rdates: Vec<Instant>,
+    ) -> Result<Self, RecurrenceError> {
+        if rrule.trim().contains('\n') {
+            return Err(RecurrenceError::Invalid(
+                "expected one RRULE value such as FREQ=WEEKLY;COUNT=10".into(),
+            ));
+        }
+        Self::parse_all(rrule, tz, exdates, rdates)
+    }
+
+    /// Parses one RRULE per line: a synced series may carry several.
+    pub fn parse_all(
+        rrules: &str,
+        tz: Tz,
+        exdates: Vec<Instant>,
+        rdates: Vec<Instant>,
+    ) -> Result<Self, RecurrenceError> {
+        let rules = rrules
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| Rule::parse(l, tz))
+            .collect::<Result<Vec<_>, _>>()?;
+        if rules.is_empty() {
+            return Err(RecurrenceError::Invalid(
+                "expected an RRULE value such as FREQ=WEEKLY;COUNT=10".into(),
+            ));
+        }
+        Ok(Self {
+            rules,
+            exdates,
+            rdates,
+        })
+    }
+
+    pub fn is_bounded(&self) -> bool {
+        self.rules.iter().all(Rule::is_bounded)
+    }
+
+    /// Checks the rules against the first start (UNTIL before the start, impossible BY… parts).
+    pub fn validate(&self, _tz: Tz, first_local: NaiveDateTime) -> Result<(), RecurrenceError> {
+        self.rules
+            .iter()
+            .try_for_each(|r| r.build(first_local).map(drop))
+    }
 
     /// Local start times of the occurrences that begin within `[from, to]` (local wall clock),
     /// in order, never past the unbounded horizon. EXDATE/RDATE instants are compared in `tz`.
@@ -180,27 +231,50 @@ impl Recurrence {
         to: NaiveDateTime,
         mut visit: impl FnMut(NaiveDateTime) -> bool,
     ) {
-        let start = self.fast_forward(first_local, from);
-        let Ok(set) = self.build(start) else {
-            return;
-        };
-        let mut rule = (&set)
-            .into_iter()
-            .take(MAX_STEPS)
-            .map(|dt| dt.naive_utc())
-            .peekable();
-        // DTSTART is the first occurrence even when the rule would not produce it, and then it
-        // is one of COUNT's.
-        let mut from_rule = self.rule.get_count().map_or(usize::MAX, |c| c as usize);
-        let mut extra_first = None;
-        if start == first_local && rule.peek() != Some(&first_local) {
-            extra_first = Some(first_local);
-            from_rule = from_rule.saturating_sub(1);
+        // Each rule's own starts, in order; several rules are merged below.
+        let mut streams = Vec::new();
+        let mut dtstart_produced = false;
+        for rule in &self.rules {
+            let start = rule.fast_forward(first_local, from);
+            let Ok(set) = rule.build(start) else {
+                return;
+            };
+            let mut stream = set
+                .into_iter()
+                .take(MAX_STEPS)
+                .map(|dt| dt.naive_utc())
+                .peekable();
+            dtstart_produced |= start != first_local || stream.peek() == Some(&first_local);
+            streams.push((
+                rule.rule.get_count().map_or(usize::MAX, |c| c as usize),
+                stream,
+            ));
         }
-        let mut starts = extra_first
+        // DTSTART is the first occurrence even when no rule produces it, and then (with one
+        // rule) it is one of COUNT's.
+        let extra_first = (!dtstart_produced).then_some(first_local);
+        if extra_first.is_some()
+            && let [(count, _)] = streams.as_mut_slice()
+        {
+            *count = count.saturating_sub(1);
+        }
+        let mut merged = streams
             .into_iter()
-            .chain(rule.take(from_rule))
-            .peekable();
+            .map(|(count, stream)| stream.take(count).peekable())
+            .collect::<Vec<_>>();
+        let mut extra_first = extra_first;
+        let rule_starts = std::iter::from_fn(move || {
+            if let Some(first) = extra_first.take() {
+                return Some(first);
+            }
+            let (index, _) = merged
+                .iter_mut()
+                .enumerate()
+                .filter_map(|(i, s)| s.peek().map(|t| (i, *t)))
+                .min_by_key(|(_, t)| *t)?;
+            merged[index].next()
+        });
+        let mut starts = rule_starts.peekable();
         let local_of = |t: &Instant| t.with_timezone(&tz).naive_local();
         let mut rdates: Vec<NaiveDateTime> = self.rdates.iter().map(local_of).collect();
         rdates.sort_unstable();
@@ -499,6 +573,34 @@ mod tests {
     }
 
     #[test]
+    fn several_rules_are_merged() {
+        let tz = chrono_tz::UTC;
+        let r = Recurrence::parse_all(
+            "RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=2\nRRULE:FREQ=WEEKLY;BYDAY=FR;COUNT=2",
+            tz,
+            vec![],
+            vec![],
+        )
+        .unwrap();
+        let starts = r.local_starts(
+            tz,
+            local(2026, 11, 23, 9, 0),
+            local(2026, 11, 1, 0, 0),
+            local(2027, 1, 1, 0, 0),
+        );
+        assert_eq!(
+            starts,
+            [
+                local(2026, 11, 23, 9, 0),
+                local(2026, 11, 27, 9, 0),
+                local(2026, 11, 30, 9, 0),
+                local(2026, 12, 4, 9, 0)
+            ]
+        );
+        assert!(Recurrence::parse("FREQ=DAILY\nFREQ=WEEKLY", tz, vec![], vec![]).is_err());
+    }
+
+    #[test]
     fn an_rdate_on_a_rule_occurrence_counts_once() {
         let tz = chrono_tz::UTC;
         let r = Recurrence::parse(
@@ -533,6 +635,20 @@ mod tests {
             r.last_end(tz, local(2026, 6, 1, 9, 0), Duration::hours(1)),
             utc(2030, 6, 1, 10, 0)
         );
+    }
+
+    #[test]
+    fn what_the_fuzzer_found_is_refused_not_a_panic() {
+        let tz = chrono_tz::UTC;
+        for found in [
+            "FREQ=MONTHLY;BYDAY=-\u{479}R;UNTIL=40541202T000000Z",
+            "FREQ=MONTHLY;BYDAY=-\u{479}R,U0\u{b}0p-1FR,U0\u{b}0pFR",
+        ] {
+            assert!(
+                Recurrence::parse(found, tz, vec![], vec![]).is_err(),
+                "{found:?}"
+            );
+        }
     }
 
     #[test]

@@ -582,10 +582,14 @@ fn to_events(raws: Vec<Raw>, default_zone: Option<&str>) -> Vec<RemoteEvent> {
             self_response: None,
             rrule: recurrence_id
                 .is_none()
-                .then(|| match raw.get("RRULE") {
-                    Some(p) => Some(p.value.trim().to_owned()),
-                    // RDATEs without a rule are a series too: DTSTART, then each RDATE.
-                    None => (!rdates.is_empty()).then(|| ONLY_DTSTART.to_owned()),
+                .then(|| {
+                    // Several RRULEs are one per line (`domain::Recurrence::parse_all`).
+                    let rules: Vec<&str> = raw.all("RRULE").map(|p| p.value.trim()).collect();
+                    match rules.is_empty() {
+                        false => Some(rules.join("\n")),
+                        // RDATEs without a rule are a series too: DTSTART, then each RDATE.
+                        true => (!rdates.is_empty()).then(|| ONLY_DTSTART.to_owned()),
+                    }
                 })
                 .flatten(),
             exdates: instants("EXDATE"),

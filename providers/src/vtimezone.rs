@@ -65,7 +65,9 @@ impl Definition {
             };
             let mut onsets = vec![start];
             onsets.extend(o.rdates.iter().copied());
+            // Only ASCII reaches `rrule`, which panics on some non-ASCII BYDAY values.
             if let Some(rule) = &o.rrule
+                && rule.is_ascii()
                 && let Ok(rule) = rule.trim().parse::<RRule<rrule::Unvalidated>>()
                 && let Ok(set) = rule.build(rrule::Tz::UTC.from_utc_datetime(&start))
             {
@@ -241,6 +243,13 @@ mod tests {
         let any = matching_zone(&def, &[2026], None).unwrap();
         let t = Utc.with_ymd_and_hms(2026, 7, 1, 12, 0, 0).unwrap();
         assert_eq!(zone_offset(any, t), 5 * 3600);
+    }
+
+    #[test]
+    fn a_non_ascii_rule_in_a_definition_is_ignored_not_a_panic() {
+        let mut def = sydney_as_outlook_writes_it();
+        def.observances[0].rrule = Some("FREQ=YEARLY;BYDAY=-\u{479}R".into());
+        let _ = matching_zone(&def, &[2026], None);
     }
 
     #[test]

@@ -82,7 +82,7 @@ pub fn instants(value: &Option<serde_json::Value>) -> Vec<Instant> {
 /// The recurrence of a series row, if it has a valid one.
 pub fn recurrence_of(row: &EventTiming) -> Option<Recurrence> {
     let rule = row.rrule.as_deref()?;
-    Recurrence::parse(
+    Recurrence::parse_all(
         rule,
         zone_of(row).tz(),
         instants(&row.exdates),

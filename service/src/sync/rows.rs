@@ -76,7 +76,7 @@ pub fn to_row(target: &Target<'_>, e: &RemoteEvent) -> events::Model {
     };
     let range_end = match &e.rrule {
         None => end,
-        Some(rule) => Recurrence::parse(rule, tz, e.exdates.clone(), e.rdates.clone())
+        Some(rule) => Recurrence::parse_all(rule, tz, e.exdates.clone(), e.rdates.clone())
             .map(|r| match dates {
                 Some((s, en)) => {
                     r.last_end(tz, s.and_time(NaiveTime::MIN), en - s + Duration::hours(3))
