@@ -23,7 +23,11 @@ BEGIN:DAYLIGHT\r\nDTSTART:16010101T020000\r\nTZOFFSETFROM:+1000\r\nTZOFFSETTO:+1
 RRULE:FREQ=YEARLY;BYDAY=1SU;BYMONTH=10\r\nEND:DAYLIGHT\r\nEND:VTIMEZONE\r\n";
 
 fn feed() -> String {
-    let zones = ["W. Europe Standard Time", "\"Canberra, Melbourne, Sydney\"", "America/New_York"];
+    let zones = [
+        "W. Europe Standard Time",
+        "\"Canberra, Melbourne, Sydney\"",
+        "America/New_York",
+    ];
     let first = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
     let mut out = String::from("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//bench//EN\r\n");
     out.push_str(VTIMEZONES);

@@ -461,6 +461,8 @@ fn to_events(raws: Vec<Raw>, default_zone: Option<&str>) -> Vec<RemoteEvent> {
     let mut events: Vec<RemoteEvent> = Vec::new();
     // (series uid, instant) of every overriding or cancelled instance.
     let mut overridden: Vec<(String, DateTime<Utc>)> = Vec::new();
+    // (series uid, instant, index of the override in `events`) of RANGE=THISANDFUTURE ones.
+    let mut and_future: Vec<(String, DateTime<Utc>, Option<usize>)> = Vec::new();
     for (index, raw) in raws.iter().enumerate() {
         let Some(start_prop) = raw.get("DTSTART") else {
             continue;
@@ -518,8 +520,18 @@ fn to_events(raws: Vec<Raw>, default_zone: Option<&str>) -> Vec<RemoteEvent> {
             Some(s) if s == "TENTATIVE" => EventStatus::Tentative,
             _ => EventStatus::Confirmed,
         };
+        let this_and_future = raw.get("RECURRENCE-ID").is_some_and(|p| {
+            p.params
+                .get("RANGE")
+                .is_some_and(|r| r.eq_ignore_ascii_case("THISANDFUTURE"))
+        });
         if let Some(original) = recurrence_id {
-            overridden.push((uid.clone(), original));
+            if this_and_future {
+                let index = (status != EventStatus::Cancelled).then_some(events.len());
+                and_future.push((uid.clone(), original, index));
+            } else {
+                overridden.push((uid.clone(), original));
+            }
             if status == EventStatus::Cancelled {
                 continue;
             }
@@ -604,6 +616,47 @@ fn to_events(raws: Vec<Raw>, default_zone: Option<&str>) -> Vec<RemoteEvent> {
                 .map(|(t, _)| t),
         });
     }
+    // RANGE=THISANDFUTURE: the series ends before the instance, and the override carries the
+    // rest of it (its rule, shifted by the override's move, with the exceptions that follow).
+    // Rules with COUNT, and all-day series, keep the single-instance reading: where a COUNT's
+    // rest begins would need counting, which the engine does, not the reader.
+    for (uid, original, index) in and_future {
+        let Some(series_at) = events.iter().position(|e| {
+            e.rrule.is_some()
+                && e.original_start.is_none()
+                && e.ical_uid.as_deref() == Some(uid.as_str())
+        }) else {
+            continue;
+        };
+        let rule = events[series_at].rrule.clone().unwrap_or_default();
+        let all_day = matches!(events[series_at].time, RemoteTime::AllDay { .. });
+        if rule.contains("COUNT=") || all_day {
+            overridden.push((uid, original));
+            if let Some(i) = index {
+                events[i].rrule = None;
+            }
+            continue;
+        }
+        let cut = (original - Duration::seconds(1))
+            .format("%Y%m%dT%H%M%SZ")
+            .to_string();
+        let truncated: Vec<String> = rule
+            .lines()
+            .map(|line| until_at_most(line, original, &cut))
+            .collect();
+        let later_exdates: Vec<DateTime<Utc>> = events[series_at]
+            .exdates
+            .iter()
+            .copied()
+            .filter(|x| *x > original)
+            .collect();
+        events[series_at].rrule = Some(truncated.join("\n"));
+        if let Some(i) = index {
+            let shift = events[i].rough_range().0 - original;
+            events[i].rrule = Some(rule);
+            events[i].exdates = later_exdates.into_iter().map(|x| x + shift).collect();
+        }
+    }
     for (uid, original) in overridden {
         if let Some(series) = events
             .iter_mut()
@@ -614,6 +667,39 @@ fn to_events(raws: Vec<Raw>, default_zone: Option<&str>) -> Vec<RemoteEvent> {
         }
     }
     events
+}
+
+/// `line` with an UNTIL no later than `cut` (`original` − 1 s, written as UTC).
+fn until_at_most(line: &str, original: DateTime<Utc>, cut: &str) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut has_until = false;
+    for part in line.trim().split(';') {
+        match part.split_once('=') {
+            Some((key, value)) if key.eq_ignore_ascii_case("UNTIL") => {
+                has_until = true;
+                let earlier = date_value(
+                    &Property {
+                        name: "UNTIL".into(),
+                        params: HashMap::new(),
+                        value: value.into(),
+                    },
+                    value,
+                    None,
+                )
+                .is_some_and(|(t, _)| t < original);
+                parts.push(if earlier {
+                    part.to_owned()
+                } else {
+                    format!("UNTIL={cut}")
+                });
+            }
+            _ => parts.push(part.to_owned()),
+        }
+    }
+    if !has_until {
+        parts.push(format!("UNTIL={cut}"));
+    }
+    parts.join(";")
 }
 
 #[cfg(test)]

@@ -21,6 +21,10 @@ BEGIN:VEVENT\r\nUID:lis@x\r\nDTSTART;TZID=Europe/lisbon:20261125T090000\r\n\
 DTEND;TZID=Europe/lisbon:20261125T100000\r\nSUMMARY:Lisbon sync\r\nEND:VEVENT\r\n\
 BEGIN:VEVENT\r\nUID:two@x\r\nDTSTART:20261123T070000Z\r\nDTEND:20261123T073000Z\r\n\
 RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=2\r\nRRULE:FREQ=WEEKLY;BYDAY=FR;COUNT=1\r\nSUMMARY:Two rules\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nUID:taf@x\r\nDTSTART:20261116T100000Z\r\nDTEND:20261116T110000Z\r\n\
+RRULE:FREQ=WEEKLY\r\nSUMMARY:Weekly 1:1\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nUID:taf@x\r\nRECURRENCE-ID;RANGE=THISANDFUTURE:20261130T100000Z\r\n\
+DTSTART:20261130T140000Z\r\nDTEND:20261130T150000Z\r\nSUMMARY:Weekly 1:1 (new time)\r\nEND:VEVENT\r\n\
 BEGIN:VEVENT\r\nUID:old@x\r\nDTSTART;TZID=Europe/Berlin:20160301T093000\r\n\
 DTEND;TZID=Europe/Berlin:20160301T094500\r\nRRULE:FREQ=DAILY\r\nSUMMARY:Standup since 2016\r\nEND:VEVENT\r\n\
 BEGIN:VEVENT\r\nUID:allday@x\r\nDTSTART;VALUE=DATE:20261102\r\nDTEND;VALUE=DATE:20261103\r\n\
@@ -103,6 +107,13 @@ async fn real_world_series_read_as_their_producers_meant(backend: Backend) {
     assert_eq!(of("Sydney call"), ["2026-11-23T22:00:00Z"], "{seen:?}");
     assert_eq!(of("Berlin sync"), ["2026-11-25T08:00:00Z"], "{seen:?}");
     assert_eq!(of("Lisbon sync"), ["2026-11-25T09:00:00Z"], "{seen:?}");
+    // RANGE=THISANDFUTURE: the old time until the change, the new one from it on.
+    assert_eq!(of("Weekly 1:1"), ["2026-11-23T10:00:00Z"], "{seen:?}");
+    assert_eq!(
+        of("Weekly 1:1 (new time)"),
+        ["2026-11-30T14:00:00Z"],
+        "{seen:?}"
+    );
     // Two RRULEs: Mondays and a Friday, merged.
     assert_eq!(
         of("Two rules"),
