@@ -282,6 +282,7 @@ impl CalendarSource for CalDotCom {
             next,
             snapshot: position.phase == 'w',
             not_modified: false,
+            warnings: Vec::new(),
         })
     }
 }

@@ -299,6 +299,7 @@ impl CalendarSource for Google {
             next,
             snapshot,
             not_modified: false,
+            warnings: Vec::new(),
         })
     }
 }

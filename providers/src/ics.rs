@@ -167,6 +167,7 @@ impl CalendarSource for IcsFeed {
                 next: Next::Done(serde_json::to_string(&validators).ok()),
                 snapshot: false,
                 not_modified: true,
+                warnings: Vec::new(),
             });
         };
         let calendar = parse(&text).map_err(ProviderError::Protocol)?;
@@ -179,6 +180,7 @@ impl CalendarSource for IcsFeed {
             next: Next::Done(serde_json::to_string(&next).ok()),
             snapshot: true,
             not_modified: false,
+            warnings: calendar.warnings,
         })
     }
 }
@@ -187,6 +189,8 @@ pub struct ParsedCalendar {
     pub name: Option<String>,
     pub timezone: Option<String>,
     pub events: Vec<RemoteEvent>,
+    /// Time zones nothing resolved (their times are read as UTC), in words for `last_error`.
+    pub warnings: Vec<String>,
 }
 
 /// One content line: `NAME;PARAM=VALUE:value`.
@@ -407,20 +411,27 @@ pub fn parse(text: &str) -> Result<ParsedCalendar, String> {
             },
         }
     }
-    resolve_zones(&mut raws, &definitions);
+    let unknown = resolve_zones(&mut raws, &definitions);
     let events = to_events(raws, timezone.as_deref());
+    let warnings = unknown
+        .into_iter()
+        .map(|tzid| {
+            format!("the time zone \"{tzid}\" is neither defined in the feed nor known; its times are read as UTC")
+        })
+        .collect();
     Ok(ParsedCalendar {
         name,
         timezone,
         events,
+        warnings,
     })
 }
 
 /// Rewrites every TZID that is not an IANA name to the IANA zone it stands for: the zone that
 /// behaves as the file's own VTIMEZONE definition (over the years the file uses it in), else
 /// the one its name maps to (Windows names, vendor prefixes, odd case). A TZID neither resolves
-/// stays as it is and is read as UTC (`zones::local_to_utc` logs it).
-fn resolve_zones(raws: &mut [Raw], definitions: &[vtimezone::Definition]) {
+/// stays as it is and is read as UTC (`zones::local_to_utc` logs it); those are returned.
+fn resolve_zones(raws: &mut [Raw], definitions: &[vtimezone::Definition]) -> Vec<String> {
     let mut resolved: HashMap<String, Option<String>> = HashMap::new();
     let mut years: HashMap<String, Vec<i32>> = HashMap::new();
     for p in raws.iter().flat_map(|r| r.props.iter()) {
@@ -455,6 +466,12 @@ fn resolve_zones(raws: &mut [Raw], definitions: &[vtimezone::Definition]) {
             *tzid = iana.clone();
         }
     }
+    let mut unknown: Vec<String> = resolved
+        .into_iter()
+        .filter_map(|(tzid, iana)| iana.is_none().then_some(tzid))
+        .collect();
+    unknown.sort();
+    unknown
 }
 
 fn to_events(raws: Vec<Raw>, default_zone: Option<&str>) -> Vec<RemoteEvent> {

@@ -308,6 +308,7 @@ impl CalendarSource for Microsoft {
             next,
             snapshot,
             not_modified: false,
+            warnings: Vec::new(),
         })
     }
 }

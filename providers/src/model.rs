@@ -128,6 +128,9 @@ pub struct ChangePage {
     pub snapshot: bool,
     /// The provider said nothing changed (ICS 304).
     pub not_modified: bool,
+    /// What the user should hear although the page was read (an ICS time zone nothing resolves,
+    /// read as UTC).
+    pub warnings: Vec<String>,
 }
 
 /// How freeslot proves itself to a provider.

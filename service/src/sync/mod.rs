@@ -75,6 +75,10 @@ pub struct Outcome {
     /// The provider rejected the cursor and the run listed everything again.
     pub cursor_reset: bool,
     pub full: bool,
+    /// The provider said nothing changed: what `last_error` warned about still holds.
+    pub not_modified: bool,
+    /// Warnings of the round's pages (`ChangePage::warnings`).
+    pub warnings: Vec<String>,
 }
 
 impl Outcome {
@@ -325,11 +329,17 @@ async fn run_once(
         Ok(()) => {
             row.sync_status = Set(SyncStatus::Idle);
             row.last_synced_at = Set(Some(finished));
-            if cut.is_empty() {
-                row.last_error = Set(None);
-            } else {
-                row.last_error = Set(Some(cut_warning(&cut)));
+            let mut warnings = outcome.warnings.clone();
+            if !cut.is_empty() {
+                warnings.push(cut_warning(&cut));
+            }
+            if !warnings.is_empty() {
+                row.last_error = Set(Some(warnings.join("; ")));
                 row.last_error_at = Set(Some(finished));
+            } else if !(outcome.not_modified && calendar.consecutive_failures == 0) {
+                // A feed that did not change keeps the warning its last read left (the error of
+                // a failed run is cleared, though).
+                row.last_error = Set(None);
             }
             row.consecutive_failures = Set(0);
             row.paused_until = Set(None);
@@ -507,6 +517,8 @@ async fn walk(
             }),
             Next::Done(_) => None,
         };
+        outcome.not_modified |= page.not_modified;
+        outcome.warnings.extend(page.warnings.iter().cloned());
         let written = apply(
             ctx, calendar, &target, &window, page, snapshot, &mut seen, outcome,
         );

@@ -25,6 +25,8 @@ BEGIN:VEVENT\r\nUID:taf@x\r\nDTSTART:20261116T100000Z\r\nDTEND:20261116T110000Z\
 RRULE:FREQ=WEEKLY\r\nSUMMARY:Weekly 1:1\r\nEND:VEVENT\r\n\
 BEGIN:VEVENT\r\nUID:taf@x\r\nRECURRENCE-ID;RANGE=THISANDFUTURE:20261130T100000Z\r\n\
 DTSTART:20261130T140000Z\r\nDTEND:20261130T150000Z\r\nSUMMARY:Weekly 1:1 (new time)\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nUID:mars@x\r\nDTSTART;TZID=Mars/Olympus:20261126T090000\r\n\
+DTEND;TZID=Mars/Olympus:20261126T100000\r\nSUMMARY:Martian time\r\nEND:VEVENT\r\n\
 BEGIN:VEVENT\r\nUID:old@x\r\nDTSTART;TZID=Europe/Berlin:20160301T093000\r\n\
 DTEND;TZID=Europe/Berlin:20160301T094500\r\nRRULE:FREQ=DAILY\r\nSUMMARY:Standup since 2016\r\nEND:VEVENT\r\n\
 BEGIN:VEVENT\r\nUID:allday@x\r\nDTSTART;VALUE=DATE:20261102\r\nDTEND;VALUE=DATE:20261103\r\n\
@@ -58,6 +60,41 @@ async fn real_world_series_read_as_their_producers_meant(backend: Backend) {
         );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+    // The one zone nothing resolves is named, and read as UTC.
+    let said = app.calendars(&user.token).await[0]["last_error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        said.contains("\"Mars/Olympus\"") && said.contains("UTC"),
+        "{said}"
+    );
+    // Read again unchanged (304): the warning still holds, and stays.
+    let calendar = app.calendars(&user.token).await.remove(0);
+    let (id, synced) = (
+        calendar["id"].as_str().unwrap().to_owned(),
+        calendar["last_synced_at"].clone(),
+    );
+    let requests = ics.state().requests.len();
+    let res = app
+        .post_json(
+            &format!("/api/calendars/{id}/sync"),
+            &json!({}),
+            Some(&user.token),
+        )
+        .await;
+    assert!(res.status().is_success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let again = loop {
+        let c = app.calendars(&user.token).await.remove(0);
+        if c["last_synced_at"] != synced && c["sync_status"] == "idle" {
+            break c;
+        }
+        assert!(std::time::Instant::now() < deadline, "no second sync: {c}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert!(ics.state().requests.len() > requests);
+    assert_eq!(again["last_error"].as_str(), Some(said.as_str()), "{again}");
     // The test clock's week: Monday 2026-11-23 to Monday 2026-11-30, both included.
     let res = app
         .get_query(
@@ -107,6 +144,7 @@ async fn real_world_series_read_as_their_producers_meant(backend: Backend) {
     assert_eq!(of("Sydney call"), ["2026-11-23T22:00:00Z"], "{seen:?}");
     assert_eq!(of("Berlin sync"), ["2026-11-25T08:00:00Z"], "{seen:?}");
     assert_eq!(of("Lisbon sync"), ["2026-11-25T09:00:00Z"], "{seen:?}");
+    assert_eq!(of("Martian time"), ["2026-11-26T09:00:00Z"], "{seen:?}");
     // RANGE=THISANDFUTURE: the old time until the change, the new one from it on.
     assert_eq!(of("Weekly 1:1"), ["2026-11-23T10:00:00Z"], "{seen:?}");
     assert_eq!(
