@@ -17,15 +17,16 @@ if ! command -v chromedriver >/dev/null || ! [ -x /usr/bin/chromium ]; then
   fi
 fi
 
-# The feeds test reads freeslot's ICS output with a third-party parser: Python's icalendar.
-if ! python3 -c 'import icalendar' 2>/dev/null; then
+# The feeds test reads freeslot's ICS output with a third-party parser, Python's icalendar; the corpus
+# test compares freeslot's expansion with python-recurring-ical-events (pinned: the corpus is its 3.8.2 files).
+if ! python3 -c 'import icalendar, recurring_ical_events' 2>/dev/null; then
   if ! command -v python3 >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-pip >/dev/null
   fi
-  echo "installing the Python icalendar package for the feeds test"
-  python3 -m pip install --quiet --user icalendar 2>/dev/null ||
-    python3 -m pip install --quiet --user --break-system-packages icalendar
+  echo "installing the Python icalendar and recurring-ical-events packages for the feeds and corpus tests"
+  python3 -m pip install --quiet --user icalendar==7.3.2 recurring-ical-events==3.8.2 2>/dev/null ||
+    python3 -m pip install --quiet --user --break-system-packages icalendar==7.3.2 recurring-ical-events==3.8.2
 fi
 
 export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"

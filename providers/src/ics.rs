@@ -477,7 +477,8 @@ fn resolve_zones(raws: &mut [Raw], definitions: &[vtimezone::Definition]) -> Vec
 fn to_events(raws: Vec<Raw>, default_zone: Option<&str>) -> Vec<RemoteEvent> {
     let mut events: Vec<RemoteEvent> = Vec::new();
     // (series uid, instant) of every overriding or cancelled instance.
-    let mut overridden: Vec<(String, DateTime<Utc>)> = Vec::new();
+    // With the date the RECURRENCE-ID was written with: an all-day series is matched by it.
+    let mut overridden: Vec<(String, DateTime<Utc>, Option<NaiveDate>)> = Vec::new();
     // (series uid, instant, index of the override in `events`) of RANGE=THISANDFUTURE ones.
     let mut and_future: Vec<(String, DateTime<Utc>, Option<usize>)> = Vec::new();
     for (index, raw) in raws.iter().enumerate() {
@@ -529,6 +530,9 @@ fn to_events(raws: Vec<Raw>, default_zone: Option<&str>) -> Vec<RemoteEvent> {
             .get("RECURRENCE-ID")
             .and_then(|p| date_value(p, &p.value, default_zone))
             .map(instant_of);
+        let recurrence_date = raw
+            .get("RECURRENCE-ID")
+            .and_then(|p| NaiveDate::parse_from_str(p.value.trim().get(..8)?, "%Y%m%d").ok());
         let status = match raw
             .get("STATUS")
             .map(|p| p.value.trim().to_ascii_uppercase())
@@ -547,7 +551,7 @@ fn to_events(raws: Vec<Raw>, default_zone: Option<&str>) -> Vec<RemoteEvent> {
                 let index = (status != EventStatus::Cancelled).then_some(events.len());
                 and_future.push((uid.clone(), original, index));
             } else {
-                overridden.push((uid.clone(), original));
+                overridden.push((uid.clone(), original, recurrence_date));
             }
             if status == EventStatus::Cancelled {
                 continue;
@@ -570,12 +574,15 @@ fn to_events(raws: Vec<Raw>, default_zone: Option<&str>) -> Vec<RemoteEvent> {
         };
         let rdates = instants("RDATE");
         let time = match (start_date, end_date) {
+            // An all-day event ending where it starts (or before) is one day, as other readers
+            // take it.
             (Some(s), Some(e)) => RemoteTime::AllDay {
                 start: s,
-                end: e.max(s),
+                end: if e > s { e } else { s + Duration::days(1) },
             },
+            // DTEND before DTSTART: the two were swapped (as other readers take it).
             _ => RemoteTime::Timed {
-                start,
+                start: start.min(end),
                 end: end.max(start),
             },
         };
@@ -613,7 +620,11 @@ fn to_events(raws: Vec<Raw>, default_zone: Option<&str>) -> Vec<RemoteEvent> {
                 .is_none()
                 .then(|| {
                     // Several RRULEs are one per line (`domain::Recurrence::parse_all`).
-                    let rules: Vec<&str> = raw.all("RRULE").map(|p| p.value.trim()).collect();
+                    let rules: Vec<String> = raw
+                        .all("RRULE")
+                        .map(|p| lenient_rule(&p.value))
+                        .filter(|r| !r.is_empty())
+                        .collect();
                     match rules.is_empty() {
                         false => Some(rules.join("\n")),
                         // RDATEs without a rule are a series too: DTSTART, then each RDATE.
@@ -648,7 +659,7 @@ fn to_events(raws: Vec<Raw>, default_zone: Option<&str>) -> Vec<RemoteEvent> {
         let rule = events[series_at].rrule.clone().unwrap_or_default();
         let all_day = matches!(events[series_at].time, RemoteTime::AllDay { .. });
         if rule.contains("COUNT=") || all_day {
-            overridden.push((uid, original));
+            overridden.push((uid, original, None));
             if let Some(i) = index {
                 events[i].rrule = None;
             }
@@ -674,16 +685,70 @@ fn to_events(raws: Vec<Raw>, default_zone: Option<&str>) -> Vec<RemoteEvent> {
             events[i].exdates = later_exdates.into_iter().map(|x| x + shift).collect();
         }
     }
-    for (uid, original) in overridden {
+    // A modified instance whose series lists it in EXDATE was deleted after it was modified
+    // (Google writes it so): it is gone.
+    let deleted: Vec<usize> = events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| {
+            e.original_start.is_some_and(|original| {
+                events.iter().any(|series| {
+                    series.original_start.is_none()
+                        && series.rrule.is_some()
+                        && series.ical_uid == e.ical_uid
+                        && series.exdates.contains(&original)
+                })
+            })
+        })
+        .map(|(i, _)| i)
+        .collect();
+    for i in deleted.into_iter().rev() {
+        events.remove(i);
+    }
+    for (uid, original, date) in overridden {
         if let Some(series) = events
             .iter_mut()
             .find(|e| e.rrule.is_some() && e.ical_uid.as_deref() == Some(uid.as_str()))
-            && !series.exdates.contains(&original)
         {
-            series.exdates.push(original);
+            // An all-day series' instance is a day: the one the RECURRENCE-ID names, however it
+            // was written (Outlook writes local midnight in its own zone as a DATE-TIME).
+            let excluded = match (&series.time, date) {
+                (RemoteTime::AllDay { .. }, Some(d)) => {
+                    let tz: chrono_tz::Tz = series
+                        .timezone
+                        .as_deref()
+                        .and_then(|z| z.parse().ok())
+                        .unwrap_or(chrono_tz::UTC);
+                    domain::local::resolve_rfc5545(tz, d.and_time(chrono::NaiveTime::MIN))
+                }
+                _ => original,
+            };
+            if !series.exdates.contains(&excluded) {
+                series.exdates.push(excluded);
+            }
         }
     }
     events
+}
+
+/// An RRULE as producers write it, made readable: a COUNT that is not a positive number
+/// (`COUNT=-1`) or that comes beside an UNTIL (RFC 5545 forbids both) is dropped, as other
+/// readers drop it.
+fn lenient_rule(value: &str) -> String {
+    let parts: Vec<&str> = value.trim().split(';').filter(|p| !p.is_empty()).collect();
+    let has_until = parts
+        .iter()
+        .any(|p| p.to_ascii_uppercase().starts_with("UNTIL="));
+    parts
+        .into_iter()
+        .filter(|p| match p.split_once('=') {
+            Some((k, v)) if k.eq_ignore_ascii_case("COUNT") => {
+                !has_until && v.trim().parse::<u32>().is_ok_and(|n| n > 0)
+            }
+            _ => true,
+        })
+        .collect::<Vec<_>>()
+        .join(";")
 }
 
 /// `line` with an UNTIL no later than `cut` (`original` − 1 s, written as UTC).

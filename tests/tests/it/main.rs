@@ -7,6 +7,7 @@ mod browser;
 mod clients;
 mod conflicts;
 mod connections;
+mod corpus;
 mod embedded_secrets;
 mod export;
 mod feeds;
