@@ -229,6 +229,23 @@ impl Recurrence {
         first_local: NaiveDateTime,
         from: Option<NaiveDateTime>,
         to: NaiveDateTime,
+        visit: impl FnMut(NaiveDateTime) -> bool,
+    ) {
+        // `rrule` has panicked on input no one expected (a non-ASCII BYDAY, now refused before
+        // it); should another such input reach it, the series ends where the panic happened
+        // instead of taking the request, the sync or the process with it.
+        // (The panic hook has printed the panic; `domain` has no logger of its own.)
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.walk_unguarded(tz, first_local, from, to, visit)
+        }));
+    }
+
+    fn walk_unguarded(
+        &self,
+        tz: Tz,
+        first_local: NaiveDateTime,
+        from: Option<NaiveDateTime>,
+        to: NaiveDateTime,
         mut visit: impl FnMut(NaiveDateTime) -> bool,
     ) {
         // Each rule's own starts, in order; several rules are merged below.
@@ -635,6 +652,25 @@ mod tests {
             r.last_end(tz, local(2026, 6, 1, 9, 0), Duration::hours(1)),
             utc(2030, 6, 1, 10, 0)
         );
+    }
+
+    #[test]
+    fn a_panic_inside_an_expansion_ends_the_series_not_the_caller() {
+        let tz = chrono_tz::UTC;
+        let r = Recurrence::parse("FREQ=DAILY;COUNT=5", tz, vec![], vec![]).unwrap();
+        let mut seen = 0;
+        r.walk(
+            tz,
+            local(2026, 1, 1, 9, 0),
+            None,
+            local(2027, 1, 1, 0, 0),
+            |_| {
+                seen += 1;
+                assert!(seen < 3, "a stand-in for a panic inside rrule");
+                true
+            },
+        );
+        assert_eq!(seen, 3);
     }
 
     #[test]
