@@ -644,10 +644,16 @@ fn to_events(raws: Vec<Raw>, default_zone: Option<&str>) -> Vec<RemoteEvent> {
                 .map(|(t, _)| t),
         });
     }
-    // RANGE=THISANDFUTURE: the series ends before the instance, and the override carries the
-    // rest of it (its rule, shifted by the override's move, with the exceptions that follow).
-    // Rules with COUNT, and all-day series, keep the single-instance reading: where a COUNT's
-    // rest begins would need counting, which the engine does, not the reader.
+    // RANGE=THISANDFUTURE: the part of the series the instance falls in ends before it, and the
+    // override carries the rest (that part's rule from its own start, so the move applies to
+    // every later instance, with the exceptions that follow, moved alike). Each split leaves a
+    // segment: where it begins on the series' original timeline, the event that carries it, and
+    // how far it is moved; later overrides — ranged or single — name original instants and go to
+    // the segment they fall in. Rules with COUNT, and all-day series, keep the single-instance
+    // reading: where a COUNT's rest begins would need counting, which the engine does, not the
+    // reader.
+    and_future.sort_by_key(|(_, original, _)| *original);
+    let mut segments: HashMap<String, Vec<Segment>> = HashMap::new();
     for (uid, original, index) in and_future {
         let Some(series_at) = events.iter().position(|e| {
             e.rrule.is_some()
@@ -665,24 +671,52 @@ fn to_events(raws: Vec<Raw>, default_zone: Option<&str>) -> Vec<RemoteEvent> {
             }
             continue;
         }
-        let cut = (original - Duration::seconds(1))
+        let parts = segments.entry(uid.clone()).or_insert_with(|| {
+            vec![Segment {
+                from: DateTime::<Utc>::MIN_UTC,
+                id: events[series_at].id.clone(),
+                shift: Duration::zero(),
+            }]
+        });
+        let part = parts
+            .iter()
+            .rev()
+            .find(|p| p.from <= original)
+            .cloned()
+            .expect("the first segment starts at the beginning of time");
+        let Some(carrier) = events.iter().position(|e| e.id == part.id) else {
+            continue;
+        };
+        let at = original + part.shift;
+        let rule = events[carrier].rrule.clone().unwrap_or_default();
+        let cut = (at - Duration::seconds(1))
             .format("%Y%m%dT%H%M%SZ")
             .to_string();
         let truncated: Vec<String> = rule
             .lines()
-            .map(|line| until_at_most(line, original, &cut))
+            .map(|line| until_at_most(line, at, &cut))
             .collect();
-        let later_exdates: Vec<DateTime<Utc>> = events[series_at]
-            .exdates
-            .iter()
-            .copied()
-            .filter(|x| *x > original)
-            .collect();
-        events[series_at].rrule = Some(truncated.join("\n"));
+        let later = |dates: &[DateTime<Utc>]| -> Vec<DateTime<Utc>> {
+            dates.iter().copied().filter(|x| *x >= at).collect()
+        };
+        let later_exdates = later(&events[carrier].exdates);
+        // RDATEs from the change on belong to the rest, moved like it.
+        let later_rdates = later(&events[carrier].rdates);
+        events[carrier].rdates.retain(|x| *x < at);
+        events[carrier].rrule = Some(truncated.join("\n"));
         if let Some(i) = index {
             let shift = events[i].rough_range().0 - original;
+            let moved = |dates: Vec<DateTime<Utc>>| -> Vec<DateTime<Utc>> {
+                dates.into_iter().map(|x| x - part.shift + shift).collect()
+            };
             events[i].rrule = Some(rule);
-            events[i].exdates = later_exdates.into_iter().map(|x| x + shift).collect();
+            events[i].exdates = moved(later_exdates);
+            events[i].rdates = moved(later_rdates);
+            parts.push(Segment {
+                from: original,
+                id: events[i].id.clone(),
+                shift,
+            });
         }
     }
     // A modified instance whose series lists it in EXDATE was deleted after it was modified
@@ -706,10 +740,20 @@ fn to_events(raws: Vec<Raw>, default_zone: Option<&str>) -> Vec<RemoteEvent> {
         events.remove(i);
     }
     for (uid, original, date) in overridden {
-        if let Some(series) = events
-            .iter_mut()
-            .find(|e| e.rrule.is_some() && e.ical_uid.as_deref() == Some(uid.as_str()))
-        {
+        // The segment the instance falls in (the series itself unless it was split).
+        let part = segments
+            .get(&uid)
+            .and_then(|parts| parts.iter().rev().find(|p| p.from <= original));
+        let carrier = match part {
+            Some(p) => events
+                .iter_mut()
+                .find(|e| e.id == p.id && e.rrule.is_some()),
+            None => events
+                .iter_mut()
+                .find(|e| e.rrule.is_some() && e.ical_uid.as_deref() == Some(uid.as_str())),
+        };
+        let original = original + part.map_or(Duration::zero(), |p| p.shift);
+        if let Some(series) = carrier {
             // An all-day series' instance is a day: the one the RECURRENCE-ID names, however it
             // was written (Outlook writes local midnight in its own zone as a DATE-TIME).
             let excluded = match (&series.time, date) {
@@ -729,6 +773,17 @@ fn to_events(raws: Vec<Raw>, default_zone: Option<&str>) -> Vec<RemoteEvent> {
         }
     }
     events
+}
+
+/// One part of a series split by RANGE=THISANDFUTURE overrides.
+#[derive(Clone)]
+struct Segment {
+    /// Where it begins, on the series' original timeline.
+    from: DateTime<Utc>,
+    /// The event that carries it.
+    id: String,
+    /// How far its instances are moved from the original timeline.
+    shift: Duration,
 }
 
 /// An RRULE as producers write it, made readable: a COUNT that is not a positive number

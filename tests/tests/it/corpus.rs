@@ -27,12 +27,6 @@ const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
         "a RECURRENCE-ID on the series' DTSTART (2024-07-29) beside a second version of the series: \
          freeslot shows one instance more — not yet investigated",
     ),
-    (
-        "issue_75_range_parameter",
-        "two RANGE=THISANDFUTURE overrides and a single override between them: freeslot applies each to \
-         the original series only, so the later ones miss the split-off part (its instance on the 15th \
-         and its cut on the 21st stay at their shifted times)",
-    ),
 ];
 
 struct Expected {
