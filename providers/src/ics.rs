@@ -498,9 +498,11 @@ fn to_events(raws: Vec<Raw>, default_zone: Option<&str>) -> Vec<RemoteEvent> {
             (Some(p), _) => date_value(p, &p.value, default_zone),
             (None, Some(d)) => duration(&d.value).and_then(|d| {
                 let end = start.checked_add_signed(d)?;
+                // A DATE start with a duration of hours is a timed event from midnight (as
+                // other readers take it); whole days keep it all-day.
                 let end_date = match start_date {
-                    Some(s) => Some(s.checked_add_signed(d)?),
-                    None => None,
+                    Some(s) if d.num_seconds() % 86_400 == 0 => Some(s.checked_add_signed(d)?),
+                    _ => None,
                 };
                 Some((end, end_date))
             }),

@@ -19,10 +19,6 @@ const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
          instance (2024-07-15) than the library, which merges the versions — not yet investigated",
     ),
     (
-        "issue_201_test_matrix",
-        "the same starts with different multiplicities (events sharing a start) — not yet investigated",
-    ),
-    (
         "issue_253_additional_recurrence_id",
         "a modification (RECURRENCE-ID 2024-07-29) of an instance its series no longer has (UNTIL \
          2024-07-20): the library drops it, freeslot shows it — the producer did write that event, \
