@@ -480,7 +480,7 @@ fn to_events(raws: Vec<Raw>, default_zone: Option<&str>) -> Vec<RemoteEvent> {
     // With the date the RECURRENCE-ID was written with: an all-day series is matched by it.
     let mut overridden: Vec<(String, DateTime<Utc>, Option<NaiveDate>)> = Vec::new();
     // (series uid, instant, index of the override in `events`) of RANGE=THISANDFUTURE ones.
-    let mut and_future: Vec<(String, DateTime<Utc>, Option<usize>)> = Vec::new();
+    let mut and_future: Vec<(String, DateTime<Utc>, Option<String>)> = Vec::new();
     for (index, raw) in raws.iter().enumerate() {
         let Some(start_prop) = raw.get("DTSTART") else {
             continue;
@@ -550,8 +550,9 @@ fn to_events(raws: Vec<Raw>, default_zone: Option<&str>) -> Vec<RemoteEvent> {
         });
         if let Some(original) = recurrence_id {
             if this_and_future {
-                let index = (status != EventStatus::Cancelled).then_some(events.len());
-                and_future.push((uid.clone(), original, index));
+                let carrier = (status != EventStatus::Cancelled)
+                    .then(|| format!("{uid}/{}", original.format("%Y%m%dT%H%M%SZ")));
+                and_future.push((uid.clone(), original, carrier));
             } else {
                 overridden.push((uid.clone(), original, recurrence_date));
             }
@@ -654,9 +655,22 @@ fn to_events(raws: Vec<Raw>, default_zone: Option<&str>) -> Vec<RemoteEvent> {
     // the segment they fall in. Rules with COUNT, and all-day series, keep the single-instance
     // reading: where a COUNT's rest begins would need counting, which the engine does, not the
     // reader.
+    // A component written twice (same UID, same RECURRENCE-ID or none) is the later one, as a
+    // sync page's last word per id is: overrides must land on the copy that is kept.
+    let mut last_of: HashMap<String, usize> = HashMap::new();
+    for (i, e) in events.iter().enumerate() {
+        last_of.insert(e.id.clone(), i);
+    }
+    let mut position = 0;
+    events.retain(|e| {
+        let keep = last_of.get(&e.id) == Some(&position);
+        position += 1;
+        keep
+    });
     and_future.sort_by_key(|(_, original, _)| *original);
     let mut segments: HashMap<String, Vec<Segment>> = HashMap::new();
-    for (uid, original, index) in and_future {
+    for (uid, original, carrier_id) in and_future {
+        let index = carrier_id.and_then(|id| events.iter().position(|e| e.id == id));
         let Some(series_at) = events.iter().position(|e| {
             e.rrule.is_some()
                 && e.original_start.is_none()
