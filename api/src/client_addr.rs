@@ -18,6 +18,11 @@ pub fn of(req: &HttpRequest, trusted: &[IpNet]) -> IpAddr {
     resolve(peer, forwarded, trusted)
 }
 
+/// The key the per-address limits count this request by.
+pub fn limit_key_of(req: &HttpRequest, ctx: &service::AppContext) -> IpAddr {
+    limit_key(of(req, &ctx.settings.access.trusted_proxies))
+}
+
 /// The key a limit counts by: the address, or for IPv6 its /64 (one subscriber's network, in
 /// which a client can pick any address it likes).
 pub fn limit_key(ip: IpAddr) -> IpAddr {

@@ -137,13 +137,9 @@ pub async fn register(
         name,
         timezone,
     } = body.into_inner();
-    let client = crate::client_addr::limit_key(crate::client_addr::of(
-        &req,
-        &ctx.settings.access.trusted_proxies,
-    ));
-    let user = users::register(
+    let (user, token) = users::register(
         &ctx,
-        client,
+        crate::client_addr::limit_key_of(&req, &ctx),
         users::NewUser {
             email,
             password,
@@ -153,9 +149,6 @@ pub async fn register(
         ctx.clock.now(),
     )
     .await?;
-    let token = service::sessions::open(&ctx.db, &ctx.jwt, user.id, ctx.clock.now())
-        .await
-        .map_err(|e| ApiError::internal(e.into()))?;
     Ok(HttpResponse::Created().json(RegisterResponse {
         user: Profile::from(user),
         access_token: token.token,
@@ -181,14 +174,8 @@ pub async fn login(
     req: HttpRequest,
     body: Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let client = crate::client_addr::limit_key(crate::client_addr::of(
-        &req,
-        &ctx.settings.access.trusted_proxies,
-    ));
-    let user = users::login(&ctx, client, &body.email, &body.password, ctx.clock.now()).await?;
-    let token = service::sessions::open(&ctx.db, &ctx.jwt, user.id, ctx.clock.now())
-        .await
-        .map_err(|e| ApiError::internal(e.into()))?;
+    let client = crate::client_addr::limit_key_of(&req, &ctx);
+    let token = users::login(&ctx, client, &body.email, &body.password, ctx.clock.now()).await?;
     Ok(HttpResponse::Ok().json(LoginResponse {
         access_token: token.token,
         token_type: "Bearer",

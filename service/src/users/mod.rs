@@ -15,7 +15,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::AppContext;
-use crate::auth::jwt::Verified;
+use crate::auth::jwt::{AccessToken, Verified};
 use crate::auth::password::HashingError;
 use crate::fields::{DisplayName, Email, Invalid, Password};
 use crate::limits::{self, Limit, Scope, Verdict};
@@ -156,12 +156,13 @@ fn per_address(max: u64, period: chrono::Duration) -> Option<Limit> {
     (max > 0).then_some(Limit { max, period })
 }
 
+/// Creates the account and opens its first session.
 pub async fn register(
     ctx: &AppContext,
     client: IpAddr,
     new: NewUser,
     now: DateTime<Utc>,
-) -> Result<users::Model, RegisterError> {
+) -> Result<(users::Model, AccessToken), RegisterError> {
     let db = &ctx.db;
     let access = &ctx.settings.access;
     // The first account can always be made: a closed server is still set up by its owner.
@@ -214,16 +215,18 @@ pub async fn register(
     .await?;
     txn.commit().await?;
     tracing::info!(user_id = %user.id, "user registered");
-    Ok(user)
+    let token = crate::sessions::open(db, &ctx.jwt, user.id, now).await?;
+    Ok((user, token))
 }
 
+/// Checks the password (under the address's limits and lock) and opens a session.
 pub async fn login(
     ctx: &AppContext,
     client: IpAddr,
     email: &str,
     password: &str,
     now: DateTime<Utc>,
-) -> Result<users::Model, LoginError> {
+) -> Result<AccessToken, LoginError> {
     let db = &ctx.db;
     let access = &ctx.settings.access;
     if let Some(limit) = per_address(access.login_rate_per_minute, chrono::Duration::minutes(1))
@@ -239,7 +242,10 @@ pub async fn login(
     };
     let user = find_by_email(db, &email).await?;
     match verify_throttled(ctx, &email, user.as_ref(), password, now).await? {
-        Throttled::Right => Ok(user.expect("only a stored hash matches")),
+        Throttled::Right => {
+            let user = user.expect("only a stored hash matches");
+            Ok(crate::sessions::open(db, &ctx.jwt, user.id, now).await?)
+        }
         Throttled::Wrong => Err(LoginError::InvalidCredentials),
         Throttled::Locked { retry_after } => Err(LoginError::TooManyAttempts { retry_after }),
     }
