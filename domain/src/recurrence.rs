@@ -334,6 +334,20 @@ impl Recurrence {
         count > MAX_OCCURRENCES
     }
 
+    /// How many occurrences start before `before` (local wall clock), at most `MAX_OCCURRENCES`:
+    /// where the rest of a COUNT-bounded series begins when the series is split there
+    /// (`RANGE=THISANDFUTURE`). Built without EXDATEs and RDATEs, it counts what COUNT counts.
+    pub fn count_before(&self, tz: Tz, first_local: NaiveDateTime, before: NaiveDateTime) -> usize {
+        let mut count = 0;
+        self.walk(tz, first_local, None, before, |local| {
+            if local < before {
+                count += 1;
+            }
+            local < before && count < MAX_OCCURRENCES
+        });
+        count
+    }
+
     /// Instants at which occurrences start whose `[start, start + duration)` overlaps `[from, to)`.
     pub fn starts_overlapping(
         &self,

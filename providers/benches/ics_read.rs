@@ -4,6 +4,7 @@
 //! (90 days back, 365 ahead) the way the engine does.
 //!
 //!   cargo bench -p providers --bench ics_read
+//!   (with ICS_READ_FEED_OUT=<file> it also writes the feed there, for tools/icalendar-compare)
 
 use std::fmt::Write as _;
 
@@ -107,6 +108,10 @@ fn read_and_expand(text: &str) -> usize {
 
 fn bench(c: &mut Criterion) {
     let text = feed();
+    // The same feed for tools/icalendar-compare, which measures the `icalendar` crate on it.
+    if let Ok(path) = std::env::var("ICS_READ_FEED_OUT") {
+        std::fs::write(&path, &text).expect("the feed is written");
+    }
     eprintln!(
         "feed: {:.1} MB, {} occurrences in the window",
         text.len() as f64 / 1e6,

@@ -266,11 +266,9 @@ fn date_value(
     default_zone: Option<&str>,
 ) -> Option<(DateTime<Utc>, Option<NaiveDate>)> {
     let value = value.trim();
-    if p.params
-        .get("VALUE")
-        .is_some_and(|v| v.eq_ignore_ascii_case("DATE"))
-        || value.len() == 8
-    {
+    // A value of eight digits is a date; `VALUE=DATE` beside a date-time (`20110804T120000`)
+    // is read as the date-time it holds, as other readers read it.
+    if value.len() == 8 {
         let date = NaiveDate::parse_from_str(value, "%Y%m%d").ok()?;
         return Some((date.and_hms_opt(0, 0, 0)?.and_utc(), Some(date)));
     }
@@ -385,13 +383,22 @@ pub fn parse(text: &str) -> Result<ParsedCalendar, String> {
                 }
                 Some("VTIMEZONE") if p.name == "TZID" => {
                     if let Some(d) = definition.as_mut() {
-                        d.tzid = p.value.trim().to_owned();
+                        d.tzid = unescape(p.value.trim());
                     }
                 }
                 Some("STANDARD" | "DAYLIGHT") => {
                     if let Some(o) = observance.as_mut() {
-                        let local =
-                            |v: &str| NaiveDateTime::parse_from_str(v.trim(), "%Y%m%dT%H%M%S").ok();
+                        // A date onset is its midnight; a stray `Z` is ignored.
+                        let local = |v: &str| {
+                            let v = v.trim().trim_end_matches('Z');
+                            NaiveDateTime::parse_from_str(v, "%Y%m%dT%H%M%S")
+                                .ok()
+                                .or_else(|| {
+                                    NaiveDate::parse_from_str(v, "%Y%m%d")
+                                        .ok()
+                                        .map(|d| d.and_time(chrono::NaiveTime::MIN))
+                                })
+                        };
                         match p.name.as_str() {
                             "DTSTART" => o.start = local(&p.value),
                             "TZOFFSETFROM" => o.offset_from = vtimezone::parse_offset(&p.value),
@@ -429,10 +436,13 @@ pub fn parse(text: &str) -> Result<ParsedCalendar, String> {
 
 /// Rewrites every TZID that is not an IANA name to the IANA zone it stands for: the zone that
 /// behaves as the file's own VTIMEZONE definition (over the years the file uses it in), else
-/// the one its name maps to (Windows names, vendor prefixes, odd case). A TZID neither resolves
-/// stays as it is and is read as UTC (`zones::local_to_utc` logs it); those are returned.
+/// the one its name maps to (Windows names, vendor prefixes, odd case). A definition no zone
+/// follows and no name maps is applied itself: its local times are rewritten to UTC. A TZID
+/// nothing resolves stays as it is and is read as UTC (`zones::local_to_utc` logs it); those
+/// are returned.
 fn resolve_zones(raws: &mut [Raw], definitions: &[vtimezone::Definition]) -> Vec<String> {
     let mut resolved: HashMap<String, Option<String>> = HashMap::new();
+    let mut direct: HashMap<String, (vtimezone::Offsets, Option<chrono_tz::Tz>)> = HashMap::new();
     let mut years: HashMap<String, Vec<i32>> = HashMap::new();
     for p in raws.iter().flat_map(|r| r.props.iter()) {
         if let Some(tzid) = p.params.get("TZID")
@@ -453,13 +463,30 @@ fn resolve_zones(raws: &mut [Raw], definitions: &[vtimezone::Definition]) -> Vec
             s
         };
         let named = zones::parse(&tzid);
-        let defined = definitions
-            .iter()
-            .find(|d| d.tzid == tzid)
-            .and_then(|d| vtimezone::matching_zone(d, &sample, named));
+        let definition = definitions.iter().find(|d| d.tzid == tzid);
+        let defined = definition.and_then(|d| vtimezone::matching_zone(d, &sample, named));
+        if let (None, None, Some(d)) = (defined, named, definition)
+            && let Some(offsets) = vtimezone::Offsets::of(d, used[used.len() - 1])
+        {
+            // No zone behaves as the definition over those years: its own offsets turn each
+            // time into UTC, and a series repeats in the zone that agrees over its first year
+            // (UTC without one).
+            let first_year = vtimezone::matching_zone(d, &sample[..1], None);
+            direct.insert(tzid.clone(), (offsets, first_year));
+            resolved.insert(
+                tzid,
+                Some(first_year.map_or("UTC", |tz| tz.name()).to_owned()),
+            );
+            continue;
+        }
         resolved.insert(tzid, defined.or(named).map(|tz| tz.name().to_owned()));
     }
     for p in raws.iter_mut().flat_map(|r| r.props.iter_mut()) {
+        if let Some(tzid) = p.params.get("TZID")
+            && let Some((offsets, _)) = direct.get(tzid.as_str())
+        {
+            p.value = in_utc(&p.value, offsets);
+        }
         if let Some(tzid) = p.params.get_mut("TZID")
             && let Some(Some(iana)) = resolved.get(tzid.as_str())
         {
@@ -472,6 +499,20 @@ fn resolve_zones(raws: &mut [Raw], definitions: &[vtimezone::Definition]) -> Vec
         .collect();
     unknown.sort();
     unknown
+}
+
+/// A property value's local date-times (lists and periods included) as UTC by `offsets`;
+/// dates and durations stay as they are.
+fn in_utc(value: &str, offsets: &vtimezone::Offsets) -> String {
+    let one = |v: &str| match NaiveDateTime::parse_from_str(v.trim(), "%Y%m%dT%H%M%S") {
+        Ok(local) => offsets.utc_of(local).format("%Y%m%dT%H%M%SZ").to_string(),
+        Err(_) => v.to_owned(),
+    };
+    value
+        .split(',')
+        .map(|item| item.split('/').map(one).collect::<Vec<_>>().join("/"))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 fn to_events(raws: Vec<Raw>, default_zone: Option<&str>) -> Vec<RemoteEvent> {
@@ -652,9 +693,9 @@ fn to_events(raws: Vec<Raw>, default_zone: Option<&str>) -> Vec<RemoteEvent> {
     // every later instance, with the exceptions that follow, moved alike). Each split leaves a
     // segment: where it begins on the series' original timeline, the event that carries it, and
     // how far it is moved; later overrides — ranged or single — name original instants and go to
-    // the segment they fall in. Rules with COUNT, and all-day series, keep the single-instance
-    // reading: where a COUNT's rest begins would need counting, which the engine does, not the
-    // reader.
+    // the segment they fall in. A COUNT is shared: the part before keeps the instances before
+    // the change, the rest the remaining count. Moves and cuts are taken on the series' wall
+    // clock, as its instances are expanded.
     // A component written twice (same UID, same RECURRENCE-ID or none) is the later one, as a
     // sync page's last word per id is: overrides must land on the copy that is kept.
     let mut last_of: HashMap<String, usize> = HashMap::new();
@@ -669,6 +710,8 @@ fn to_events(raws: Vec<Raw>, default_zone: Option<&str>) -> Vec<RemoteEvent> {
     });
     and_future.sort_by_key(|(_, original, _)| *original);
     let mut segments: HashMap<String, Vec<Segment>> = HashMap::new();
+    // Series heads left without an instance (the change began at their first one).
+    let mut emptied: Vec<String> = Vec::new();
     for (uid, original, carrier_id) in and_future {
         let index = carrier_id.and_then(|id| events.iter().position(|e| e.id == id));
         let Some(series_at) = events.iter().position(|e| {
@@ -678,15 +721,7 @@ fn to_events(raws: Vec<Raw>, default_zone: Option<&str>) -> Vec<RemoteEvent> {
         }) else {
             continue;
         };
-        let rule = events[series_at].rrule.clone().unwrap_or_default();
-        let all_day = matches!(events[series_at].time, RemoteTime::AllDay { .. });
-        if rule.contains("COUNT=") || all_day {
-            overridden.push((uid, original, None));
-            if let Some(i) = index {
-                events[i].rrule = None;
-            }
-            continue;
-        }
+        let tz = zone_of(&events[series_at]);
         let parts = segments.entry(uid.clone()).or_insert_with(|| {
             vec![Segment {
                 from: DateTime::<Utc>::MIN_UTC,
@@ -703,15 +738,20 @@ fn to_events(raws: Vec<Raw>, default_zone: Option<&str>) -> Vec<RemoteEvent> {
         let Some(carrier) = events.iter().position(|e| e.id == part.id) else {
             continue;
         };
-        let at = original + part.shift;
+        let at = moved(tz, original, part.shift);
         let rule = events[carrier].rrule.clone().unwrap_or_default();
-        let cut = (at - Duration::seconds(1))
-            .format("%Y%m%dT%H%M%SZ")
-            .to_string();
-        let truncated: Vec<String> = rule
-            .lines()
-            .map(|line| until_at_most(line, at, &cut))
-            .collect();
+        let Some((head, rest)) = split_rule(&rule, tz, local_start(&events[carrier], tz), at)
+        else {
+            // Several rules with a COUNT: the instance alone is replaced.
+            overridden.push((uid, original, None));
+            if let Some(i) = index {
+                events[i].rrule = None;
+            }
+            continue;
+        };
+        if local_start(&events[carrier], tz) >= local_in(tz, at) {
+            emptied.push(events[carrier].id.clone());
+        }
         let later = |dates: &[DateTime<Utc>]| -> Vec<DateTime<Utc>> {
             dates.iter().copied().filter(|x| *x >= at).collect()
         };
@@ -719,15 +759,20 @@ fn to_events(raws: Vec<Raw>, default_zone: Option<&str>) -> Vec<RemoteEvent> {
         // RDATEs from the change on belong to the rest, moved like it.
         let later_rdates = later(&events[carrier].rdates);
         events[carrier].rdates.retain(|x| *x < at);
-        events[carrier].rrule = Some(truncated.join("\n"));
+        events[carrier].rrule = Some(head);
         if let Some(i) = index {
-            let shift = events[i].rough_range().0 - original;
-            let moved = |dates: Vec<DateTime<Utc>>| -> Vec<DateTime<Utc>> {
-                dates.into_iter().map(|x| x - part.shift + shift).collect()
+            // The move, on the series' wall clock (an all-day series moves by whole days
+            // across DST too).
+            let shift = local_start(&events[i], tz) - local_in(tz, original);
+            let onward = |dates: Vec<DateTime<Utc>>| -> Vec<DateTime<Utc>> {
+                dates
+                    .into_iter()
+                    .map(|x| moved(tz, x, shift - part.shift))
+                    .collect()
             };
-            events[i].rrule = Some(rule);
-            events[i].exdates = moved(later_exdates);
-            events[i].rdates = moved(later_rdates);
+            events[i].rrule = rest;
+            events[i].exdates = onward(later_exdates);
+            events[i].rdates = onward(later_rdates);
             parts.push(Segment {
                 from: original,
                 id: events[i].id.clone(),
@@ -755,6 +800,7 @@ fn to_events(raws: Vec<Raw>, default_zone: Option<&str>) -> Vec<RemoteEvent> {
     for i in deleted.into_iter().rev() {
         events.remove(i);
     }
+    events.retain(|e| !emptied.contains(&e.id));
     for (uid, original, date) in overridden {
         // The segment the instance falls in (the series itself unless it was split).
         let part = segments
@@ -768,19 +814,14 @@ fn to_events(raws: Vec<Raw>, default_zone: Option<&str>) -> Vec<RemoteEvent> {
                 .iter_mut()
                 .find(|e| e.rrule.is_some() && e.ical_uid.as_deref() == Some(uid.as_str())),
         };
-        let original = original + part.map_or(Duration::zero(), |p| p.shift);
+        let shift = part.map_or(Duration::zero(), |p| p.shift);
         if let Some(series) = carrier {
+            let tz = zone_of(series);
+            let original = moved(tz, original, shift);
             // An all-day series' instance is a day: the one the RECURRENCE-ID names, however it
             // was written (Outlook writes local midnight in its own zone as a DATE-TIME).
             let excluded = match (&series.time, date) {
-                (RemoteTime::AllDay { .. }, Some(d)) => {
-                    let tz: chrono_tz::Tz = series
-                        .timezone
-                        .as_deref()
-                        .and_then(|z| z.parse().ok())
-                        .unwrap_or(chrono_tz::UTC);
-                    domain::local::resolve_rfc5545(tz, d.and_time(chrono::NaiveTime::MIN))
-                }
+                (RemoteTime::AllDay { .. }, Some(d)) => moved(tz, local_midnight(tz, d), shift),
                 _ => original,
             };
             if !series.exdates.contains(&excluded) {
@@ -791,6 +832,90 @@ fn to_events(raws: Vec<Raw>, default_zone: Option<&str>) -> Vec<RemoteEvent> {
     events
 }
 
+/// The zone a series is expanded in (its start's, else the calendar's; UTC without either).
+fn zone_of(event: &RemoteEvent) -> chrono_tz::Tz {
+    event
+        .timezone
+        .as_deref()
+        .and_then(|z| z.parse().ok())
+        .unwrap_or(chrono_tz::UTC)
+}
+
+fn local_in(tz: chrono_tz::Tz, t: DateTime<Utc>) -> NaiveDateTime {
+    t.with_timezone(&tz).naive_local()
+}
+
+fn local_midnight(tz: chrono_tz::Tz, date: NaiveDate) -> DateTime<Utc> {
+    domain::local::resolve_rfc5545(tz, date.and_time(chrono::NaiveTime::MIN))
+}
+
+/// `t` moved by `shift` on `tz`'s wall clock.
+fn moved(tz: chrono_tz::Tz, t: DateTime<Utc>, shift: Duration) -> DateTime<Utc> {
+    match local_in(tz, t).checked_add_signed(shift) {
+        Some(local) => domain::local::resolve_rfc5545(tz, local),
+        None => t,
+    }
+}
+
+/// Where an event starts on `tz`'s wall clock (an all-day event at the midnight of its date).
+fn local_start(event: &RemoteEvent, tz: chrono_tz::Tz) -> NaiveDateTime {
+    match &event.time {
+        RemoteTime::AllDay { start, .. } => start.and_time(chrono::NaiveTime::MIN),
+        RemoteTime::Timed { start, .. } => local_in(tz, *start),
+    }
+}
+
+/// A series' rules split at `at` by a RANGE=THISANDFUTURE change: the rules of the part before
+/// it (ending one second earlier), and those of the rest (from the change's own start; `None`
+/// when a COUNT ran out before `at`). `None` for several rules with a COUNT among them, whose
+/// merged count the reader does not split.
+fn split_rule(
+    rule: &str,
+    tz: chrono_tz::Tz,
+    first_local: NaiveDateTime,
+    at: DateTime<Utc>,
+) -> Option<(String, Option<String>)> {
+    let cut = (at - Duration::seconds(1))
+        .format("%Y%m%dT%H%M%SZ")
+        .to_string();
+    let count_of = |line: &str| {
+        line.split(';').find_map(|p| {
+            let (k, v) = p.split_once('=')?;
+            k.eq_ignore_ascii_case("COUNT")
+                .then(|| v.trim().parse::<usize>().ok())
+                .flatten()
+        })
+    };
+    let lines: Vec<&str> = rule.lines().filter(|l| !l.trim().is_empty()).collect();
+    if !lines.iter().any(|l| count_of(l).is_some()) {
+        let head: Vec<String> = lines.iter().map(|l| until_at_most(l, at, &cut)).collect();
+        return Some((head.join("\n"), Some(rule.to_owned())));
+    }
+    let [line] = lines.as_slice() else {
+        return None;
+    };
+    let count = count_of(line)?;
+    let before = domain::Recurrence::parse(line, tz, Vec::new(), Vec::new())
+        .ok()?
+        .count_before(tz, first_local, local_in(tz, at));
+    let without_count = |line: &str| -> Vec<String> {
+        line.split(';')
+            .filter(|p| {
+                !p.split_once('=')
+                    .is_some_and(|(k, _)| k.eq_ignore_ascii_case("COUNT"))
+            })
+            .map(str::to_owned)
+            .collect()
+    };
+    let head = until_at_most(&without_count(line).join(";"), at, &cut);
+    let rest = (count > before).then(|| {
+        let mut parts = without_count(line);
+        parts.push(format!("COUNT={}", count - before));
+        parts.join(";")
+    });
+    Some((head, rest))
+}
+
 /// One part of a series split by RANGE=THISANDFUTURE overrides.
 #[derive(Clone)]
 struct Segment {
@@ -798,7 +923,7 @@ struct Segment {
     from: DateTime<Utc>,
     /// The event that carries it.
     id: String,
-    /// How far its instances are moved from the original timeline.
+    /// How far its instances are moved from the original timeline, on the series' wall clock.
     shift: Duration,
 }
 
@@ -857,6 +982,8 @@ fn until_at_most(line: &str, original: DateTime<Utc>, cut: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use chrono::TimeZone as _;
+
     use super::*;
 
     const FEED: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nX-WR-CALNAME:Team\r\nX-WR-TIMEZONE:Europe/Berlin\r\n\
@@ -932,14 +1059,44 @@ END:VCALENDAR\r\n";
             Duration::try_hours(7 * 24 + 2 * 24 + 3)
         );
     }
-}
 
-#[cfg(test)]
-mod nul_tests {
     #[test]
     fn nul_characters_do_not_lose_the_event() {
         let text = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:n\u{0}@x\r\nDTSTART:20261124T090000Z\r\nDTEND:20261124T100000Z\r\nSUMMARY:Ni\u{0}ght\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
         let parsed = super::parse(text).unwrap();
         assert_eq!(parsed.events.len(), 1);
+    }
+
+    #[test]
+    fn a_change_from_the_first_instance_on_replaces_the_whole_series() {
+        let text = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n\
+BEGIN:VEVENT\r\nUID:s@x\r\nDTSTART:20261123T090000Z\r\nDTEND:20261123T100000Z\r\nRRULE:FREQ=DAILY;COUNT=3\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nUID:s@x\r\nRECURRENCE-ID;RANGE=THISANDFUTURE:20261123T090000Z\r\nDTSTART:20261123T140000Z\r\nDTEND:20261123T150000Z\r\nEND:VEVENT\r\n\
+END:VCALENDAR\r\n";
+        let parsed = super::parse(text).unwrap();
+        assert_eq!(parsed.events.len(), 1, "{:?}", parsed.events);
+        assert_eq!(parsed.events[0].id, "s@x/20261123T090000Z");
+        assert_eq!(
+            parsed.events[0].rrule.as_deref(),
+            Some("FREQ=DAILY;COUNT=3")
+        );
+    }
+
+    #[test]
+    fn a_count_is_shared_between_the_parts_of_a_split_series() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).unwrap();
+        let first = NaiveDate::from_ymd_opt(2026, 11, 23)
+            .unwrap()
+            .and_hms_opt(9, 0, 0)
+            .unwrap();
+        let (head, rest) = split_rule("FREQ=DAILY;COUNT=5", chrono_tz::UTC, first, at).unwrap();
+        assert_eq!(head, "FREQ=DAILY;UNTIL=20261126T085959Z");
+        assert_eq!(rest.as_deref(), Some("FREQ=DAILY;COUNT=2"));
+        // The count ran out before the change: the rest is the change alone.
+        let late = Utc.with_ymd_and_hms(2026, 12, 26, 9, 0, 0).unwrap();
+        let (_, rest) = split_rule("FREQ=DAILY;COUNT=5", chrono_tz::UTC, first, late).unwrap();
+        assert_eq!(rest, None);
+        // Several rules with a COUNT: not split.
+        assert!(split_rule("FREQ=DAILY;COUNT=5\nFREQ=WEEKLY", chrono_tz::UTC, first, at).is_none());
     }
 }

@@ -88,6 +88,39 @@ impl Definition {
     }
 }
 
+/// A definition's offsets, for reading its local times directly when no IANA zone behaves as
+/// it does (a made-up zone, or rules no zone followed in those years).
+pub struct Offsets {
+    transitions: Vec<(DateTime<Utc>, i32)>,
+}
+
+impl Offsets {
+    pub fn of(def: &Definition, last_year: i32) -> Option<Self> {
+        let transitions = def.transitions(last_year);
+        (!transitions.is_empty()).then_some(Self { transitions })
+    }
+
+    /// The instant a local time of the definition names, by RFC 5545's rules: in a fold the
+    /// first of the two, in a gap the time read with the offset before it. Before the first
+    /// onset, the first offset applies.
+    pub fn utc_of(&self, local: NaiveDateTime) -> DateTime<Utc> {
+        let at = |offset: i32| (local - Duration::seconds(i64::from(offset))).and_utc();
+        let in_effect =
+            |t: DateTime<Utc>| offset_at(&self.transitions, t).unwrap_or(self.transitions[0].1);
+        let mut offsets: Vec<i32> = self.transitions.iter().map(|(_, o)| *o).collect();
+        offsets.sort_unstable();
+        offsets.dedup();
+        // Offsets under which the local time reads back as itself; the largest is the
+        // earliest instant (the first of a fold).
+        let valid = offsets.iter().rev().find(|o| in_effect(at(**o)) == **o);
+        match valid {
+            Some(offset) => at(*offset),
+            // A gap (clocks went forward over it): the offset before the gap is the smaller.
+            None => at(in_effect(at(offsets[0]))),
+        }
+    }
+}
+
 fn offset_at(transitions: &[(DateTime<Utc>, i32)], t: DateTime<Utc>) -> Option<i32> {
     let after = transitions.partition_point(|(at, _)| *at <= t);
     match after {
@@ -265,5 +298,42 @@ mod tests {
             }],
         };
         assert_eq!(matching_zone(&def, &[2026], None), None);
+    }
+
+    #[test]
+    fn a_definition_no_zone_follows_is_read_by_its_own_offsets() {
+        // +12 from 2024-01-01, +10 from 2024-05-05 08:00 local (clocks back two hours).
+        let def = Definition {
+            tzid: "MyTimezone".into(),
+            observances: vec![
+                Observance {
+                    start: Some(local("20240101T000000")),
+                    offset_from: parse_offset("+1000"),
+                    offset_to: parse_offset("+1200"),
+                    rrule: None,
+                    rdates: vec![],
+                },
+                Observance {
+                    start: Some(local("20240505T080000")),
+                    offset_from: parse_offset("+1200"),
+                    offset_to: parse_offset("+1000"),
+                    rrule: None,
+                    rdates: vec![],
+                },
+            ],
+        };
+        assert_eq!(matching_zone(&def, &[2024], None), None);
+        let offsets = Offsets::of(&def, 2024).unwrap();
+        let utc = |s: &str| {
+            offsets
+                .utc_of(local(s))
+                .format("%Y%m%dT%H%M%SZ")
+                .to_string()
+        };
+        assert_eq!(utc("20240303T080000"), "20240302T200000Z");
+        // In the fold (06:00–08:00 twice) the first reading; after it the new offset.
+        assert_eq!(utc("20240505T070001"), "20240504T190001Z");
+        assert_eq!(utc("20240505T080001"), "20240504T220001Z");
+        assert_eq!(utc("20240803T080000"), "20240802T220000Z");
     }
 }

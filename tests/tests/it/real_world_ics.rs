@@ -25,6 +25,14 @@ BEGIN:VEVENT\r\nUID:taf@x\r\nDTSTART:20261116T100000Z\r\nDTEND:20261116T110000Z\
 RRULE:FREQ=WEEKLY\r\nSUMMARY:Weekly 1:1\r\nEND:VEVENT\r\n\
 BEGIN:VEVENT\r\nUID:taf@x\r\nRECURRENCE-ID;RANGE=THISANDFUTURE:20261130T100000Z\r\n\
 DTSTART:20261130T140000Z\r\nDTEND:20261130T150000Z\r\nSUMMARY:Weekly 1:1 (new time)\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nUID:tafc@x\r\nDTSTART:20261123T090000Z\r\nDTEND:20261123T093000Z\r\n\
+RRULE:FREQ=DAILY;COUNT=5\r\nSUMMARY:Five mornings\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nUID:tafc@x\r\nRECURRENCE-ID;RANGE=THISANDFUTURE:20261125T090000Z\r\n\
+DTSTART:20261125T150000Z\r\nDTEND:20261125T153000Z\r\nSUMMARY:Five mornings (afternoons now)\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nUID:tafd@x\r\nDTSTART;VALUE=DATE:20261123\r\nDTEND;VALUE=DATE:20261124\r\n\
+RRULE:FREQ=DAILY\r\nSUMMARY:Focus day\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nUID:tafd@x\r\nRECURRENCE-ID;VALUE=DATE;RANGE=THISANDFUTURE:20261126\r\n\
+DTSTART;VALUE=DATE:20261127\r\nDTEND;VALUE=DATE:20261128\r\nSUMMARY:Focus day (a day later)\r\nEND:VEVENT\r\n\
 BEGIN:VEVENT\r\nUID:mars@x\r\nDTSTART;TZID=Mars/Olympus:20261126T090000\r\n\
 DTEND;TZID=Mars/Olympus:20261126T100000\r\nSUMMARY:Martian time\r\nEND:VEVENT\r\n\
 BEGIN:VEVENT\r\nUID:old@x\r\nDTSTART;TZID=Europe/Berlin:20160301T093000\r\n\
@@ -150,6 +158,39 @@ async fn real_world_series_read_as_their_producers_meant(backend: Backend) {
     assert_eq!(
         of("Weekly 1:1 (new time)"),
         ["2026-11-30T14:00:00Z"],
+        "{seen:?}"
+    );
+    // …with a COUNT: the two before the change keep their time, the remaining three move.
+    assert_eq!(
+        of("Five mornings"),
+        ["2026-11-23T09:00:00Z", "2026-11-24T09:00:00Z"],
+        "{seen:?}"
+    );
+    assert_eq!(
+        of("Five mornings (afternoons now)"),
+        [
+            "2026-11-25T15:00:00Z",
+            "2026-11-26T15:00:00Z",
+            "2026-11-27T15:00:00Z"
+        ],
+        "{seen:?}"
+    );
+    // …of an all-day series (dates in the calendar's zone, Europe/Berlin): every day from the
+    // 26th on is a day later, so the 26th itself is free.
+    assert_eq!(
+        of("Focus day"),
+        ["2026-11-23", "2026-11-24", "2026-11-25"],
+        "{seen:?}"
+    );
+    assert_eq!(
+        of("Focus day (a day later)"),
+        [
+            "2026-11-27",
+            "2026-11-28",
+            "2026-11-29",
+            "2026-11-30",
+            "2026-12-01"
+        ],
         "{seen:?}"
     );
     // Two RRULEs: Mondays and a Friday, merged.
