@@ -39,6 +39,7 @@ use crate::routes;
         routes::feeds::rotate,
         routes::feeds::feed,
         routes::availability::get_availability,
+        routes::availability::explain,
         routes::availability::get_rules,
         routes::availability::save_rules,
         routes::export::get_export,

@@ -1,4 +1,4 @@
-//! Hot paths of the engine: slot finding and conflict detection.
+//! Hot paths of the engine: slot finding, explained availability and conflict detection.
 //!
 //! `cargo bench -p domain --bench engine`; results and the machine they ran on are in
 //! docs/benchmarks.md.
@@ -35,6 +35,8 @@ fn events(n: usize, start: Instant, days: i64) -> Vec<Event> {
                 self_response: None,
                 ical_uid: Some(format!("uid-{}", i % (n - n / 20).max(1))),
                 title: format!("Meeting {}", i % 97),
+                out_of_office: false,
+                calendar: None,
             }
         })
         .collect()
@@ -62,6 +64,28 @@ fn slot_finding(c: &mut Criterion) {
     });
 }
 
+fn explaining(c: &mut Criterion) {
+    let start = Utc.with_ymd_and_hms(2027, 1, 4, 0, 0, 0).unwrap();
+    let busy = events(10_000, start, 92);
+    let mut rules = berlin_rules();
+    rules.minimum_notice = Duration::hours(4);
+    let range = Interval::new(start, start + Duration::days(92)).unwrap();
+    let tiles = domain::explain::explain(&rules, &busy, &range, start).len();
+    c.bench_function(
+        &format!("explain: 92 days, 10k busy events ({tiles} intervals)"),
+        |b| {
+            b.iter(|| {
+                domain::explain::explain(
+                    black_box(&rules),
+                    black_box(&busy),
+                    black_box(&range),
+                    start,
+                )
+            })
+        },
+    );
+}
+
 fn conflict_detection(c: &mut Criterion) {
     let start = Utc.with_ymd_and_hms(2027, 1, 4, 0, 0, 0).unwrap();
     let rules = berlin_rules();
@@ -83,5 +107,5 @@ fn conflict_detection(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, slot_finding, conflict_detection);
+criterion_group!(benches, slot_finding, explaining, conflict_detection);
 criterion_main!(benches);

@@ -1,8 +1,11 @@
 //! The one normalized event every provider maps into, and the busy test.
 
+use std::sync::{Arc, LazyLock};
+
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 
+use crate::busy::{BusyRules, Counts, SourceCalendar};
 use crate::interval::{Instant, Interval};
 use crate::rules::{TimeOfDay, local_instant};
 
@@ -83,7 +86,14 @@ pub struct Event {
     pub self_response: Option<SelfResponse>,
     pub ical_uid: Option<String>,
     pub title: String,
+    /// Out of office (Google `eventType: outOfOffice`, Graph `showAs: oof`, ICS
+    /// `X-MICROSOFT-CDO-BUSYSTATUS:OOF`).
+    pub out_of_office: bool,
+    /// Where it comes from; `None` for an event of no particular calendar (the default rules).
+    pub calendar: Option<Arc<SourceCalendar>>,
 }
+
+static DEFAULT_RULES: LazyLock<BusyRules> = LazyLock::new(BusyRules::default);
 
 impl Event {
     /// Tentative either way: the event is marked tentative, or the user answered "maybe".
@@ -91,12 +101,42 @@ impl Event {
         self.status == EventStatus::Tentative || self.self_response == Some(SelfResponse::Tentative)
     }
 
-    /// Blocks time unless cancelled, free, declined, or tentative while tentative counts as free.
+    /// The busy test (contract, "What counts as busy" and "Busy rules per calendar"): blocks time
+    /// unless cancelled, declined, titled as its calendar ignores, out of office where that
+    /// counts as free, all-day where that counts as free, tentative where that counts as free
+    /// (the calendar's rule, else `tentative_is_busy`), or free/transparent — which an all-day
+    /// event of a calendar whose all-day rule says `busy` blocks anyway.
     pub fn blocks_time(&self, tentative_is_busy: bool) -> bool {
-        self.busy
-            && self.status != EventStatus::Cancelled
-            && self.self_response != Some(SelfResponse::Declined)
-            && (tentative_is_busy || !self.is_tentative())
+        let rules = self
+            .calendar
+            .as_deref()
+            .map_or(&*DEFAULT_RULES, |c| &c.rules);
+        if self.status == EventStatus::Cancelled
+            || self.self_response == Some(SelfResponse::Declined)
+            || (self.out_of_office && rules.out_of_office == Counts::Free)
+        {
+            return false;
+        }
+        let tentative_counts = match rules.tentative {
+            Counts::AsRules => tentative_is_busy,
+            Counts::Busy => true,
+            Counts::Free => false,
+        };
+        if self.is_tentative() && !tentative_counts {
+            return false;
+        }
+        let marked_busy = match (self.time, rules.all_day) {
+            (EventTime::AllDay { .. }, Counts::Free) => false,
+            (EventTime::AllDay { .. }, Counts::Busy) => true,
+            _ => self.busy,
+        };
+        // Last: the title test is the one that costs.
+        marked_busy && !rules.ignores(&self.title)
+    }
+
+    /// The calendar's id, when the event has one.
+    pub fn calendar_id(&self) -> Option<&str> {
+        self.calendar.as_deref().map(|c| c.id.as_str())
     }
 
     /// The time it takes; an all-day event spans local midnight to local midnight in `tz`.
@@ -154,6 +194,15 @@ mod tests {
             self_response: response,
             ical_uid: None,
             title: "Standup".into(),
+            out_of_office: false,
+            calendar: None,
+        }
+    }
+
+    fn in_calendar(event: Event, rules: BusyRules) -> Event {
+        Event {
+            calendar: Some(SourceCalendar::new("cal", rules)),
+            ..event
         }
     }
 
@@ -168,6 +217,60 @@ mod tests {
         assert!(event(Tentative, true, None).blocks_time(true));
         assert!(!event(Tentative, true, None).blocks_time(false));
         assert!(!event(Confirmed, true, Some(SelfResponse::Tentative)).blocks_time(false));
+    }
+
+    #[test]
+    fn the_busy_test_with_a_calendars_rules() {
+        use EventStatus::*;
+        let rules = |tentative, all_day, out_of_office, titles: &[&str]| {
+            let titles: Vec<String> = titles.iter().map(|t| (*t).to_owned()).collect();
+            BusyRules::new(tentative, all_day, out_of_office, &titles).unwrap()
+        };
+        let ooo = Event {
+            out_of_office: true,
+            ..event(Confirmed, true, None)
+        };
+        assert!(ooo.blocks_time(true));
+        let free_ooo = rules(Counts::AsRules, Counts::AsRules, Counts::Free, &[]);
+        assert!(!in_calendar(ooo.clone(), free_ooo.clone()).blocks_time(true));
+        assert!(in_calendar(event(Confirmed, true, None), free_ooo).blocks_time(true));
+        // Tentative: the calendar's rule wins over the user's either way.
+        let tentative_free = rules(Counts::Free, Counts::AsRules, Counts::Busy, &[]);
+        assert!(!in_calendar(event(Tentative, true, None), tentative_free).blocks_time(true));
+        let tentative_busy = rules(Counts::Busy, Counts::AsRules, Counts::Busy, &[]);
+        assert!(in_calendar(event(Tentative, true, None), tentative_busy).blocks_time(false));
+        // All-day: free never blocks, busy blocks even when marked free (Google's default).
+        let day = |busy| Event {
+            time: EventTime::AllDay {
+                start: NaiveDate::from_ymd_opt(2026, 12, 24).unwrap(),
+                end: NaiveDate::from_ymd_opt(2026, 12, 25).unwrap(),
+            },
+            ..event(Confirmed, busy, None)
+        };
+        let all_day_free = rules(Counts::AsRules, Counts::Free, Counts::Busy, &[]);
+        assert!(!in_calendar(day(true), all_day_free).blocks_time(true));
+        let all_day_busy = rules(Counts::AsRules, Counts::Busy, Counts::Busy, &[]);
+        assert!(in_calendar(day(false), all_day_busy.clone()).blocks_time(true));
+        assert!(!day(false).blocks_time(true));
+        // Never a cancelled or declined one, whatever the rules.
+        assert!(
+            !in_calendar(
+                Event {
+                    status: Cancelled,
+                    ..day(true)
+                },
+                all_day_busy
+            )
+            .blocks_time(true)
+        );
+        // Ignored titles, on whole words.
+        let lunch = rules(Counts::AsRules, Counts::AsRules, Counts::Busy, &["lunch"]);
+        let titled = |title: &str| Event {
+            title: title.into(),
+            ..event(Confirmed, true, None)
+        };
+        assert!(!in_calendar(titled("Team Lunch"), lunch.clone()).blocks_time(true));
+        assert!(in_calendar(titled("Lunchtime talk"), lunch).blocks_time(true));
     }
 
     #[test]

@@ -3,8 +3,10 @@
 //! Everything here works on UTC instants and IANA zones; providers and storage live elsewhere.
 
 pub mod availability;
+pub mod busy;
 pub mod conflicts;
 pub mod event;
+pub mod explain;
 pub mod export;
 pub mod interval;
 pub mod local;
@@ -13,6 +15,7 @@ pub mod rules;
 mod timezone;
 
 pub use availability::{Availability, SlotQuery};
+pub use busy::{BusyRules, BusyRulesError, Counts, SourceCalendar};
 pub use conflicts::{Conflict, ConflictKind, Severity};
 pub use event::{Event, EventStatus, EventTime, SelfResponse};
 pub use interval::{Instant, Interval, IntervalSet};

@@ -5,9 +5,10 @@ use std::collections::BTreeSet;
 use chrono::{Duration, NaiveDate, TimeZone as _, Utc};
 use domain::availability::{SlotQuery, compute};
 use domain::conflicts::{ConflictKind, Severity, detect};
+use domain::explain::{Reason, State};
 use domain::{
-    AvailabilityRules, Event, EventStatus, EventTime, Instant, Interval, SelfResponse, TimeZone,
-    WeeklyHours,
+    AvailabilityRules, BusyRules, Counts, Event, EventStatus, EventTime, Instant, Interval,
+    IntervalSet, SelfResponse, SourceCalendar, TimeZone, WeeklyHours,
 };
 use proptest::prelude::*;
 
@@ -26,6 +27,8 @@ fn timed(key: &str, start: Instant, end: Instant) -> Event {
         self_response: None,
         ical_uid: None,
         title: key.into(),
+        out_of_office: false,
+        calendar: None,
     }
 }
 fn rules(zone: &str, weekly: &[(&str, Vec<(&str, &str)>)]) -> AvailabilityRules {
@@ -354,6 +357,8 @@ fn the_same_meeting_twice_is_no_conflict() {
     let copy = Event {
         key: "z".into(),
         title: " A ".into(),
+        out_of_office: false,
+        calendar: None,
         ..a.clone()
     };
     let other = Event {
@@ -392,6 +397,8 @@ fn arb_events(max: usize) -> impl Strategy<Value = Vec<Event>> {
                         self_response: None,
                         ical_uid: None,
                         title: format!("t{title}"),
+                        out_of_office: false,
+                        calendar: None,
                     }
                 })
                 .collect()
@@ -492,6 +499,80 @@ proptest! {
                     prop_assert!(a.slots.contains(&cand), "missed {:?}", cand);
                 }
                 t += q.step;
+            }
+        }
+    }
+
+    #[test]
+    fn explain_tiles_the_range_and_its_free_time_is_availabilitys(
+        mut rules in arb_rules(),
+        mut events in arb_events(40),
+        notice in 0i64..3 * 24 * 4,
+        now_offset in 0i64..6 * 24 * 4,
+        day_off in prop::option::of(0i64..7),
+        tentative_busy in any::<bool>(),
+        calendar_rules in prop::collection::vec((0u8..3, 0u8..3, any::<bool>(), any::<bool>()), 2),
+        offset in 0i64..48,
+        per_event in prop::collection::vec((0usize..3, any::<bool>(), any::<bool>()), 40),
+    ) {
+        rules.minimum_notice = Duration::minutes(15 * notice);
+        rules.tentative_is_busy = tentative_busy;
+        if let Some(d) = day_off {
+            rules.days_off.insert(chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap() + Duration::days(d));
+        }
+        let counts = |c: u8| [Counts::AsRules, Counts::Busy, Counts::Free][c as usize];
+        let calendars: Vec<_> = calendar_rules
+            .iter()
+            .enumerate()
+            .map(|(i, (t, a, ooo, lunch))| {
+                let titles: Vec<String> = if *lunch { vec!["t3".into()] } else { vec![] };
+                let ooo = if *ooo { Counts::Free } else { Counts::Busy };
+                SourceCalendar::new(format!("cal{i}"), BusyRules::new(counts(*t), counts(*a), ooo, &titles).unwrap())
+            })
+            .collect();
+        for (e, (calendar, ooo, free)) in events.iter_mut().zip(per_event) {
+            e.calendar = calendars.get(calendar).cloned();
+            e.out_of_office = ooo;
+            e.busy = !free;
+        }
+        let start = utc(2026, 11, 30, 0, 0) + Duration::minutes(30 * offset);
+        let range = iv(start, start + Duration::days(6));
+        let now = utc(2026, 11, 30, 0, 0) + Duration::minutes(15 * now_offset);
+        let q = SlotQuery { range, duration: Duration::minutes(30), step: Duration::minutes(30), now };
+        let free = compute(&rules, &events, &q).free;
+        let explained = domain::explain::explain(&rules, &events, &range, now);
+
+        // A tiling of the range, in order, neighbours different.
+        prop_assert_eq!(explained.first().map(|e| e.interval.start()), Some(range.start()));
+        prop_assert_eq!(explained.last().map(|e| e.interval.end()), Some(range.end()));
+        for pair in explained.windows(2) {
+            prop_assert_eq!(pair[0].interval.end(), pair[1].interval.start());
+            prop_assert!(pair[0].state != pair[1].state || pair[0].reasons != pair[1].reasons);
+        }
+        // Its free time is availability's, exactly.
+        let explained_free: Vec<Interval> = explained
+            .iter()
+            .filter(|e| e.state == State::Free)
+            .map(|e| e.interval)
+            .collect();
+        let explained_free = IntervalSet::from_intervals(explained_free);
+        prop_assert_eq!(explained_free.as_slice(), free.as_slice());
+        // Busy time names only events that block, each within its buffered time.
+        for e in &explained {
+            match e.state {
+                State::Free => prop_assert!(e.reasons.is_empty()),
+                State::Busy => {
+                    prop_assert!(!e.reasons.is_empty());
+                    for r in &e.reasons {
+                        let event = &events[r.event().unwrap()];
+                        prop_assert!(event.blocks_time(rules.tentative_is_busy));
+                        let own = event.interval_in(rules.timezone.tz()).unwrap();
+                        let blocks = own.widen(rules.buffer_before, rules.buffer_after);
+                        prop_assert!(blocks.contains(&e.interval));
+                        prop_assert_eq!(matches!(r, Reason::Event(_)), own.contains(&e.interval));
+                    }
+                }
+                State::Closed => prop_assert!(e.reasons.iter().all(|r| r.event().is_none())),
             }
         }
     }

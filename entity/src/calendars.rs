@@ -31,6 +31,14 @@ pub struct Model {
     pub sync_lease_until: Option<DateTimeUtc>,
     /// A sync was asked for while one ran: run once more when it ends.
     pub sync_pending: bool,
+    /// Busy rules (contract, "Busy rules per calendar"): `busy`, `free`, or null = the user's
+    /// rules decide.
+    pub busy_tentative: Option<String>,
+    pub busy_all_day: Option<String>,
+    /// `busy` or `free`.
+    pub busy_out_of_office: String,
+    /// Titles whose events never block, as a JSON array of strings.
+    pub busy_ignore_titles: Option<Json>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

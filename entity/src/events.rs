@@ -23,6 +23,7 @@ pub struct Model {
     pub timezone: Option<String>,
     pub status: String,
     pub busy: bool,
+    pub out_of_office: bool,
     pub self_response: Option<String>,
     pub rrule: Option<String>,
     pub exdates: Option<Json>,

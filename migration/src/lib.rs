@@ -28,6 +28,7 @@ mod m20261203_000019_create_sessions;
 mod m20261203_000020_create_attempts;
 mod m20261203_000021_add_oauth_states_browser;
 mod m20261203_000022_endless_series_never_end;
+mod m20261204_000023_add_busy_rules;
 
 pub struct Migrator;
 
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000020_create_attempts::Migration),
             Box::new(m20261203_000021_add_oauth_states_browser::Migration),
             Box::new(m20261203_000022_endless_series_never_end::Migration),
+            Box::new(m20261204_000023_add_busy_rules::Migration),
         ]
     }
 }

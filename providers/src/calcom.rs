@@ -118,6 +118,7 @@ fn map_booking(b: Booking) -> Change {
         timezone: None,
         status,
         busy: true,
+        out_of_office: false,
         self_response: None,
         rrule: None,
         exdates: vec![],

@@ -163,6 +163,7 @@ fn map_event(e: GEvent) -> Result<Change, ProviderError> {
             _ => EventStatus::Confirmed,
         },
         busy,
+        out_of_office: e.event_type.as_deref() == Some("outOfOffice"),
         self_response,
         rrule: None,
         exdates: vec![],
@@ -381,7 +382,7 @@ mod tests {
         })) else {
             panic!()
         };
-        assert!(!e.busy);
+        assert!(!e.busy && !e.out_of_office);
         assert_eq!(e.self_response, Some(SelfResponse::Declined));
         assert_eq!(
             e.time,
@@ -396,7 +397,7 @@ mod tests {
         })) else {
             panic!()
         };
-        assert!(e.busy);
+        assert!(e.busy && e.out_of_office);
         assert!(matches!(e.time, RemoteTime::AllDay { .. }));
         assert_eq!(
             event(serde_json::json!({"id": "c", "status": "cancelled"})),

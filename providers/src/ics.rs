@@ -659,6 +659,10 @@ fn to_events(raws: Vec<Raw>, default_zone: Option<&str>) -> Vec<RemoteEvent> {
             busy: !raw
                 .get("TRANSP")
                 .is_some_and(|p| p.value.trim().eq_ignore_ascii_case("TRANSPARENT")),
+            // Outlook and Exchange say so in their own property.
+            out_of_office: raw
+                .get("X-MICROSOFT-CDO-BUSYSTATUS")
+                .is_some_and(|p| p.value.trim().eq_ignore_ascii_case("OOF")),
             self_response: None,
             rrule: recurrence_id
                 .is_none()
@@ -1065,6 +1069,15 @@ END:VCALENDAR\r\n";
         let text = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:n\u{0}@x\r\nDTSTART:20261124T090000Z\r\nDTEND:20261124T100000Z\r\nSUMMARY:Ni\u{0}ght\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
         let parsed = super::parse(text).unwrap();
         assert_eq!(parsed.events.len(), 1);
+    }
+
+    #[test]
+    fn outlooks_out_of_office_is_read() {
+        let text = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:o@x\r\nDTSTART:20261124T090000Z\r\nDTEND:20261124T100000Z\r\nX-MICROSOFT-CDO-BUSYSTATUS:OOF\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nUID:b@x\r\nDTSTART:20261124T110000Z\r\nDTEND:20261124T120000Z\r\nX-MICROSOFT-CDO-BUSYSTATUS:BUSY\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+        let parsed = super::parse(text).unwrap();
+        let ooo: Vec<bool> = parsed.events.iter().map(|e| e.out_of_office).collect();
+        assert_eq!(ooo, [true, false]);
     }
 
     #[test]

@@ -199,6 +199,7 @@ fn map_event(e: MsEvent) -> Result<Option<Change>, ProviderError> {
         timezone: start.time_zone.as_deref().and_then(zones::iana),
         status,
         busy: !matches!(show_as.as_str(), "free" | "workingelsewhere"),
+        out_of_office: show_as == "oof",
         self_response,
         rrule: None,
         exdates: vec![],
@@ -413,8 +414,18 @@ mod tests {
         let Some(Change::Upsert(e)) = map_event(e).unwrap() else {
             panic!()
         };
-        assert!(!e.busy);
+        assert!(!e.busy && !e.out_of_office);
         assert_eq!(e.self_response, Some(SelfResponse::Tentative));
+        let away: MsEvent = serde_json::from_value(serde_json::json!({
+            "id": "o", "subject": "Away", "showAs": "oof",
+            "start": {"dateTime": "2026-12-01T09:00:00.0000000", "timeZone": "UTC"},
+            "end": {"dateTime": "2026-12-01T10:00:00.0000000", "timeZone": "UTC"}
+        }))
+        .unwrap();
+        let Some(Change::Upsert(away)) = map_event(away).unwrap() else {
+            panic!()
+        };
+        assert!(away.busy && away.out_of_office);
         assert_eq!(e.timezone.as_deref(), Some("Europe/Berlin"));
         assert_eq!(
             e.time,

@@ -59,6 +59,9 @@ pub struct RemoteEvent {
     pub status: EventStatus,
     /// False when the provider marks the time as free (transparent, showAs free or workingElsewhere).
     pub busy: bool,
+    /// Out of office (Google `eventType: outOfOffice`, Graph `showAs: oof`, ICS
+    /// `X-MICROSOFT-CDO-BUSYSTATUS:OOF`); blocks time unless its calendar's rules say otherwise.
+    pub out_of_office: bool,
     pub self_response: Option<SelfResponse>,
     /// RFC 5545 recurrence of a series the provider did not expand (ICS feeds).
     pub rrule: Option<String>,

@@ -36,6 +36,7 @@ fn page(prefix: &str, n: usize) -> Vec<RemoteEvent> {
             timezone: Some("Europe/Berlin".into()),
             status: domain::EventStatus::Confirmed,
             busy: true,
+            out_of_office: false,
             self_response: Some(domain::SelfResponse::Accepted),
             rrule: None,
             exdates: vec![],

@@ -1,12 +1,16 @@
 //! Calendars: the user's own calendar of manual events, and the connected ones (listed,
-//! renamed, included in availability or not, removed).
+//! renamed, included in availability or not, given busy rules, removed).
+
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use domain::{BusyRules, Counts, SourceCalendar};
 use entity::{ConnectionStatus, Provider, SyncStatus, calendar_connections, calendars};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
-    Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
+    QueryFilter, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -86,6 +90,10 @@ pub fn new_row(
         last_push_at: Set(None),
         sync_lease_until: Set(None),
         sync_pending: Set(false),
+        busy_tentative: Set(None),
+        busy_all_day: Set(None),
+        busy_out_of_office: Set("busy".to_owned()),
+        busy_ignore_titles: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -120,6 +128,128 @@ pub async fn owned_ids(
         .await
 }
 
+/// Every calendar of the user, as the engine sees where an event comes from: its id and rules.
+pub type Sources = HashMap<Uuid, Arc<SourceCalendar>>;
+
+/// What the stored busy rules say. Stored values were checked when written; anything else
+/// (a value from a later version) reads as the default.
+fn busy_rules_of(
+    tentative: Option<&str>,
+    all_day: Option<&str>,
+    out_of_office: &str,
+    titles: Option<&serde_json::Value>,
+) -> BusyRules {
+    let titles: Vec<String> = titles
+        .and_then(|t| serde_json::from_value(t.clone()).ok())
+        .unwrap_or_default();
+    BusyRules::new(
+        Counts::parse(tentative).unwrap_or_default(),
+        Counts::parse(all_day).unwrap_or_default(),
+        Counts::parse(Some(out_of_office)).unwrap_or(Counts::Busy),
+        &titles,
+    )
+    .unwrap_or_default()
+}
+
+/// The busy rules of every calendar the user has (one query, only those columns).
+pub async fn sources(db: &impl ConnectionTrait, user_id: Uuid) -> Result<Sources, DbErr> {
+    #[derive(FromQueryResult)]
+    struct Row {
+        id: Uuid,
+        busy_tentative: Option<String>,
+        busy_all_day: Option<String>,
+        busy_out_of_office: String,
+        busy_ignore_titles: Option<serde_json::Value>,
+    }
+    let rows = calendars::Entity::find()
+        .select_only()
+        .column(calendars::Column::Id)
+        .column(calendars::Column::BusyTentative)
+        .column(calendars::Column::BusyAllDay)
+        .column(calendars::Column::BusyOutOfOffice)
+        .column(calendars::Column::BusyIgnoreTitles)
+        .filter(calendars::Column::UserId.eq(user_id))
+        .into_model::<Row>()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let rules = busy_rules_of(
+                r.busy_tentative.as_deref(),
+                r.busy_all_day.as_deref(),
+                &r.busy_out_of_office,
+                r.busy_ignore_titles.as_ref(),
+            );
+            (r.id, SourceCalendar::new(r.id.to_string(), rules))
+        })
+        .collect())
+}
+
+/// Whether an availability answer may trust a calendar (contract, "freshness").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Freshness {
+    pub id: Uuid,
+    pub name: String,
+    pub provider: Provider,
+    pub last_synced_at: Option<DateTime<Utc>>,
+    /// The local calendar always is; a connected one while its connection is active and its
+    /// last good sync is newer than two sync intervals.
+    pub fresh: bool,
+}
+
+/// The freshness of the included calendars (of `only` among them, when given), by name.
+pub async fn freshness(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    only: Option<&[Uuid]>,
+    now: DateTime<Utc>,
+    sync_interval: chrono::Duration,
+) -> Result<Vec<Freshness>, DbErr> {
+    let mut query = calendars::Entity::find()
+        .select_only()
+        .column(calendars::Column::Id)
+        .column(calendars::Column::Name)
+        .column(calendars::Column::Provider)
+        .column(calendars::Column::LastSyncedAt)
+        .column(calendars::Column::ConnectionId)
+        .column_as(calendar_connections::Column::Status, "connection_status")
+        .left_join(calendar_connections::Entity)
+        .filter(calendars::Column::UserId.eq(user_id))
+        .filter(calendars::Column::IncludeInAvailability.eq(true));
+    if let Some(ids) = only {
+        query = query.filter(calendars::Column::Id.is_in(ids.iter().copied()));
+    }
+    #[derive(FromQueryResult)]
+    struct Row {
+        id: Uuid,
+        name: String,
+        provider: Provider,
+        last_synced_at: Option<DateTime<Utc>>,
+        connection_id: Option<Uuid>,
+        connection_status: Option<ConnectionStatus>,
+    }
+    let rows = query.into_model::<Row>().all(db).await?;
+    let since = now - sync_interval * 2;
+    let mut out: Vec<Freshness> = rows
+        .into_iter()
+        .map(|r| {
+            let fresh = r.connection_id.is_none()
+                || (r.connection_status == Some(ConnectionStatus::Active)
+                    && r.last_synced_at.is_some_and(|t| t > since));
+            Freshness {
+                id: r.id,
+                name: r.name,
+                provider: r.provider,
+                last_synced_at: r.last_synced_at,
+                fresh,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
+    Ok(out)
+}
+
 /// A connected calendar as `GET /api/calendars` shows it.
 #[derive(Clone, Debug)]
 pub struct CalendarView {
@@ -130,6 +260,7 @@ pub struct CalendarView {
     pub color: Option<String>,
     pub timezone: Option<String>,
     pub include_in_availability: bool,
+    pub busy_rules: BusyRules,
     pub connection_status: ConnectionStatus,
     pub sync_status: SyncStatus,
     pub last_synced_at: Option<DateTime<Utc>>,
@@ -191,6 +322,12 @@ fn view(c: calendars::Model, connection: Option<&calendar_connections::Model>) -
         color: c.color,
         timezone: c.timezone,
         include_in_availability: c.include_in_availability,
+        busy_rules: busy_rules_of(
+            c.busy_tentative.as_deref(),
+            c.busy_all_day.as_deref(),
+            &c.busy_out_of_office,
+            c.busy_ignore_titles.as_ref(),
+        ),
         connection_status: connection.map_or(ConnectionStatus::Active, |k| k.status),
         sync_status: c.sync_status,
         last_synced_at: c.last_synced_at,
@@ -235,6 +372,61 @@ pub struct CalendarPatch {
     /// `Some(None)` clears the color.
     pub color: Option<Option<String>>,
     pub include_in_availability: Option<bool>,
+    pub busy_rules: Option<BusyRulesPatch>,
+}
+
+/// What a PATCH says of the busy rules: a field given replaces the stored one (`Some(None)` =
+/// the user's rules decide), a field left out keeps it.
+#[derive(Debug, Default)]
+pub struct BusyRulesPatch {
+    pub tentative: Option<Option<String>>,
+    pub all_day: Option<Option<String>>,
+    pub out_of_office: Option<String>,
+    pub ignore_titles: Option<Vec<String>>,
+}
+
+impl BusyRulesPatch {
+    /// The rules after this patch over `current`, checked.
+    fn applied_to(&self, current: &BusyRules) -> Result<BusyRules, Invalid> {
+        let counts = |field: &'static str, value: &Option<Option<String>>, now: Counts| match value
+        {
+            None => Ok(now),
+            Some(v) => Counts::parse(v.as_deref()).map_err(|e| {
+                Invalid::new(
+                    field,
+                    "invalid_busy_rules",
+                    format!("`{field}` {e} or null"),
+                )
+            }),
+        };
+        let tentative = counts("busy_rules.tentative", &self.tentative, current.tentative)?;
+        let all_day = counts("busy_rules.all_day", &self.all_day, current.all_day)?;
+        let out_of_office = match &self.out_of_office {
+            None => current.out_of_office,
+            Some(v) => Counts::parse(Some(v)).map_err(|e| {
+                Invalid::new(
+                    "busy_rules.out_of_office",
+                    "invalid_busy_rules",
+                    format!("`busy_rules.out_of_office` {e}"),
+                )
+            })?,
+        };
+        let titles: Vec<String> = match &self.ignore_titles {
+            Some(t) => t.clone(),
+            None => current
+                .ignore_titles
+                .iter()
+                .map(|t| t.text.clone())
+                .collect(),
+        };
+        BusyRules::new(tentative, all_day, out_of_office, &titles).map_err(|e| {
+            Invalid::new(
+                "busy_rules.ignore_titles",
+                "invalid_busy_rules",
+                format!("`busy_rules.ignore_titles`: {e}"),
+            )
+        })
+    }
 }
 
 impl CalendarPatch {
@@ -265,10 +457,31 @@ pub async fn update(
     patch.validate()?;
     let txn = db::begin_write(&ctx.db).await?;
     let calendar = owned_connected(&txn, user_id, id).await?;
+    let current = view(calendar.clone(), None).busy_rules;
+    let rules = patch
+        .busy_rules
+        .as_ref()
+        .map(|p| p.applied_to(&current))
+        .transpose()?;
+    let rules_change = rules.as_ref().is_some_and(|r| *r != current);
+    // Both change what blocks time: cached availability, conflicts and the export follow.
     let inclusion_changes = patch
         .include_in_availability
-        .is_some_and(|v| v != calendar.include_in_availability);
+        .is_some_and(|v| v != calendar.include_in_availability)
+        || rules_change;
     let mut row: calendars::ActiveModel = calendar.into();
+    if let Some(rules) = rules {
+        row.busy_tentative = Set(rules.tentative.as_str().map(str::to_owned));
+        row.busy_all_day = Set(rules.all_day.as_str().map(str::to_owned));
+        row.busy_out_of_office = Set(rules.out_of_office.as_str().unwrap_or("busy").to_owned());
+        let titles: Vec<&str> = rules
+            .ignore_titles
+            .iter()
+            .map(|t| t.text.as_str())
+            .collect();
+        row.busy_ignore_titles =
+            Set((!titles.is_empty()).then(|| serde_json::to_value(titles).unwrap_or_default()));
+    }
     if let Some(name) = patch.name {
         row.name = Set(name.trim().to_owned());
     }

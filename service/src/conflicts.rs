@@ -111,7 +111,8 @@ async fn detect_and_store(
     let rules = availability::rules_for(db, user_id).await?;
     let included = calendars::included_ids(db, user_id).await?;
     let rows = events::timings_in_window(db, user_id, from, to, Some(&included)).await?;
-    let domain_events = events::domain_events(&rows, from, to);
+    let sources = calendars::sources(db, user_id).await?;
+    let domain_events = events::domain_events(&rows, &sources, from, to);
     let found = domain::conflicts::detect(&rules, &domain_events);
 
     let txn = crate::db::begin_write(db).await?;

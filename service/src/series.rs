@@ -16,6 +16,7 @@ use uuid::Uuid;
 #[sea_orm(entity = "events::Entity")]
 pub struct EventTiming {
     pub id: Uuid,
+    pub calendar_id: Uuid,
     pub start_at: Instant,
     pub end_at: Instant,
     pub all_day: bool,
@@ -24,6 +25,7 @@ pub struct EventTiming {
     pub timezone: Option<String>,
     pub status: String,
     pub busy: bool,
+    pub out_of_office: bool,
     pub self_response: Option<String>,
     pub rrule: Option<String>,
     pub exdates: Option<serde_json::Value>,
@@ -36,6 +38,7 @@ impl From<&events::Model> for EventTiming {
     fn from(m: &events::Model) -> Self {
         EventTiming {
             id: m.id,
+            calendar_id: m.calendar_id,
             start_at: m.start_at,
             end_at: m.end_at,
             all_day: m.all_day,
@@ -44,6 +47,7 @@ impl From<&events::Model> for EventTiming {
             timezone: m.timezone.clone(),
             status: m.status.clone(),
             busy: m.busy,
+            out_of_office: m.out_of_office,
             self_response: m.self_response.clone(),
             rrule: m.rrule.clone(),
             exdates: m.exdates.clone(),
@@ -174,8 +178,13 @@ fn all_day_dates(row: &EventTiming) -> Option<(NaiveDate, NaiveDate)> {
     }
 }
 
-/// The engine's view of one occurrence of `row`.
-pub fn to_domain(row: &EventTiming, occurrence: &Occurrence) -> Option<Event> {
+/// The engine's view of one occurrence of `row`, from `calendar` (its id and busy rules; the
+/// default rules without one).
+pub fn to_domain(
+    row: &EventTiming,
+    occurrence: &Occurrence,
+    calendar: Option<&std::sync::Arc<domain::SourceCalendar>>,
+) -> Option<Event> {
     let time = match occurrence.dates {
         Some((start, end)) => EventTime::AllDay { start, end },
         None => EventTime::Timed(Interval::new(occurrence.start, occurrence.end)?),
@@ -188,6 +197,8 @@ pub fn to_domain(row: &EventTiming, occurrence: &Occurrence) -> Option<Event> {
         self_response: row.self_response.as_deref().and_then(SelfResponse::parse),
         ical_uid: row.ical_uid.clone(),
         title: row.title.clone(),
+        out_of_office: row.out_of_office,
+        calendar: calendar.cloned(),
     })
 }
 

@@ -130,6 +130,23 @@ impl TestApp {
         }
     }
 
+    /// The calendars once each has synced at least once (at most 30 s; a test waiting for a first
+    /// sync uses this instead of its own polling loop).
+    pub async fn synced_calendars(&self, token: &str) -> Vec<Value> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let calendars = self.calendars(token).await;
+            if !calendars.is_empty() && calendars.iter().all(|c| !c["last_synced_at"].is_null()) {
+                return calendars;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the calendars did not sync: {calendars:?}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     /// `GET /api/calendars` → the `calendars` array.
     pub async fn calendars(&self, token: &str) -> Vec<Value> {
         let res = self.get("/api/calendars", Some(token)).await;

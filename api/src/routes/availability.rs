@@ -3,6 +3,7 @@ use std::collections::BTreeMap;
 use actix_web::{HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 use service::AppContext;
+use service::availability::explain::ExplainRequest;
 use service::availability::{
     self, AvailabilityError, AvailabilityRequest, HoursDocument, RulesDocument,
 };
@@ -104,12 +105,27 @@ pub struct Span {
     end: String,
 }
 
+/// A calendar the answer used, and whether it can be trusted.
+#[derive(Serialize, ToSchema)]
+pub struct CalendarFreshness {
+    id: Uuid,
+    name: String,
+    provider: String,
+    last_synced_at: Option<String>,
+    /// The local calendar always is; a connected one while its connection is active and its last
+    /// good sync is newer than two sync intervals.
+    fresh: bool,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct AvailabilityBody {
     timezone: String,
     duration_minutes: i64,
     slots: Vec<Span>,
     free: Vec<Span>,
+    calendars: Vec<CalendarFreshness>,
+    /// False when a calendar used is not fresh: free time shown may not be free.
+    complete: bool,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -223,20 +239,7 @@ pub async fn get_availability(
     let duration = minutes("duration", q.duration.as_deref())?
         .ok_or_else(|| ApiError::bad_request("`duration` (minutes) is required"))?;
     let interval = minutes("interval", q.interval.as_deref())?;
-    let calendar_ids = q
-        .calendar_ids
-        .as_deref()
-        .map(|list| {
-            list.split(',')
-                .filter(|s| !s.trim().is_empty())
-                .map(|s| {
-                    s.trim().parse::<Uuid>().map_err(|_| {
-                        ApiError::bad_request(format!("`{s}` in calendar_ids is not a calendar id"))
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .transpose()?;
+    let calendar_ids = calendar_ids(q.calendar_ids.as_deref())?;
     let req = AvailabilityRequest {
         start,
         end,
@@ -271,8 +274,138 @@ pub async fn get_availability(
         }
         body.push(']');
     }
+    let calendars: Vec<CalendarFreshness> = answer
+        .calendars
+        .into_iter()
+        .map(|c| CalendarFreshness {
+            id: c.id,
+            name: c.name,
+            provider: c.provider.as_str().to_owned(),
+            last_synced_at: c.last_synced_at.map(|t| {
+                let mut s = String::with_capacity(25);
+                push_rfc3339(&mut s, t, zone.tz());
+                s
+            }),
+            fresh: c.fresh,
+        })
+        .collect();
+    body.push_str(",\"calendars\":");
+    body.push_str(&serde_json::to_string(&calendars).map_err(|e| ApiError::internal(e.into()))?);
+    body.push_str(",\"complete\":");
+    body.push_str(if answer.complete { "true" } else { "false" });
     body.push('}');
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .body(body))
+}
+
+fn calendar_ids(raw: Option<&str>) -> Result<Option<Vec<Uuid>>, ApiError> {
+    raw.map(|list| {
+        list.split(',')
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| {
+                s.trim().parse::<Uuid>().map_err(|_| {
+                    ApiError::bad_request(format!("`{s}` in calendar_ids is not a calendar id"))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .transpose()
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ExplainQuery {
+    /// RFC 3339.
+    start: Option<String>,
+    /// RFC 3339; at most 92 days after start.
+    end: Option<String>,
+    /// IANA zone the times are written in (default: the rules' zone).
+    timezone: Option<String>,
+    /// Comma-separated calendar ids to consider (default: all included in availability).
+    calendar_ids: Option<String>,
+}
+
+/// Why a part of the window is not free.
+#[derive(Serialize, ToSchema)]
+pub struct ExplainReason {
+    /// `outside_working_hours`, `day_off`, `minimum_notice` (closed); `event`, `buffer` (busy).
+    kind: &'static str,
+    /// For `event` and `buffer`: the event (as `GET /api/events` names it), its calendar, its title.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    event_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    calendar_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    title: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ExplainInterval {
+    start: String,
+    end: String,
+    /// `free`, `busy` or `closed`.
+    state: &'static str,
+    /// Empty for free time; one per blocking event for busy time.
+    reasons: Vec<ExplainReason>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ExplainBody {
+    timezone: String,
+    /// `[start, end)` tiled in order; neighbours differ in state or reasons.
+    intervals: Vec<ExplainInterval>,
+}
+
+/// Every part of `[start, end)` as free, busy (with the events and buffers that block it) or
+/// closed (outside working hours, a day off, within the minimum notice). The free intervals are
+/// `GET /api/availability`'s.
+#[utoipa::path(get, path = "/api/availability/explain", tag = "availability", params(ExplainQuery), security(("bearer" = [])), responses(
+    (status = 200, body = ExplainBody),
+    (status = 400, body = ErrorBody),
+    (status = 404, body = ErrorBody, description = "a calendar in `calendar_ids` is not one of the caller's"),
+    (status = 422, body = ErrorBody, description = "range over 92 days, end ≤ start, unknown timezone"),
+))]
+#[get("/availability/explain")]
+pub async fn explain(
+    ctx: web::Data<AppContext>,
+    user: AuthUser,
+    query: web::Query<ExplainQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let req = ExplainRequest {
+        start: parse_instant("start", q.start.as_deref())?,
+        end: parse_instant("end", q.end.as_deref())?,
+        calendar_ids: calendar_ids(q.calendar_ids.as_deref())?,
+        timezone: q.timezone,
+    };
+    let answer =
+        service::availability::explain::explain(&ctx, user.id, req, ctx.clock.now()).await?;
+    let tz = answer.timezone.tz();
+    let time = |t| {
+        let mut s = String::with_capacity(25);
+        push_rfc3339(&mut s, t, tz);
+        s
+    };
+    Ok(ok_json(&ExplainBody {
+        timezone: answer.timezone.name().to_owned(),
+        intervals: answer
+            .intervals
+            .into_iter()
+            .map(|i| ExplainInterval {
+                start: time(i.interval.start()),
+                end: time(i.interval.end()),
+                state: i.state.as_str(),
+                reasons: i
+                    .reasons
+                    .into_iter()
+                    .map(|r| ExplainReason {
+                        kind: r.kind,
+                        event_id: r.event_id,
+                        calendar_id: r.calendar_id,
+                        title: r.title,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }))
 }

@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use service::AppContext;
-use service::calendars::{self, CalendarError, CalendarPatch, CalendarView};
+use service::calendars::{self, BusyRulesPatch, CalendarError, CalendarPatch, CalendarView};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -23,6 +23,7 @@ pub struct Calendar {
     color: Option<String>,
     timezone: Option<String>,
     include_in_availability: bool,
+    busy_rules: BusyRules,
     /// active, needs_reauth or revoked.
     connection_status: String,
     /// idle, queued, syncing or error.
@@ -41,10 +42,35 @@ impl From<CalendarView> for Calendar {
             color: c.color,
             timezone: c.timezone,
             include_in_availability: c.include_in_availability,
+            busy_rules: BusyRules::from(&c.busy_rules),
             connection_status: c.connection_status.as_str().to_owned(),
             sync_status: c.sync_status.as_str().to_owned(),
             last_synced_at: c.last_synced_at,
             last_error: c.last_error,
+        }
+    }
+}
+
+/// How this calendar's events count (contract, "Busy rules per calendar").
+#[derive(Serialize, ToSchema)]
+pub struct BusyRules {
+    /// `busy`, `free`, or null: the user's `tentative_is_busy` decides.
+    tentative: Option<&'static str>,
+    /// `busy` (even when marked free), `free` (never), or null: the general busy test.
+    all_day: Option<&'static str>,
+    /// `busy` or `free`.
+    out_of_office: &'static str,
+    /// Events whose title holds one of these as whole words (any case) never block.
+    ignore_titles: Vec<String>,
+}
+
+impl From<&domain::BusyRules> for BusyRules {
+    fn from(r: &domain::BusyRules) -> Self {
+        Self {
+            tentative: r.tentative.as_str(),
+            all_day: r.all_day.as_str(),
+            out_of_office: r.out_of_office.as_str().unwrap_or("busy"),
+            ignore_titles: r.ignore_titles.iter().map(|t| t.text.clone()).collect(),
         }
     }
 }
@@ -107,15 +133,35 @@ pub struct CalendarPatchBody {
     #[schema(value_type = Option<String>)]
     color: Option<Option<String>>,
     include_in_availability: Option<bool>,
+    busy_rules: Option<BusyRulesBody>,
 }
 
-/// Rename a calendar, change its color, or choose whether it counts for availability.
+/// A field given replaces the calendar's rule; one left out keeps it.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BusyRulesBody {
+    /// `busy`, `free`, or null (the user's rules decide).
+    #[serde(default, deserialize_with = "crate::routes::nullable")]
+    #[schema(value_type = Option<String>)]
+    tentative: Option<Option<String>>,
+    /// `busy`, `free`, or null (the general busy test).
+    #[serde(default, deserialize_with = "crate::routes::nullable")]
+    #[schema(value_type = Option<String>)]
+    all_day: Option<Option<String>>,
+    /// `busy` or `free`.
+    out_of_office: Option<String>,
+    /// At most 50, each 1–200 characters holding a word.
+    ignore_titles: Option<Vec<String>>,
+}
+
+/// Rename a calendar, change its color, choose whether it counts for availability, or set how
+/// its events count (busy rules).
 #[utoipa::path(patch, path = "/api/calendars/{id}", tag = "calendars", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = CalendarPatchBody,
     responses(
         (status = 200, body = Calendar),
         (status = 404, body = ErrorBody),
-        (status = 422, body = ErrorBody, description = "invalid_name, invalid_color"),
+        (status = 422, body = ErrorBody, description = "invalid_name, invalid_color, invalid_busy_rules"),
     ))]
 #[patch("/calendars/{id}")]
 pub async fn update(
@@ -129,6 +175,12 @@ pub async fn update(
         name: body.name,
         color: body.color,
         include_in_availability: body.include_in_availability,
+        busy_rules: body.busy_rules.map(|r| BusyRulesPatch {
+            tentative: r.tentative,
+            all_day: r.all_day,
+            out_of_office: r.out_of_office,
+            ignore_titles: r.ignore_titles,
+        }),
     };
     let view = calendars::update(&ctx, user.id, *id, patch).await?;
     Ok(ok_json(&Calendar::from(view)))

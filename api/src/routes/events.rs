@@ -34,6 +34,8 @@ pub struct EventBody {
     #[schema(example = "confirmed")]
     status: String,
     busy: bool,
+    /// Out of office (Google `outOfOffice`, Graph `oof`, ICS `X-MICROSOFT-CDO-BUSYSTATUS:OOF`).
+    out_of_office: bool,
     self_response: Option<String>,
     /// RFC 5545 RRULE of a series.
     rrule: Option<String>,
@@ -61,6 +63,7 @@ impl From<EventView> for EventBody {
             timezone: v.timezone,
             status: v.status,
             busy: v.busy,
+            out_of_office: v.out_of_office,
             self_response: v.self_response,
             rrule: v.rrule,
             client_id: v.client_id,

@@ -48,6 +48,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(me::delete_me)
                 .service(me::change_password)
                 .service(availability::get_availability)
+                .service(availability::explain)
                 .service(availability::get_rules)
                 .service(availability::save_rules)
                 .service(export::get_export)

@@ -77,7 +77,8 @@ impl EngineCache {
         let rows =
             events::timings_in_window(db, user_id, window.start(), window.end(), Some(&included))
                 .await?;
-        let events = events::domain_events(&rows, window.start(), window.end());
+        let sources = calendars::sources(db, user_id).await?;
+        let events = events::domain_events(&rows, &sources, window.start(), window.end());
         let blocked = domain::availability::blocked(&rules, &events);
         let entry = Arc::new(CachedEngine {
             version,

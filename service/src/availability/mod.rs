@@ -1,6 +1,7 @@
 //! Working-hours rules and the "when am I free?" use-case.
 
 pub mod cache;
+pub mod explain;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -252,6 +253,10 @@ pub struct AvailabilityAnswer {
     pub timezone: TimeZone,
     pub duration_minutes: i64,
     pub availability: Availability,
+    /// The calendars the answer used, and whether each is fresh.
+    pub calendars: Vec<calendars::Freshness>,
+    /// False when one of them is not: the answer may show free time that is not free.
+    pub complete: bool,
 }
 
 /// What availability is computed from: the rules and the time blocked by busy events.
@@ -308,7 +313,8 @@ async fn load_input(
     let rules = rules_for(db, user_id).await?;
     let rows =
         events::timings_in_window(db, user_id, range.start(), range.end(), Some(calendars)).await?;
-    let events = events::domain_events(&rows, range.start(), range.end());
+    let sources = calendars::sources(db, user_id).await?;
+    let events = events::domain_events(&rows, &sources, range.start(), range.end());
     let blocked = domain::availability::blocked(&rules, &events);
     Ok(EngineInput::Loaded(Box::new((rules, blocked))))
 }
@@ -347,22 +353,22 @@ pub async fn find(
         .transpose()
         .map_err(|e| Invalid::new("timezone", "unknown_timezone", e.to_string()))?;
 
-    let input = match req.calendar_ids {
-        None => engine_input(ctx, user_id, version, &range, now).await?,
+    let (input, chosen) = match req.calendar_ids {
+        None => (
+            engine_input(ctx, user_id, version, &range, now).await?,
+            None,
+        ),
         Some(wanted) => {
-            let db = &ctx.db;
-            let owned = calendars::owned_ids(db, user_id, &wanted).await?;
-            if owned.len() != wanted.iter().collect::<BTreeSet<_>>().len() {
-                return Err(AvailabilityError::UnknownCalendar);
-            }
-            let included = calendars::included_ids(db, user_id).await?;
-            let chosen: Vec<Uuid> = owned
-                .into_iter()
-                .filter(|id| included.contains(id))
-                .collect();
-            load_input(db, user_id, &range, &chosen).await?
+            let chosen = chosen_calendars(&ctx.db, user_id, &wanted).await?;
+            (
+                load_input(&ctx.db, user_id, &range, &chosen).await?,
+                Some(chosen),
+            )
         }
     };
+    let interval = Duration::from_std(ctx.settings.sync_interval).unwrap_or(Duration::minutes(15));
+    let freshness =
+        calendars::freshness(&ctx.db, user_id, chosen.as_deref(), now, interval).await?;
     let (rules, blocked) = (input.rules(), input.blocked());
     let step = req
         .interval_minutes
@@ -377,5 +383,24 @@ pub async fn find(
         timezone: output_zone.unwrap_or(rules.timezone),
         duration_minutes: req.duration_minutes,
         availability: compute_with_blocked(rules, blocked, &query),
+        complete: freshness.iter().all(|c| c.fresh),
+        calendars: freshness,
     })
+}
+
+/// The included calendars among `wanted`, all of which must be the user's.
+async fn chosen_calendars(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    wanted: &[Uuid],
+) -> Result<Vec<Uuid>, AvailabilityError> {
+    let owned = calendars::owned_ids(db, user_id, wanted).await?;
+    if owned.len() != wanted.iter().collect::<BTreeSet<_>>().len() {
+        return Err(AvailabilityError::UnknownCalendar);
+    }
+    let included = calendars::included_ids(db, user_id).await?;
+    Ok(owned
+        .into_iter()
+        .filter(|id| included.contains(id))
+        .collect())
 }

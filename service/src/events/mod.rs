@@ -48,6 +48,7 @@ pub struct EventView {
     pub timezone: Option<String>,
     pub status: String,
     pub busy: bool,
+    pub out_of_office: bool,
     pub self_response: Option<String>,
     pub rrule: Option<String>,
     pub client_id: Option<Uuid>,
@@ -75,6 +76,7 @@ impl EventView {
             timezone: row.timezone.clone(),
             status: row.status.clone(),
             busy: row.busy,
+            out_of_office: row.out_of_office,
             self_response: row.self_response.clone(),
             rrule: row.rrule.clone(),
             client_id,
@@ -176,12 +178,18 @@ pub async fn timings_in_window(
         .await
 }
 
-/// The engine's events for `[from, to)`: occurrences expanded, exact overlap.
-pub fn domain_events(rows: &[EventTiming], from: Instant, to: Instant) -> Vec<domain::Event> {
+/// The engine's events for `[from, to)`: occurrences expanded, exact overlap, each with its
+/// calendar's busy rules from `sources`.
+pub fn domain_events(
+    rows: &[EventTiming],
+    sources: &crate::calendars::Sources,
+    from: Instant,
+    to: Instant,
+) -> Vec<domain::Event> {
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         for occ in series::occurrences(row, from - Duration::days(1), to + Duration::days(1)) {
-            if let Some(e) = series::to_domain(row, &occ) {
+            if let Some(e) = series::to_domain(row, &occ, sources.get(&row.calendar_id)) {
                 out.push(e);
             }
         }

@@ -203,6 +203,7 @@ pub async fn render(
         now + Duration::days(AHEAD_DAYS),
     );
     let rows = events::rows_in_window(db, user_id, from, to, None).await?;
+    let sources = crate::calendars::sources(db, user_id).await?;
 
     let mut entries: Vec<Entry> = Vec::new();
     for row in &rows {
@@ -211,7 +212,8 @@ pub async fn render(
         };
         let timing = EventTiming::from(row);
         for occ in series::occurrences(&timing, from, to) {
-            let Some(event) = series::to_domain(&timing, &occ) else {
+            let Some(event) = series::to_domain(&timing, &occ, sources.get(&row.calendar_id))
+            else {
                 continue;
             };
             let busy = event.blocks_time(rules.tentative_is_busy);

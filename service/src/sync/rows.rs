@@ -21,7 +21,7 @@ const CHUNK: usize = 200;
 
 /// The columns a sync owns; `id`, `user_id`, `calendar_id` and `created_at` stay as they are,
 /// so local annotations (client assignments) keyed by the row id survive every update.
-const SYNCED: [events::Column; 24] = [
+const SYNCED: [events::Column; 25] = [
     events::Column::IcalUid,
     events::Column::RecurringEventId,
     events::Column::OriginalStartAt,
@@ -34,6 +34,7 @@ const SYNCED: [events::Column; 24] = [
     events::Column::StartDate,
     events::Column::EndDate,
     events::Column::Timezone,
+    events::Column::OutOfOffice,
     events::Column::Status,
     events::Column::Busy,
     events::Column::SelfResponse,
@@ -107,6 +108,7 @@ pub fn to_row(target: &Target<'_>, e: &RemoteEvent) -> events::Model {
         timezone: zone_name.map(str::to_owned),
         status: e.status.as_str().to_owned(),
         busy: e.busy,
+        out_of_office: e.out_of_office,
         self_response: e.self_response.map(|r| r.as_str().to_owned()),
         rrule: e.rrule.as_deref().map(text),
         exdates: instants(&e.exdates),
@@ -289,6 +291,9 @@ struct Record<'a> {
     status: &'a str,
     #[serde(rename = "b")]
     busy: bool,
+    /// Left out when false (almost every event).
+    #[serde(rename = "oo", skip_serializing_if = "std::ops::Not::not")]
+    out_of_office: bool,
     #[serde(rename = "sr", skip_serializing_if = "Option::is_none")]
     self_response: Option<&'a str>,
     #[serde(rename = "rr", skip_serializing_if = "Option::is_none")]
@@ -331,6 +336,7 @@ impl<'a> From<&'a events::Model> for Record<'a> {
             timezone: r.timezone.as_deref(),
             status: &r.status,
             busy: r.busy,
+            out_of_office: r.out_of_office,
             self_response: r.self_response.as_deref(),
             rrule: r.rrule.as_deref(),
             exdates: r.exdates.as_ref(),
@@ -376,14 +382,15 @@ async fn execute_batch(
 
 const UPSERT_POSTGRES: &str = "INSERT INTO events (id, user_id, calendar_id, provider, \
 provider_event_id, ical_uid, recurring_event_id, original_start_at, title, description, location, \
-start_at, end_at, all_day, start_date, end_date, timezone, status, busy, self_response, rrule, \
-exdates, rdates, range_end_at, organizer_email, attendees, etag, provider_updated_at, deleted_at, \
-created_at, updated_at) \
-SELECT i, $2::uuid, $3::uuid, $4::text, p, u, r, o, t, d, l, s, e, ad, sd, ed, z, st, b, sr, rr, x, \
-rd, COALESCE(re, e), og, a, et, pu, dl, $5::timestamptz, $5::timestamptz \
+start_at, end_at, all_day, start_date, end_date, timezone, status, busy, out_of_office, \
+self_response, rrule, exdates, rdates, range_end_at, organizer_email, attendees, etag, \
+provider_updated_at, deleted_at, created_at, updated_at) \
+SELECT i, $2::uuid, $3::uuid, $4::text, p, u, r, o, t, d, l, s, e, ad, sd, ed, z, st, b, \
+COALESCE(oo, false), sr, rr, x, rd, COALESCE(re, e), og, a, et, pu, dl, $5::timestamptz, \
+$5::timestamptz \
 FROM json_to_recordset($1::text::json) AS page(i uuid, p text, u text, r text, o timestamptz, t text, \
 d text, l text, s timestamptz, e timestamptz, ad boolean, sd date, ed date, z text, st text, \
-b boolean, sr text, rr text, x json, rd json, re timestamptz, og text, a json, et text, \
+b boolean, oo boolean, sr text, rr text, x json, rd json, re timestamptz, og text, a json, et text, \
 pu timestamptz, dl timestamptz) \
 ON CONFLICT (calendar_id, provider_event_id) DO UPDATE SET \
 ical_uid = EXCLUDED.ical_uid, recurring_event_id = EXCLUDED.recurring_event_id, \
@@ -391,19 +398,19 @@ original_start_at = EXCLUDED.original_start_at, title = EXCLUDED.title, \
 description = EXCLUDED.description, location = EXCLUDED.location, start_at = EXCLUDED.start_at, \
 end_at = EXCLUDED.end_at, all_day = EXCLUDED.all_day, start_date = EXCLUDED.start_date, \
 end_date = EXCLUDED.end_date, timezone = EXCLUDED.timezone, status = EXCLUDED.status, \
-busy = EXCLUDED.busy, self_response = EXCLUDED.self_response, rrule = EXCLUDED.rrule, \
+busy = EXCLUDED.busy, out_of_office = EXCLUDED.out_of_office, self_response = EXCLUDED.self_response, rrule = EXCLUDED.rrule, \
 exdates = EXCLUDED.exdates, rdates = EXCLUDED.rdates, range_end_at = EXCLUDED.range_end_at, \
 organizer_email = EXCLUDED.organizer_email, attendees = EXCLUDED.attendees, etag = EXCLUDED.etag, \
 provider_updated_at = EXCLUDED.provider_updated_at, updated_at = EXCLUDED.updated_at \
 WHERE (events.ical_uid, events.recurring_event_id, events.original_start_at, events.title, \
 events.description, events.location, events.start_at, events.end_at, events.all_day, \
 events.start_date, events.end_date, events.timezone, events.status, events.busy, \
-events.self_response, events.rrule, events.exdates::text, events.rdates::text, \
+events.out_of_office, events.self_response, events.rrule, events.exdates::text, events.rdates::text, \
 events.range_end_at, events.organizer_email, events.attendees::text, events.etag, \
 events.provider_updated_at) IS DISTINCT FROM (EXCLUDED.ical_uid, EXCLUDED.recurring_event_id, \
 EXCLUDED.original_start_at, EXCLUDED.title, EXCLUDED.description, EXCLUDED.location, \
 EXCLUDED.start_at, EXCLUDED.end_at, EXCLUDED.all_day, EXCLUDED.start_date, EXCLUDED.end_date, \
-EXCLUDED.timezone, EXCLUDED.status, EXCLUDED.busy, EXCLUDED.self_response, EXCLUDED.rrule, \
+EXCLUDED.timezone, EXCLUDED.status, EXCLUDED.busy, EXCLUDED.out_of_office, EXCLUDED.self_response, EXCLUDED.rrule, \
 EXCLUDED.exdates::text, EXCLUDED.rdates::text, EXCLUDED.range_end_at, EXCLUDED.organizer_email, \
 EXCLUDED.attendees::text, EXCLUDED.etag, EXCLUDED.provider_updated_at) \
 RETURNING 1";

@@ -4,6 +4,7 @@ mod accounts;
 mod auth_extractor;
 mod availability;
 mod browser;
+mod busy_rules;
 mod clients;
 mod conflicts;
 mod connections;

@@ -65,6 +65,29 @@ async fn migrations_go_up_down_and_up_again(backend: Backend) {
             .collect::<Vec<_>>()
     };
     let postgres = db.get_database_backend() == sea_orm::DbBackend::Postgres;
+    // 23: busy rules and out of office.
+    let manager = SchemaManager::new(&db);
+    assert!(
+        manager
+            .has_column("calendars", "busy_ignore_titles")
+            .await
+            .unwrap()
+    );
+    assert!(manager.has_column("events", "out_of_office").await.unwrap());
+    migrate_step(&db, Step::Down(1)).await.unwrap();
+    let manager = SchemaManager::new(&db);
+    for column in [
+        "busy_tentative",
+        "busy_all_day",
+        "busy_out_of_office",
+        "busy_ignore_titles",
+    ] {
+        assert!(
+            !manager.has_column("calendars", column).await.unwrap(),
+            "{column}"
+        );
+    }
+    assert!(!manager.has_column("events", "out_of_office").await.unwrap());
     // 22: endless series (data only); 21: the OAuth browser binding; 20: attempts back to
     // login_failures; 19: sessions.
     migrate_step(&db, Step::Down(3)).await.unwrap();
@@ -141,7 +164,7 @@ async fn migrations_go_up_down_and_up_again(backend: Backend) {
     assert!(!present_tables(&db).await.contains(&"audit_log"));
     assert_eq!(
         Migrator::get_pending_migrations(&db).await.unwrap().len(),
-        13
+        14
     );
 
     // All the way down leaves nothing of ours behind.
