@@ -66,7 +66,6 @@ async fn migrations_go_up_down_and_up_again(backend: Backend) {
     };
     let postgres = db.get_database_backend() == sea_orm::DbBackend::Postgres;
     // 23: busy rules and out of office.
-    let manager = SchemaManager::new(&db);
     assert!(
         manager
             .has_column("calendars", "busy_ignore_titles")
@@ -75,7 +74,6 @@ async fn migrations_go_up_down_and_up_again(backend: Backend) {
     );
     assert!(manager.has_column("events", "out_of_office").await.unwrap());
     migrate_step(&db, Step::Down(1)).await.unwrap();
-    let manager = SchemaManager::new(&db);
     for column in [
         "busy_tentative",
         "busy_all_day",
