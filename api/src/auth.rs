@@ -19,9 +19,9 @@ pub struct AuthUser {
     pub id: Uuid,
     /// The token's session: what logging out closes.
     pub session: Uuid,
-    /// The user's availability version, read by the same lookup that proved the account exists:
-    /// `GET /api/availability` uses it instead of asking again.
-    pub version: i64,
+    /// The user's versions, read by the same lookup that proved the account exists:
+    /// `GET /api/availability` uses them instead of asking again.
+    pub versions: service::version::Versions,
 }
 
 impl FromRequest for AuthUser {
@@ -39,7 +39,7 @@ impl FromRequest for AuthUser {
             // A signed token outlives nothing: a session closed since it was issued (logout, a
             // password change, a deleted account) makes it worthless on every route.
             match service::sessions::check(&ctx.db, user.token()).await {
-                Ok(Some(version)) => Ok(AuthUser { version, ..user }),
+                Ok(Some(versions)) => Ok(AuthUser { versions, ..user }),
                 Ok(None) => Err(ApiError::unauthorized(
                     "invalid_token",
                     "The access token is not valid.",
@@ -86,7 +86,7 @@ fn verify(req: &HttpRequest, ctx: &AppContext) -> Result<AuthUser, ApiError> {
         Ok(v) => Ok(AuthUser {
             id: v.user_id,
             session: v.session_id,
-            version: 0,
+            versions: Default::default(),
         }),
         Err(TokenError::Expired) => Err(ApiError::unauthorized(
             "token_expired",

@@ -12,6 +12,9 @@ pub struct Model {
     pub timezone: String,
     /// Incremented by every change to the user's events or rules (cache validation).
     pub events_version: i64,
+    /// Bumped by every change to what availability answers' freshness is read from
+    /// (`service::version::touch_calendars`).
+    pub calendars_version: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

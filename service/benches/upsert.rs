@@ -62,6 +62,7 @@ async fn setup() -> (DatabaseConnection, Uuid, Uuid, tempfile::TempDir) {
         name: Set("Bench".into()),
         timezone: Set("Europe/Berlin".into()),
         events_version: Set(0),
+        calendars_version: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
     }

@@ -198,15 +198,21 @@ pub struct Freshness {
     pub fresh: bool,
 }
 
-/// The freshness of the included calendars (of `only` among them, when given), by name.
-pub async fn freshness(
-    db: &impl ConnectionTrait,
-    user_id: Uuid,
-    only: Option<&[Uuid]>,
-    now: DateTime<Utc>,
-    sync_interval: chrono::Duration,
-) -> Result<Vec<Freshness>, DbErr> {
-    let mut query = calendars::Entity::find()
+/// What the freshness of an included calendar is read from.
+#[derive(Clone, Debug, PartialEq, Eq, FromQueryResult)]
+pub struct CalendarState {
+    pub id: Uuid,
+    pub name: String,
+    pub provider: Provider,
+    pub last_synced_at: Option<DateTime<Utc>>,
+    pub connection_id: Option<Uuid>,
+    pub connection_status: Option<ConnectionStatus>,
+}
+
+/// The user's included calendars with what their freshness is read from, by name. Everything
+/// this reads is behind `users.calendars_version` (`version::touch_calendars`).
+pub async fn states(db: &impl ConnectionTrait, user_id: Uuid) -> Result<Vec<CalendarState>, DbErr> {
+    let mut rows = calendars::Entity::find()
         .select_only()
         .column(calendars::Column::Id)
         .column(calendars::Column::Name)
@@ -216,38 +222,35 @@ pub async fn freshness(
         .column_as(calendar_connections::Column::Status, "connection_status")
         .left_join(calendar_connections::Entity)
         .filter(calendars::Column::UserId.eq(user_id))
-        .filter(calendars::Column::IncludeInAvailability.eq(true));
-    if let Some(ids) = only {
-        query = query.filter(calendars::Column::Id.is_in(ids.iter().copied()));
-    }
-    #[derive(FromQueryResult)]
-    struct Row {
-        id: Uuid,
-        name: String,
-        provider: Provider,
-        last_synced_at: Option<DateTime<Utc>>,
-        connection_id: Option<Uuid>,
-        connection_status: Option<ConnectionStatus>,
-    }
-    let rows = query.into_model::<Row>().all(db).await?;
+        .filter(calendars::Column::IncludeInAvailability.eq(true))
+        .into_model::<CalendarState>()
+        .all(db)
+        .await?;
+    rows.sort_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
+    Ok(rows)
+}
+
+/// The freshness of `states` (of `only` among them, when given) at `now`.
+pub fn freshness(
+    states: &[CalendarState],
+    only: Option<&[Uuid]>,
+    now: DateTime<Utc>,
+    sync_interval: chrono::Duration,
+) -> Vec<Freshness> {
     let since = now - sync_interval * 2;
-    let mut out: Vec<Freshness> = rows
-        .into_iter()
-        .map(|r| {
-            let fresh = r.connection_id.is_none()
-                || (r.connection_status == Some(ConnectionStatus::Active)
-                    && r.last_synced_at.is_some_and(|t| t > since));
-            Freshness {
-                id: r.id,
-                name: r.name,
-                provider: r.provider,
-                last_synced_at: r.last_synced_at,
-                fresh,
-            }
+    states
+        .iter()
+        .filter(|s| only.is_none_or(|ids| ids.contains(&s.id)))
+        .map(|s| Freshness {
+            id: s.id,
+            name: s.name.clone(),
+            provider: s.provider,
+            last_synced_at: s.last_synced_at,
+            fresh: s.connection_id.is_none()
+                || (s.connection_status == Some(ConnectionStatus::Active)
+                    && s.last_synced_at.is_some_and(|t| t > since)),
         })
-        .collect();
-    out.sort_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
-    Ok(out)
+        .collect()
 }
 
 /// A connected calendar as `GET /api/calendars` shows it.
@@ -482,6 +485,8 @@ pub async fn update(
         row.busy_ignore_titles =
             Set((!titles.is_empty()).then(|| serde_json::to_value(titles).unwrap_or_default()));
     }
+    // Availability answers name the calendars they used.
+    let renamed = patch.name.is_some();
     if let Some(name) = patch.name {
         row.name = Set(name.trim().to_owned());
     }
@@ -495,6 +500,8 @@ pub async fn update(
     row.update(&txn).await?;
     if inclusion_changes {
         version::touch(&txn, user_id).await?;
+    } else if renamed {
+        version::touch_calendars(&txn, user_id).await?;
     }
     txn.commit().await?;
     if inclusion_changes {

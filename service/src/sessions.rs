@@ -32,18 +32,23 @@ pub async fn open(
     Ok(jwt.issue(user_id, id, now))
 }
 
-/// The user's availability version if the token's session is open and its user exists: the one
-/// lookup an authenticated request makes (a primary-key probe of each table), which
-/// availability then reuses.
-pub async fn check(db: &impl ConnectionTrait, token: Verified) -> Result<Option<i64>, DbErr> {
-    sessions::Entity::find_by_id(token.session_id)
+/// The user's versions if the token's session is open and its user exists: the one lookup an
+/// authenticated request makes (a primary-key probe of each table), which availability then
+/// reuses.
+pub async fn check(
+    db: &impl ConnectionTrait,
+    token: Verified,
+) -> Result<Option<crate::version::Versions>, DbErr> {
+    let found: Option<(i64, i64)> = sessions::Entity::find_by_id(token.session_id)
         .filter(sessions::Column::UserId.eq(token.user_id))
         .join(JoinType::InnerJoin, sessions::Relation::User.def())
         .select_only()
         .column(users::Column::EventsVersion)
-        .into_tuple::<i64>()
+        .column(users::Column::CalendarsVersion)
+        .into_tuple()
         .one(db)
-        .await
+        .await?;
+    Ok(found.map(|(events, calendars)| crate::version::Versions { events, calendars }))
 }
 
 /// Logs one token out.

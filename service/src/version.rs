@@ -4,7 +4,10 @@
 //! of cached engine input (`availability::cache`) compare it and rebuild when it moved, so several
 //! api processes never serve each other's stale data.
 //!
-//! Architecture invariant: this module is the only writer of `events_version`.
+//! `users.calendars_version` does the same for the freshness of availability answers.
+//!
+//! Architecture invariant: this module is the only writer of `events_version` and
+//! `calendars_version`.
 
 use entity::users;
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -29,12 +32,43 @@ pub async fn of_user(db: &impl ConnectionTrait, user_id: Uuid) -> Result<Option<
         .await
 }
 
-/// Marks the user's events or rules as changed.
+/// Both versions of a user, as the authenticated request read them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Versions {
+    /// What availability is computed from (`events_version`).
+    pub events: i64,
+    /// What the freshness of its answers is read from (`calendars_version`): the included
+    /// calendars, their last good sync, their connection's status.
+    pub calendars: i64,
+}
+
+/// Marks the user's calendars as changed for freshness: one synced, renamed, included or
+/// excluded, added or removed, or its connection's status changed. In the same transaction as
+/// the write, or after it, never before.
+pub async fn touch_calendars(db: &impl ConnectionTrait, user_id: Uuid) -> Result<(), DbErr> {
+    users::Entity::update_many()
+        .col_expr(
+            users::Column::CalendarsVersion,
+            Expr::col(users::Column::CalendarsVersion).add(1),
+        )
+        .filter(users::Column::Id.eq(user_id))
+        .exec(db)
+        .await
+        .map(drop)
+}
+
+/// Marks the user's events, rules or calendars as changed. It moves the calendars version too:
+/// whatever changes what availability is computed from (a calendar included, excluded, added,
+/// removed) may change which calendars an answer used.
 pub async fn touch(db: &impl ConnectionTrait, user_id: Uuid) -> Result<(), DbErr> {
     users::Entity::update_many()
         .col_expr(
             users::Column::EventsVersion,
             Expr::col(users::Column::EventsVersion).add(1),
+        )
+        .col_expr(
+            users::Column::CalendarsVersion,
+            Expr::col(users::Column::CalendarsVersion).add(1),
         )
         .filter(users::Column::Id.eq(user_id))
         .exec(db)

@@ -249,7 +249,7 @@ pub async fn get_availability(
         timezone: q.timezone,
     };
     let answer =
-        availability::find(&ctx, user.id, Some(user.version), req, ctx.clock.now()).await?;
+        availability::find(&ctx, user.id, Some(user.versions), req, ctx.clock.now()).await?;
     // Written by hand: thousands of zoned times, and this is the hottest route.
     let zone = answer.timezone;
     let a = &answer.availability;

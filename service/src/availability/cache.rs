@@ -35,7 +35,13 @@ pub struct CachedEngine {
 #[derive(Default)]
 pub struct EngineCache {
     entries: Mutex<HashMap<Uuid, Arc<CachedEngine>>>,
+    /// The included calendars' freshness inputs per user, with the `calendars_version` they
+    /// were read at: answers say how fresh they are without a query of their own.
+    states: Mutex<HashMap<Uuid, (i64, States)>>,
 }
+
+/// A user's included calendars as freshness reads them.
+type States = Arc<Vec<calendars::CalendarState>>;
 
 impl EngineCache {
     /// The user's cached engine input covering `range`, (re)built if it is stale; `None` when the
@@ -98,9 +104,39 @@ impl EngineCache {
         Ok(Some(entry))
     }
 
+    /// The user's included calendars as freshness reads them: cached while `calendars_version`
+    /// (when the request read it) is unchanged, else read.
+    pub async fn calendar_states(
+        &self,
+        db: &DatabaseConnection,
+        user_id: Uuid,
+        calendars_version: Option<i64>,
+    ) -> Result<States, sea_orm::DbErr> {
+        let Some(version) = calendars_version else {
+            return Ok(Arc::new(calendars::states(db, user_id).await?));
+        };
+        if let Some((v, states)) = self.states.lock().expect("cache lock").get(&user_id)
+            && *v == version
+        {
+            return Ok(states.clone());
+        }
+        // Read after the version: never older than it says.
+        let states = Arc::new(calendars::states(db, user_id).await?);
+        let mut all = self.states.lock().expect("cache lock");
+        if all.len() >= MAX_USERS
+            && !all.contains_key(&user_id)
+            && let Some(victim) = all.keys().next().copied()
+        {
+            all.remove(&victim);
+        }
+        all.insert(user_id, (version, states.clone()));
+        Ok(states)
+    }
+
     /// Drops a user's entry (their account is gone; another process's entry is refused by the
     /// version lookup, which no longer finds the user).
     pub fn forget(&self, user_id: Uuid) {
         self.entries.lock().expect("cache lock").remove(&user_id);
+        self.states.lock().expect("cache lock").remove(&user_id);
     }
 }

@@ -319,11 +319,12 @@ async fn load_input(
     Ok(EngineInput::Loaded(Box::new((rules, blocked))))
 }
 
-/// `version`: as for [`engine_input`].
+/// `versions`: the user's versions if this request already read them (the authenticated api
+/// has), else `None` and what they guard is read here.
 pub async fn find(
     ctx: &AppContext,
     user_id: Uuid,
-    version: Option<i64>,
+    versions: Option<crate::version::Versions>,
     req: AvailabilityRequest,
     now: Instant,
 ) -> Result<AvailabilityAnswer, AvailabilityError> {
@@ -355,7 +356,7 @@ pub async fn find(
 
     let (input, chosen) = match req.calendar_ids {
         None => (
-            engine_input(ctx, user_id, version, &range, now).await?,
+            engine_input(ctx, user_id, versions.map(|v| v.events), &range, now).await?,
             None,
         ),
         Some(wanted) => {
@@ -367,8 +368,11 @@ pub async fn find(
         }
     };
     let interval = Duration::from_std(ctx.settings.sync_interval).unwrap_or(Duration::minutes(15));
-    let freshness =
-        calendars::freshness(&ctx.db, user_id, chosen.as_deref(), now, interval).await?;
+    let states = ctx
+        .engine_cache
+        .calendar_states(&ctx.db, user_id, versions.map(|v| v.calendars))
+        .await?;
+    let freshness = calendars::freshness(&states, chosen.as_deref(), now, interval);
     let (rules, blocked) = (input.rules(), input.blocked());
     let step = req
         .interval_minutes

@@ -211,6 +211,11 @@ async fn mark_needs_reauth(
     }
     .update(&ctx.db)
     .await;
+    // Its calendars are no longer fresh.
+    let update = match update {
+        Ok(_) => crate::version::touch_calendars(&ctx.db, connection.user_id).await,
+        Err(e) => Err(e),
+    };
     match update {
         Ok(_) => TokenError::NeedsReauth,
         Err(e) => TokenError::Internal(e.into()),

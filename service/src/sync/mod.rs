@@ -359,6 +359,10 @@ async fn run_once(
         }
     }
     row.update(&ctx.db).await?;
+    if result.is_ok() {
+        // A good sync makes the calendar fresh again (after the write, never before).
+        crate::version::touch_calendars(&ctx.db, calendar.user_id).await?;
+    }
 
     match &result {
         Ok(()) => tracing::info!(

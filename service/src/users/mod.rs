@@ -195,6 +195,7 @@ pub async fn register(
         name: Set(name.into_inner()),
         timezone: Set(timezone.name().to_owned()),
         events_version: Set(0),
+        calendars_version: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
     }

@@ -110,6 +110,12 @@ async fn a_day_jobs_out_of_office_and_holds_stop_blocking_consulting_hours(backe
                 "2026-12-03T12:00:00Z",
             ),
         );
+        // Google marks all-day events free unless told otherwise.
+        g.put_event(
+            "ada@example.com",
+            json!({"id": "conf-a", "summary": "Conference", "transparency": "transparent",
+                "start": {"date": "2026-12-03"}, "end": {"date": "2026-12-04"}}),
+        );
         g.put_event(
             "ada@example.com",
             json!({"id": "vac-a", "summary": "Vacation", "eventType": "outOfOffice",
@@ -364,6 +370,31 @@ async fn a_day_jobs_out_of_office_and_holds_stop_blocking_consulting_hours(backe
     assert_eq!(monday[0]["state"], "busy", "{week}");
     assert_eq!(monday[0]["reasons"][0]["title"], "Away", "{week}");
     assert_eq!(monday[0]["reasons"][0]["calendar_id"], consulting.as_str());
+
+    // All-day events: the day job's conference (marked free) blocks once all-day events count as
+    // busy there; the consulting calendar's day away stops blocking once they count as free.
+    for (calendar, rule) in [(&day_job, "busy"), (&consulting, "free")] {
+        let res = app
+            .patch_json(
+                &format!("/api/calendars/{calendar}"),
+                &json!({"busy_rules": {"all_day": rule}}),
+                &user.token,
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    let (free, answer) = free_week(&app, &user).await;
+    assert_eq!(
+        free,
+        spans(&[
+            ("01 08:00", "01 13:00"),
+            ("01 14:15", "01 16:00"),
+            ("02 08:00", "02 16:00"),
+            ("04 08:00", "04 16:00"),
+            ("07 08:00", "07 16:00"),
+        ]),
+        "{answer}"
+    );
 
     // Bad input is refused in words.
     let res = app

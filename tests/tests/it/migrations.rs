@@ -86,6 +86,12 @@ async fn migrations_go_up_down_and_up_again(backend: Backend) {
         );
     }
     assert!(!manager.has_column("events", "out_of_office").await.unwrap());
+    assert!(
+        !manager
+            .has_column("users", "calendars_version")
+            .await
+            .unwrap()
+    );
     // 22: endless series (data only); 21: the OAuth browser binding; 20: attempts back to
     // login_failures; 19: sessions.
     migrate_step(&db, Step::Down(3)).await.unwrap();
