@@ -3,6 +3,7 @@
 # one user with 10,000 busy events in a 92-day window, wrk with 16 connections on loopback.
 #
 #   bash scripts/loadtest.sh            # needs Postgres and Redis on 127.0.0.1, and wrk (apt-get install wrk)
+#   BIN=/tmp/freeslot-old bash scripts/loadtest.sh   # a binary built before (A/B against an older commit)
 #
 # Everything it sends goes to 127.0.0.1; the run is bounded (DURATION, default 20 s) and cleans up.
 set -euo pipefail
@@ -14,9 +15,10 @@ PORT=${PORT:-18090}
 DURATION=${DURATION:-20s}
 EVENTS=${EVENTS:-10000}
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/freeslot-target}"
-BIN="$CARGO_TARGET_DIR/release/freeslot"
-
-cargo build --release --bin freeslot
+if [ -z "${BIN:-}" ]; then
+  BIN="$CARGO_TARGET_DIR/release/freeslot"
+  cargo build --release --bin freeslot
+fi
 psql "$PG/test" -qAt -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB" >/dev/null
 
 export DATABASE_URL="$PG/$DB" REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379} JOB_QUEUE="loadtest-$$"
