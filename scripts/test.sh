@@ -29,6 +29,13 @@ if ! python3 -c 'import icalendar, recurring_ical_events' 2>/dev/null; then
     python3 -m pip install --quiet --user --break-system-packages icalendar==7.3.2 recurring-ical-events==3.8.2
 fi
 
+# The CalDAV tests run against a real CalDAV server, Radicale (pinned), started by each test.
+if ! python3 -c 'import radicale' 2>/dev/null; then
+  echo "installing Radicale for the CalDAV tests"
+  python3 -m pip install --quiet --user radicale==3.5.10 2>/dev/null ||
+    python3 -m pip install --quiet --user --break-system-packages radicale==3.5.10
+fi
+
 export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
 export TEST_REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379}"
 exec cargo nextest run --workspace "$@"

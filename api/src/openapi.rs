@@ -52,6 +52,7 @@ use crate::routes;
         routes::connections::callback,
         routes::connections::connect_calcom,
         routes::connections::connect_ics,
+        routes::connections::connect_caldav,
         routes::connections::disconnect,
         routes::calendars::list,
         routes::calendars::update,

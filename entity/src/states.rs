@@ -18,6 +18,9 @@ pub enum Provider {
     CalDotCom,
     #[sea_orm(string_value = "ics")]
     Ics,
+    /// iCloud, Fastmail, Nextcloud or any CalDAV server.
+    #[sea_orm(string_value = "caldav")]
+    CalDav,
     /// The user's own manual events.
     #[sea_orm(string_value = "local")]
     Local,
@@ -30,7 +33,7 @@ impl fmt::Display for UnknownProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "`{}` is not a provider (google, microsoft, caldotcom, ics)",
+            "`{}` is not a provider (google, microsoft, caldotcom, ics, caldav)",
             self.0
         )
     }
@@ -39,11 +42,12 @@ impl fmt::Display for UnknownProvider {
 impl std::error::Error for UnknownProvider {}
 
 impl Provider {
-    pub const ALL: [Provider; 5] = [
+    pub const ALL: [Provider; 6] = [
         Provider::Google,
         Provider::Microsoft,
         Provider::CalDotCom,
         Provider::Ics,
+        Provider::CalDav,
         Provider::Local,
     ];
 
@@ -53,6 +57,7 @@ impl Provider {
             Provider::Microsoft => "microsoft",
             Provider::CalDotCom => "caldotcom",
             Provider::Ics => "ics",
+            Provider::CalDav => "caldav",
             Provider::Local => "local",
         }
     }

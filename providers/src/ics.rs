@@ -63,7 +63,9 @@ impl IcsFeed {
     fn feed_url(credential: Credential<'_>) -> Result<Url, ProviderError> {
         match credential {
             Credential::Feed(url) => normalize_url(url).map_err(ProviderError::Rejected),
-            Credential::Bearer(_) => Err(ProviderError::Rejected("a feed needs its URL".into())),
+            Credential::Bearer(_) | Credential::Login(_) => {
+                Err(ProviderError::Rejected("a feed needs its URL".into()))
+            }
         }
     }
 

@@ -2,6 +2,7 @@
 //! each mapping the provider's events into [`RemoteEvent`] with the contract's busy rules.
 
 pub mod calcom;
+pub mod caldav;
 pub mod error;
 pub mod google;
 pub mod http;

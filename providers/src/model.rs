@@ -143,13 +143,15 @@ pub enum Credential<'a> {
     Bearer(&'a str),
     /// The address of an ICS feed (which is itself the secret).
     Feed(&'a str),
+    /// A CalDAV login: `caldav::Login` as JSON (server, username, password).
+    Login(&'a str),
 }
 
 impl Credential<'_> {
     pub(crate) fn bearer(&self) -> Result<&str, crate::ProviderError> {
         match self {
             Credential::Bearer(token) => Ok(token),
-            Credential::Feed(_) => Err(crate::ProviderError::Rejected(
+            Credential::Feed(_) | Credential::Login(_) => Err(crate::ProviderError::Rejected(
                 "this provider needs an access token".into(),
             )),
         }

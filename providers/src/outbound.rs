@@ -109,6 +109,27 @@ impl Resolve for PublicOnly {
     }
 }
 
+/// [`client`] without following redirects: for callers that follow them themselves (a CalDAV
+/// PROPFIND must stay a PROPFIND), checking each address with [`check_url`].
+pub fn client_without_redirects(allow_private: bool) -> reqwest::Client {
+    builder(allow_private, reqwest::redirect::Policy::none())
+        .build()
+        .expect("a TLS provider is installed at start-up")
+}
+
+fn builder(allow_private: bool, policy: reqwest::redirect::Policy) -> reqwest::ClientBuilder {
+    let mut builder = reqwest::Client::builder()
+        .user_agent(crate::http::USER_AGENT)
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(30))
+        .no_proxy()
+        .redirect(policy);
+    if !allow_private {
+        builder = builder.dns_resolver(Arc::new(PublicOnly));
+    }
+    builder
+}
+
 /// The client for users' URLs: the provider client's timeouts, no proxy (a proxy would resolve
 /// names where we cannot check them), and redirects followed only to allowed addresses.
 pub fn client(allow_private: bool) -> reqwest::Client {
@@ -123,16 +144,7 @@ pub fn client(allow_private: bool) -> reqwest::Client {
             attempt.follow()
         }
     });
-    let mut builder = reqwest::Client::builder()
-        .user_agent(crate::http::USER_AGENT)
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(30))
-        .no_proxy()
-        .redirect(policy);
-    if !allow_private {
-        builder = builder.dns_resolver(Arc::new(PublicOnly));
-    }
-    builder
+    builder(allow_private, policy)
         .build()
         .expect("a TLS provider is installed at start-up")
 }

@@ -106,7 +106,7 @@ pub async fn open_channel(ctx: &AppContext, calendar_id: Uuid) -> Result<(), Syn
             })
             .await?
         }
-        Provider::Ics | Provider::Local => return Ok(()),
+        Provider::Ics | Provider::CalDav | Provider::Local => return Ok(()),
     };
     let previous = (
         calendar.channel_id.clone(),
@@ -204,7 +204,7 @@ async fn stop(
             })
             .await
         }
-        Provider::Ics | Provider::Local => Ok(()),
+        Provider::Ics | Provider::CalDav | Provider::Local => Ok(()),
     };
     if let Err(e) = result {
         tracing::warn!(calendar = %calendar.id, error = %e, "could not stop the push channel; it expires by itself");

@@ -13,6 +13,7 @@ pub mod clock;
 mod connect;
 pub mod dates;
 pub mod fakes;
+pub mod radicale;
 mod tcp_proxy;
 mod test_app;
 

@@ -272,6 +272,70 @@ pub async fn connect_calcom(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+pub struct CalDavBody {
+    /// `icloud`, `fastmail`, `nextcloud` (needs `url`), or null/absent (needs `url`).
+    preset: Option<String>,
+    /// The server (any URL on it; discovery finds the calendars).
+    url: Option<String>,
+    username: String,
+    /// iCloud and Fastmail want an app password, not the account's own.
+    password: String,
+}
+
+/// Connect a CalDAV account (iCloud, Fastmail, Nextcloud, any server): discovery finds its
+/// calendars that hold events.
+#[utoipa::path(post, path = "/api/auth/connect/caldav", tag = "connections", security(("bearer" = [])),
+    request_body = CalDavBody,
+    responses(
+        (status = 201, body = CalendarList),
+        (status = 422, body = ErrorBody, description = "invalid_request (preset, url, username, password), invalid_credentials, unreachable, not_caldav, address_not_allowed, invalid_text"),
+    ))]
+#[post("/auth/connect/caldav")]
+pub async fn connect_caldav(
+    ctx: web::Data<AppContext>,
+    user: AuthUser,
+    body: Json<CalDavBody>,
+) -> Result<HttpResponse, ApiError> {
+    use providers::ProviderError as P;
+    let body = body.into_inner();
+    let login = providers::caldav::login(
+        body.preset.as_deref(),
+        body.url.as_deref(),
+        &body.username,
+        &body.password,
+    )
+    .map_err(|(field, message)| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request",
+            format!("`{field}`: {message}"),
+        )
+    })?;
+    let connected = match store::connect(&ctx, user.id, Provider::CalDav, Grant::Login(login)).await
+    {
+        Ok(c) => c,
+        // What a person can act on, in CalDAV's words.
+        Err(ConnectError::Provider(P::Transient(_) | P::RateLimited { .. })) => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unreachable",
+                "The CalDAV server could not be reached; check the address.",
+            ));
+        }
+        Err(ConnectError::Provider(P::Protocol(_) | P::NotFound | P::Rejected(_) | P::Gone)) => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "not_caldav",
+                "No CalDAV calendars were found at this address.",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    created(&ctx, user.id, &connected.calendar_ids).await
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct FeedBody {
     /// http, https or webcal URL of the feed.
     url: String,

@@ -59,6 +59,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(connections::callback)
                 .service(connections::connect_calcom)
                 .service(connections::connect_ics)
+                .service(connections::connect_caldav)
                 .service(connections::disconnect)
                 .service(calendars::list)
                 .service(calendars::update)

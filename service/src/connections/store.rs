@@ -24,6 +24,8 @@ pub enum Grant {
         url: String,
         name: Option<String>,
     },
+    /// A CalDAV server and the account's (app) password.
+    Login(providers::caldav::Login),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -135,6 +137,13 @@ pub async fn connect(
             ));
             row.scopes = Set(String::new());
         }
+        Grant::Login(login) => {
+            row.credentials_enc = Set(Some(
+                ctx.vault
+                    .seal(&login.to_json(), slot(Column::ConnectionCredentials)),
+            ));
+            row.scopes = Set(String::new());
+        }
     }
     let connection = if existing.is_some() {
         row.update(&txn).await?
@@ -190,10 +199,15 @@ async fn discover(
     source: &dyn providers::CalendarSource,
     grant: &Grant,
 ) -> Result<(Identity, Vec<RemoteCalendar>), ProviderError> {
+    let login;
     let credential = match grant {
         Grant::OAuth(tokens) => Credential::Bearer(&tokens.access_token),
         Grant::ApiKey(key) => Credential::Bearer(key),
         Grant::Feed { url, .. } => Credential::Feed(url),
+        Grant::Login(l) => {
+            login = l.to_json();
+            Credential::Login(&login)
+        }
     };
     let identity = source.identity(credential).await?;
     let calendars = source.calendars(credential).await?;

@@ -8,6 +8,7 @@ pub mod tokens;
 
 use entity::Provider;
 use providers::calcom::CalDotCom;
+use providers::caldav::CalDav;
 use providers::google::Google;
 use providers::ics::IcsFeed;
 use providers::microsoft::Microsoft;
@@ -47,7 +48,7 @@ pub fn oauth_app(settings: &Settings, provider: Provider) -> Option<OAuthApp> {
         // Microsoft has no endpoint to revoke one app's grant; disconnecting forgets the tokens.
         Provider::Microsoft => (p.microsoft.as_ref()?, MICROSOFT_SCOPES, vec![], None),
         Provider::CalDotCom => (p.calcom.as_ref()?, CALCOM_SCOPES, vec![], None),
-        Provider::Ics | Provider::Local => return None,
+        Provider::Ics | Provider::CalDav | Provider::Local => return None,
     };
     let redirect = settings.public_url(&format!("/api/auth/callback/{provider}"));
     Some(OAuthApp {
@@ -69,6 +70,7 @@ pub struct Providers {
     pub microsoft: Microsoft,
     pub calcom: CalDotCom,
     pub ics: IcsFeed,
+    pub caldav: CalDav,
 }
 
 impl Providers {
@@ -83,6 +85,11 @@ impl Providers {
                 providers::outbound::client(settings.access.feeds_allow_private),
                 settings.access.feeds_allow_private,
             ),
+            // So are CalDAV servers; this client follows redirects itself (a PROPFIND stays one).
+            caldav: CalDav::new(
+                providers::outbound::client_without_redirects(settings.access.feeds_allow_private),
+                settings.access.feeds_allow_private,
+            ),
         }
     }
 
@@ -93,6 +100,7 @@ impl Providers {
             Provider::Microsoft => &self.microsoft,
             Provider::CalDotCom => &self.calcom,
             Provider::Ics => &self.ics,
+            Provider::CalDav => &self.caldav,
             Provider::Local => return None,
         })
     }

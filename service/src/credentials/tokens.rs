@@ -194,6 +194,12 @@ async fn refresh_claimed(
     }
 }
 
+/// The provider refused a credential nothing can refresh (a CalDAV password): the connection
+/// needs the user.
+pub async fn refused(ctx: &AppContext, connection: &connections::Model) -> TokenError {
+    mark_needs_reauth(ctx, connection, "the server refused the password").await
+}
+
 async fn mark_needs_reauth(
     ctx: &AppContext,
     connection: &connections::Model,

@@ -468,6 +468,7 @@ async fn walk(
     loop {
         let credential = match provider {
             Provider::Ics => Credential::Feed(&secret),
+            Provider::CalDav => Credential::Login(&secret),
             _ => Credential::Bearer(&secret),
         };
         let fetched = match prefetched.take() {
@@ -490,6 +491,10 @@ async fn walk(
                     .await?
                     .ok_or(SyncError::NeedsReauth)?;
                 continue;
+            }
+            // A password refused (changed, or the app password revoked): only the user can fix it.
+            Err(ProviderError::Unauthorized) if provider == Provider::CalDav => {
+                return Err(tokens::refused(ctx, &connection).await.into());
             }
             Err(ProviderError::Gone) if !matches!(request, SyncRequest::Full { .. }) => {
                 tracing::info!(calendar = %calendar.id, "the provider rejected the cursor; syncing fully");

@@ -5,6 +5,7 @@ mod auth_extractor;
 mod availability;
 mod browser;
 mod busy_rules;
+mod caldav;
 mod clients;
 mod conflicts;
 mod connections;

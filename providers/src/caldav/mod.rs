@@ -1,0 +1,596 @@
+//! CalDAV (RFC 4791) for iCloud, Fastmail, Nextcloud and any other server: discovery by RFC 6764
+//! and the principal's `calendar-home-set`, collections that hold VEVENTs as calendars, and
+//! sync by RFC 6578 `sync-collection`. Resources are read by the one iCalendar reader
+//! (`crate::ics::parse`), as feeds are.
+//!
+//! A round: `sync-collection` with the stored token. Nothing changed → an empty page and the
+//! new token. Something changed (or no token yet, or the server forgot it) → every member's
+//! data through `calendar-multiget`, as a snapshot: the sync ends with exactly the server's
+//! events, deletions included, whatever the change was. Unchanged calendars cost one small
+//! REPORT; a change costs a read of the collection.
+//!
+//! Requests go through the client for users' URLs (`crate::outbound`), with redirects followed
+//! here — a PROPFIND must stay a PROPFIND, which an HTTP client's redirect policy does not
+//! keep — each to an allowed address only.
+
+pub mod xml;
+
+use async_trait::async_trait;
+use reqwest::{Method, StatusCode};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::model::*;
+use crate::source::CalendarSource;
+use crate::{ProviderError, zones};
+use xml::{APPLE, CALDAV, DAV, Multistatus};
+
+/// What a person asked to connect, checked: a preset fills in the server (Nextcloud's is the
+/// person's own, so it needs `url`: its `remote.php/dav` is where CalDAV starts), and without a
+/// preset `url` is the server. The error names the field and says why, in words.
+pub fn login(
+    preset: Option<&str>,
+    url: Option<&str>,
+    username: &str,
+    password: &str,
+) -> Result<Login, (&'static str, String)> {
+    let url = url.map(str::trim).filter(|u| !u.is_empty());
+    let server = match (preset, url) {
+        (Some("icloud"), _) => "https://caldav.icloud.com/".to_owned(),
+        (Some("fastmail"), _) => "https://caldav.fastmail.com/".to_owned(),
+        (Some("nextcloud"), Some(u)) => {
+            let base = start_url(u).map_err(|e| ("url", e.to_string()))?;
+            let mut base = base.to_string();
+            if let Some(origin) = base.strip_suffix(".well-known/caldav") {
+                base = origin.to_owned();
+            }
+            if base.contains("/remote.php/") {
+                base
+            } else {
+                format!("{}/remote.php/dav/", base.trim_end_matches('/'))
+            }
+        }
+        (Some("nextcloud"), None) => {
+            return Err(("url", "Nextcloud needs the address of your server".into()));
+        }
+        (Some(other), _) => {
+            return Err((
+                "preset",
+                format!("`{other}` is not a preset (icloud, fastmail, nextcloud, or none)"),
+            ));
+        }
+        (None, Some(u)) => start_url(u)
+            .map_err(|e| ("url", e.to_string()))?
+            .to_string(),
+        (None, None) => return Err(("url", "the address of the CalDAV server is missing".into())),
+    };
+    let username = username.trim();
+    if username.is_empty() || username.chars().count() > 320 {
+        return Err((
+            "username",
+            "the username must be 1 to 320 characters".into(),
+        ));
+    }
+    if password.is_empty() || password.chars().count() > 1000 {
+        return Err((
+            "password",
+            "the password must be 1 to 1000 characters".into(),
+        ));
+    }
+    Ok(Login {
+        url: server,
+        username: username.to_owned(),
+        password: password.to_owned(),
+    })
+}
+
+/// What a CalDAV connection holds (sealed as one JSON value by the vault).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Login {
+    /// Where discovery starts: the server, or any URL below it.
+    pub url: String,
+    pub username: String,
+    pub password: String,
+}
+
+impl Login {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("strings serialize")
+    }
+
+    fn from_credential(credential: Credential<'_>) -> Result<Self, ProviderError> {
+        match credential {
+            Credential::Login(json) => serde_json::from_str(json).map_err(|_| {
+                ProviderError::Rejected("a CalDAV login is url, username, password".into())
+            }),
+            _ => Err(ProviderError::Rejected("CalDAV needs a login".into())),
+        }
+    }
+}
+
+/// How many resources one `calendar-multiget` asks for.
+const MULTIGET_BATCH: usize = 250;
+const MAX_REDIRECTS: usize = 5;
+/// The largest multistatus answer read (a multiget of 250 large resources stays far below).
+const MAX_ANSWER_BYTES: usize = 50 * 1024 * 1024;
+
+pub struct CalDav {
+    http: reqwest::Client,
+    allow_private: bool,
+}
+
+/// A page token within a round: the members still to read, and the token the round ends with.
+#[derive(Serialize, Deserialize)]
+struct Pending {
+    hrefs: Vec<String>,
+    sync_token: Option<String>,
+}
+
+fn body_propfind(props: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\
+         <d:propfind xmlns:d=\"DAV:\" xmlns:c=\"{CALDAV}\" xmlns:a=\"{APPLE}\"><d:prop>{props}</d:prop></d:propfind>"
+    )
+}
+
+impl CalDav {
+    /// `http` must not follow redirects (see the module's note); `allow_private` lets tests
+    /// reach a server on 127.0.0.1.
+    pub fn new(http: reqwest::Client, allow_private: bool) -> Self {
+        Self {
+            http,
+            allow_private,
+        }
+    }
+
+    /// Sends `method` with `body` to `url`, following redirects (same method, same body) to
+    /// allowed addresses, and returns the multistatus it answered with.
+    async fn dav(
+        &self,
+        login: &Login,
+        method: &str,
+        url: Url,
+        depth: &str,
+        body: String,
+    ) -> Result<(Url, Multistatus), ProviderError> {
+        let method = Method::from_bytes(method.as_bytes()).expect("a WebDAV method");
+        let mut url = url;
+        for _ in 0..=MAX_REDIRECTS {
+            crate::outbound::check_url(&url, self.allow_private)
+                .map_err(|_| ProviderError::AddressNotAllowed)?;
+            let response = self
+                .http
+                .request(method.clone(), url.clone())
+                .basic_auth(&login.username, Some(&login.password))
+                .header("Depth", depth)
+                .header("Content-Type", "application/xml; charset=utf-8")
+                .body(body.clone())
+                .send()
+                .await?;
+            let status = response.status();
+            if status.is_redirection() {
+                let next = response
+                    .headers()
+                    .get("location")
+                    .and_then(|l| l.to_str().ok())
+                    .and_then(|l| url.join(l).ok())
+                    .ok_or_else(|| {
+                        ProviderError::Protocol("a redirect without a Location".into())
+                    })?;
+                // Credentials go to https, or to where the user's own URL already pointed.
+                if next.scheme() != "https" && next.origin() != url.origin() {
+                    return Err(ProviderError::Rejected("a redirect away from https".into()));
+                }
+                url = next;
+                continue;
+            }
+            if status == StatusCode::UNAUTHORIZED {
+                return Err(ProviderError::Unauthorized);
+            }
+            if status != StatusCode::MULTI_STATUS {
+                // An error status becomes its error; a 2xx that is not a multistatus means
+                // this is not a WebDAV server.
+                crate::http::check(response).await?;
+                return Err(ProviderError::Protocol(format!(
+                    "the server answered {status} to {method}, not a WebDAV multistatus"
+                )));
+            }
+            let bytes = read_capped(response).await?;
+            let text = String::from_utf8_lossy(&bytes);
+            let parsed = xml::parse(&text).map_err(ProviderError::Protocol)?;
+            return Ok((url, parsed));
+        }
+        Err(ProviderError::Protocol("too many redirects".into()))
+    }
+
+    /// The start URL, the principal, the calendar home (RFC 6764 §6, RFC 4791 §6.2.1).
+    async fn home(&self, login: &Login) -> Result<Url, ProviderError> {
+        let start = start_url(&login.url)?;
+        let principal_body = body_propfind("<d:current-user-principal/>");
+        let mut principal = None;
+        let well_known = start.join("/.well-known/caldav").expect("an absolute path");
+        let mut candidates = vec![start.clone()];
+        if start != well_known {
+            candidates.push(well_known);
+        }
+        for candidate in candidates {
+            match self
+                .dav(login, "PROPFIND", candidate, "0", principal_body.clone())
+                .await
+            {
+                Ok((at, m)) => {
+                    let href = m.responses.iter().find_map(|r| {
+                        r.prop(DAV, "current-user-principal")?
+                            .hrefs
+                            .first()
+                            .cloned()
+                    });
+                    if let Some(href) = href {
+                        principal = at.join(&href).ok();
+                        break;
+                    }
+                }
+                Err(ProviderError::Unauthorized) => return Err(ProviderError::Unauthorized),
+                Err(ProviderError::AddressNotAllowed) => {
+                    return Err(ProviderError::AddressNotAllowed);
+                }
+                Err(ProviderError::Transient(e)) => return Err(ProviderError::Transient(e)),
+                Err(_) => {}
+            }
+        }
+        let principal = principal
+            .ok_or_else(|| ProviderError::Protocol("no CalDAV principal at this address".into()))?;
+        let (at, m) = self
+            .dav(
+                login,
+                "PROPFIND",
+                principal,
+                "0",
+                body_propfind("<c:calendar-home-set/>"),
+            )
+            .await?;
+        let home = m
+            .responses
+            .iter()
+            .find_map(|r| r.prop(CALDAV, "calendar-home-set")?.hrefs.first().cloned())
+            .ok_or_else(|| ProviderError::Protocol("the principal has no calendar home".into()))?;
+        at.join(&home)
+            .map_err(|_| ProviderError::Protocol("a calendar home that is not a URL".into()))
+    }
+
+    async fn multiget(
+        &self,
+        login: &Login,
+        collection: &Url,
+        hrefs: &[String],
+    ) -> Result<Vec<String>, ProviderError> {
+        let mut body = format!(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><c:calendar-multiget xmlns:d=\"DAV:\" xmlns:c=\"{CALDAV}\">\
+             <d:prop><d:getetag/><c:calendar-data/></d:prop>"
+        );
+        for href in hrefs {
+            body.push_str("<d:href>");
+            body.push_str(&quick_xml::escape::escape(href.as_str()));
+            body.push_str("</d:href>");
+        }
+        body.push_str("</c:calendar-multiget>");
+        let (_, m) = self
+            .dav(login, "REPORT", collection.clone(), "1", body)
+            .await?;
+        Ok(m.responses
+            .iter()
+            .filter_map(|r| r.prop(CALDAV, "calendar-data").map(|p| p.text.clone()))
+            .collect())
+    }
+
+    /// `sync-collection` from `token` (none: from the start): the members it names as changed or
+    /// new, whether it names any as gone, and the new token. `Ok(None)` when the server does
+    /// not accept the token.
+    async fn sync_collection(
+        &self,
+        login: &Login,
+        collection: &Url,
+        token: Option<&str>,
+    ) -> Result<Option<(Vec<String>, bool, Option<String>)>, ProviderError> {
+        let token = quick_xml::escape::escape(token.unwrap_or(""));
+        let body = format!(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><d:sync-collection xmlns:d=\"DAV:\">\
+             <d:sync-token>{token}</d:sync-token><d:sync-level>1</d:sync-level>\
+             <d:prop><d:getetag/></d:prop></d:sync-collection>"
+        );
+        match self
+            .dav(login, "REPORT", collection.clone(), "0", body)
+            .await
+        {
+            Ok((_, m)) => {
+                let own = collection.path().trim_end_matches('/').to_owned();
+                let mut changed = Vec::new();
+                let mut gone = false;
+                for r in &m.responses {
+                    // The collection itself may be listed; only its members are resources.
+                    let path = collection
+                        .join(&r.href)
+                        .map(|u| u.path().trim_end_matches('/').to_owned())
+                        .unwrap_or_default();
+                    if path == own {
+                        continue;
+                    }
+                    match r.status {
+                        Some(404) => gone = true,
+                        _ => changed.push(r.href.clone()),
+                    }
+                }
+                Ok(Some((changed, gone, m.sync_token)))
+            }
+            // RFC 6578 §3.2: an invalid token is refused with 403 (valid-sync-token) or 409.
+            Err(ProviderError::Rejected(_)) | Err(ProviderError::NotFound) if !token.is_empty() => {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The collection's members, with the token a sync from here on starts from.
+    async fn members(
+        &self,
+        login: &Login,
+        collection: &Url,
+    ) -> Result<(Vec<String>, Option<String>), ProviderError> {
+        match self.sync_collection(login, collection, None).await? {
+            Some((hrefs, _, token)) => Ok((hrefs, token)),
+            None => Err(ProviderError::Protocol(
+                "sync-collection refused without a token".into(),
+            )),
+        }
+    }
+
+    async fn page(
+        &self,
+        login: &Login,
+        collection: &Url,
+        pending: Pending,
+    ) -> Result<ChangePage, ProviderError> {
+        let (now, rest) = pending
+            .hrefs
+            .split_at(pending.hrefs.len().min(MULTIGET_BATCH));
+        let mut changes = Vec::new();
+        let mut warnings = Vec::new();
+        if !now.is_empty() {
+            for data in self.multiget(login, collection, now).await? {
+                // One resource that cannot be read does not hold back the calendar.
+                match crate::ics::parse(&data) {
+                    Ok(calendar) => {
+                        warnings.extend(calendar.warnings);
+                        changes.extend(
+                            calendar
+                                .events
+                                .into_iter()
+                                .map(|e| Change::Upsert(Box::new(e))),
+                        );
+                    }
+                    Err(e) => warnings.push(format!("a resource could not be read: {e}")),
+                }
+            }
+        }
+        warnings.sort();
+        warnings.dedup();
+        let next = if rest.is_empty() {
+            Next::Done(pending.sync_token)
+        } else {
+            Next::Page(
+                serde_json::to_string(&Pending {
+                    hrefs: rest.to_vec(),
+                    sync_token: pending.sync_token,
+                })
+                .expect("strings serialize"),
+            )
+        };
+        Ok(ChangePage {
+            changes,
+            next,
+            snapshot: true,
+            not_modified: false,
+            warnings,
+        })
+    }
+}
+
+/// Where discovery starts: the URL as given (https unless it says http), its server's
+/// `/.well-known/caldav` when it names no path.
+fn start_url(raw: &str) -> Result<Url, ProviderError> {
+    let raw = raw.trim();
+    let with_scheme = if raw.contains("://") {
+        raw.to_owned()
+    } else {
+        format!("https://{raw}")
+    };
+    let url = Url::parse(&with_scheme)
+        .map_err(|_| ProviderError::Rejected("the server address is not a URL".into()))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(ProviderError::Rejected(
+            "the server address must be http(s)".into(),
+        ));
+    }
+    if url.path() == "/" || url.path().is_empty() {
+        return Ok(url.join("/.well-known/caldav").expect("an absolute path"));
+    }
+    Ok(url)
+}
+
+async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, ProviderError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if bytes.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(ProviderError::Rejected(
+                "the server's answer is larger than 50 MB".into(),
+            ));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
+/// Apple's `#RRGGBBAA` (and any `#RRGGBB`) as `#rrggbb`.
+fn color(text: &str) -> Option<String> {
+    let hex = text.trim().strip_prefix('#')?;
+    let rgb = hex.get(..6)?;
+    rgb.bytes()
+        .all(|b| b.is_ascii_hexdigit())
+        .then(|| format!("#{}", rgb.to_ascii_lowercase()))
+}
+
+/// The TZID a `calendar-timezone` (a VCALENDAR with one VTIMEZONE) defines, as an IANA name.
+fn zone_of(vcalendar: &str) -> Option<String> {
+    vcalendar
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("TZID:"))
+        .and_then(zones::iana)
+}
+
+#[async_trait]
+impl CalendarSource for CalDav {
+    async fn identity(&self, credential: Credential<'_>) -> Result<Identity, ProviderError> {
+        let login = Login::from_credential(credential)?;
+        let home = self.home(&login).await?;
+        Ok(Identity {
+            id: format!("{}|{}", home.origin().ascii_serialization(), login.username),
+            display: login.username.clone(),
+            timezone: None,
+        })
+    }
+
+    async fn calendars(
+        &self,
+        credential: Credential<'_>,
+    ) -> Result<Vec<RemoteCalendar>, ProviderError> {
+        let login = Login::from_credential(credential)?;
+        let home = self.home(&login).await?;
+        let body = body_propfind(
+            "<d:resourcetype/><d:displayname/><a:calendar-color/><c:calendar-timezone/>\
+             <c:supported-calendar-component-set/>",
+        );
+        let (at, m) = self.dav(&login, "PROPFIND", home, "1", body).await?;
+        let mut out = Vec::new();
+        for r in &m.responses {
+            let is_calendar = r.prop(DAV, "resourcetype").is_some_and(|p| {
+                p.children
+                    .contains(&(CALDAV.to_owned(), "calendar".to_owned()))
+            });
+            let holds_events = r
+                .prop(CALDAV, "supported-calendar-component-set")
+                .is_none_or(|p| {
+                    p.components.is_empty() || p.components.iter().any(|c| c == "VEVENT")
+                });
+            if !is_calendar || !holds_events {
+                continue;
+            }
+            let Ok(url) = at.join(&r.href) else { continue };
+            let name = r
+                .prop(DAV, "displayname")
+                .map(|p| p.text.clone())
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| {
+                    url.path_segments()
+                        .and_then(|mut s| s.rfind(|x| !x.is_empty()).map(str::to_owned))
+                        .unwrap_or_else(|| "Calendar".into())
+                });
+            out.push(RemoteCalendar {
+                id: url.to_string(),
+                name,
+                color: r.prop(APPLE, "calendar-color").and_then(|p| color(&p.text)),
+                timezone: r
+                    .prop(CALDAV, "calendar-timezone")
+                    .and_then(|p| zone_of(&p.text)),
+                primary: out.is_empty(),
+            });
+        }
+        Ok(out)
+    }
+
+    async fn changes(
+        &self,
+        credential: Credential<'_>,
+        calendar_id: &str,
+        request: &SyncRequest,
+    ) -> Result<ChangePage, ProviderError> {
+        let login = Login::from_credential(credential)?;
+        let collection = Url::parse(calendar_id)
+            .map_err(|_| ProviderError::Protocol("a calendar id that is not a URL".into()))?;
+        match request {
+            SyncRequest::Page { token, .. } => {
+                let pending: Pending = serde_json::from_str(token)
+                    .map_err(|_| ProviderError::Protocol("a page token of another round".into()))?;
+                self.page(&login, &collection, pending).await
+            }
+            SyncRequest::Since { cursor, .. } => {
+                match self
+                    .sync_collection(&login, &collection, Some(cursor))
+                    .await?
+                {
+                    // Nothing changed since the token.
+                    Some((changed, false, token)) if changed.is_empty() => Ok(ChangePage {
+                        changes: Vec::new(),
+                        next: Next::Done(token.or_else(|| Some(cursor.clone()))),
+                        snapshot: false,
+                        not_modified: true,
+                        warnings: Vec::new(),
+                    }),
+                    // Something did: read the collection again, as a snapshot.
+                    Some(_) => {
+                        let (hrefs, token) = self.members(&login, &collection).await?;
+                        self.page(
+                            &login,
+                            &collection,
+                            Pending {
+                                hrefs,
+                                sync_token: token,
+                            },
+                        )
+                        .await
+                    }
+                    // The server forgot the token: start over.
+                    None => Err(ProviderError::Gone),
+                }
+            }
+            SyncRequest::Full { .. } => {
+                let (hrefs, token) = self.members(&login, &collection).await?;
+                self.page(
+                    &login,
+                    &collection,
+                    Pending {
+                        hrefs,
+                        sync_token: token,
+                    },
+                )
+                .await
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_and_colors_read_as_people_write_them() {
+        assert_eq!(
+            start_url("cloud.example.com").unwrap().as_str(),
+            "https://cloud.example.com/.well-known/caldav"
+        );
+        assert_eq!(
+            start_url("https://cloud.example.com/remote.php/dav")
+                .unwrap()
+                .as_str(),
+            "https://cloud.example.com/remote.php/dav"
+        );
+        assert!(start_url("ftp://x").is_err());
+        assert_eq!(color("#FF2968FF").as_deref(), Some("#ff2968"));
+        assert_eq!(color("#0088cc").as_deref(), Some("#0088cc"));
+        assert_eq!(color("red"), None);
+        assert_eq!(
+            zone_of("BEGIN:VCALENDAR\r\nBEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\nEND:VTIMEZONE\r\nEND:VCALENDAR").as_deref(),
+            Some("Europe/Berlin")
+        );
+    }
+}

@@ -1,0 +1,297 @@
+//! CalDAV against a real server (Radicale), as a person's other clients change it: connect with
+//! discovery, sync, converge after every change, a forgotten token, a changed password
+//! (contract, "CalDAV calendars").
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tests::radicale::Radicale;
+use tests::{Backend, TestApp, TestUser, backend_tests, error_code, fakes};
+
+const BERLIN: &str = "BEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\n\
+BEGIN:STANDARD\r\nDTSTART:19701025T030000\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\n\
+RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10\r\nEND:STANDARD\r\n\
+BEGIN:DAYLIGHT\r\nDTSTART:19700329T020000\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\n\
+RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3\r\nEND:DAYLIGHT\r\nEND:VTIMEZONE\r\n";
+
+fn calendar(body: &str) -> String {
+    format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n{BERLIN}{body}END:VCALENDAR\r\n"
+    )
+}
+
+fn event(uid: &str, title: &str, start: &str, end: &str, extra: &str) -> String {
+    format!(
+        "BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20261101T000000Z\r\nSUMMARY:{title}\r\n\
+         DTSTART;TZID=Europe/Berlin:{start}\r\nDTEND;TZID=Europe/Berlin:{end}\r\n{extra}END:VEVENT\r\n"
+    )
+}
+
+/// (title, start) of the user's events in December 2026 and March 2027, sorted.
+async fn seen(app: &TestApp, user: &TestUser) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (start, end) in [
+        ("2026-11-30T00:00:00Z", "2026-12-21T00:00:00Z"),
+        ("2027-03-15T00:00:00Z", "2027-04-05T00:00:00Z"),
+    ] {
+        let body: Value = app
+            .get_query(
+                "/api/events",
+                &user.token,
+                &[("start", start), ("end", end), ("limit", "500")],
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        for e in body["events"].as_array().unwrap() {
+            // A cancelled event is listed as cancelled and blocks nothing; it is not "seen" here.
+            if e["status"] == "cancelled" {
+                assert_eq!(e["title"], "Called off");
+                continue;
+            }
+            let when = e["start_date"].as_str().or(e["start"].as_str()).unwrap();
+            out.push((e["title"].as_str().unwrap().to_owned(), when.to_owned()));
+        }
+    }
+    out.sort();
+    out
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = list
+        .iter()
+        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+        .collect();
+    v.sort();
+    v
+}
+
+async fn sync_and_wait(app: &TestApp, user: &TestUser, id: &str) -> Value {
+    let before = app.calendars(&user.token).await;
+    let before = before.iter().find(|c| c["id"] == id).unwrap()["last_synced_at"].clone();
+    let res = app
+        .post_json(
+            &format!("/api/calendars/{id}/sync"),
+            &json!({}),
+            Some(&user.token),
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let calendars = app.calendars(&user.token).await;
+        let c = calendars.iter().find(|c| c["id"] == id).unwrap().clone();
+        let done = c["sync_status"] != "queued" && c["sync_status"] != "syncing";
+        if done && (c["last_synced_at"] != before || c["sync_status"] == "error") {
+            return c;
+        }
+        assert!(std::time::Instant::now() < deadline, "no sync: {c}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+async fn a_caldav_account_syncs_exactly_what_the_server_holds(backend: Backend) {
+    let mut dav = Radicale::start().await;
+    dav.make_calendar("work", "Work", "#FF2968FF").await;
+    dav.put(
+        "work",
+        "planning",
+        &calendar(&event(
+            "planning@x",
+            "Planning",
+            "20261201T090000",
+            "20261201T100000",
+            "",
+        )),
+    )
+    .await;
+    // Weekly, one moved, one taken out.
+    dav.put(
+        "work",
+        "weekly",
+        &calendar(&format!(
+            "{}{}",
+            event(
+                "weekly@x",
+                "Weekly",
+                "20261201T100000",
+                "20261201T103000",
+                "RRULE:FREQ=WEEKLY;COUNT=3\r\nEXDATE;TZID=Europe/Berlin:20261215T100000\r\n"
+            ),
+            event(
+                "weekly@x",
+                "Weekly (moved)",
+                "20261208T140000",
+                "20261208T143000",
+                "RECURRENCE-ID;TZID=Europe/Berlin:20261208T100000\r\n"
+            )
+        )),
+    )
+    .await;
+    dav.put(
+        "work",
+        "offsite",
+        &calendar(
+            "BEGIN:VEVENT\r\nUID:offsite@x\r\nDTSTAMP:20261101T000000Z\r\nSUMMARY:Offsite\r\n\
+             DTSTART;VALUE=DATE:20261203\r\nDTEND;VALUE=DATE:20261204\r\nEND:VEVENT\r\n",
+        ),
+    )
+    .await;
+    // 09:00 in Berlin on both sides of the change to summer time.
+    dav.put(
+        "work",
+        "dst",
+        &calendar(&event(
+            "dst@x",
+            "Across DST",
+            "20270322T090000",
+            "20270322T093000",
+            "RRULE:FREQ=WEEKLY;COUNT=2\r\n",
+        )),
+    )
+    .await;
+    dav.put(
+        "work",
+        "called-off",
+        &calendar(&event(
+            "off@x",
+            "Called off",
+            "20261202T090000",
+            "20261202T100000",
+            "STATUS:CANCELLED\r\n",
+        )),
+    )
+    .await;
+
+    let app = TestApp::spawn(backend).await;
+    let user = app.register_user().await;
+    // Wrong password, nothing there, not CalDAV: each said in words.
+    let res = app
+        .post_json(
+            "/api/auth/connect/caldav",
+            &json!({"url": dav.url("/"), "username": "ada", "password": "wrong"}),
+            Some(&user.token),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_code(res).await, "invalid_credentials");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let res = app
+        .post_json(
+            "/api/auth/connect/caldav",
+            &json!({"url": format!("http://127.0.0.1:{closed}/"), "username": "ada", "password": "sesame"}),
+            Some(&user.token),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_code(res).await, "unreachable");
+    let ics = fakes::ics::start().await;
+    let res = app
+        .post_json(
+            "/api/auth/connect/caldav",
+            &json!({"url": ics.url("/nothing"), "username": "ada", "password": "sesame"}),
+            Some(&user.token),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_code(res).await, "not_caldav");
+    let res = app
+        .post_json(
+            "/api/auth/connect/caldav",
+            &json!({"preset": "nextcloud", "username": "ada", "password": "sesame"}),
+            Some(&user.token),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(app.calendars(&user.token).await.is_empty());
+
+    // Discovery from the server's root: the principal, its home, the calendar.
+    let res = app
+        .post_json(
+            "/api/auth/connect/caldav",
+            &json!({"url": dav.url("/"), "username": "ada", "password": "sesame"}),
+            Some(&user.token),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let body: Value = res.json().await.unwrap();
+    let listed = body["calendars"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{body}");
+    assert_eq!(listed[0]["provider"], "caldav");
+    assert_eq!(listed[0]["name"], "Work");
+    assert_eq!(listed[0]["color"], "#ff2968");
+    assert_eq!(listed[0]["account"], "ada");
+    let id = listed[0]["id"].as_str().unwrap().to_owned();
+    app.synced_calendars(&user.token).await;
+    let expected_first = pairs(&[
+        ("Planning", "2026-12-01T08:00:00Z"),
+        ("Weekly", "2026-12-01T09:00:00Z"),
+        ("Weekly (moved)", "2026-12-08T13:00:00Z"),
+        ("Offsite", "2026-12-03"),
+        ("Across DST", "2027-03-22T08:00:00Z"),
+        ("Across DST", "2027-03-29T07:00:00Z"),
+    ]);
+    assert_eq!(seen(&app, &user).await, expected_first);
+
+    // Another client moves one, removes one, adds one.
+    dav.put(
+        "work",
+        "planning",
+        &calendar(&event(
+            "planning@x",
+            "Planning",
+            "20261201T150000",
+            "20261201T160000",
+            "SEQUENCE:1\r\n",
+        )),
+    )
+    .await;
+    dav.delete("work", "offsite").await;
+    dav.put(
+        "work",
+        "review",
+        &calendar(&event(
+            "review@x",
+            "Review",
+            "20261204T110000",
+            "20261204T120000",
+            "",
+        )),
+    )
+    .await;
+    let c = sync_and_wait(&app, &user, &id).await;
+    assert_eq!(c["sync_status"], "idle", "{c}");
+    let expected = pairs(&[
+        ("Planning", "2026-12-01T14:00:00Z"),
+        ("Weekly", "2026-12-01T09:00:00Z"),
+        ("Weekly (moved)", "2026-12-08T13:00:00Z"),
+        ("Review", "2026-12-04T10:00:00Z"),
+        ("Across DST", "2027-03-22T08:00:00Z"),
+        ("Across DST", "2027-03-29T07:00:00Z"),
+    ]);
+    assert_eq!(seen(&app, &user).await, expected);
+    // Nothing changed: still exactly that.
+    sync_and_wait(&app, &user, &id).await;
+    assert_eq!(seen(&app, &user).await, expected);
+
+    // The server forgets its sync tokens: a full read, and the same events.
+    dav.forget_sync_tokens();
+    dav.delete("work", "review").await;
+    let c = sync_and_wait(&app, &user, &id).await;
+    assert_eq!(c["sync_status"], "idle", "{c}");
+    let mut without_review = expected.clone();
+    without_review.retain(|(t, _)| t != "Review");
+    assert_eq!(seen(&app, &user).await, without_review);
+
+    // The password changes at the server: the connection needs the person.
+    dav.change_password("new-sesame");
+    let c = sync_and_wait(&app, &user, &id).await;
+    assert_eq!(c["connection_status"], "needs_reauth", "{c}");
+    assert_eq!(seen(&app, &user).await, without_review, "nothing is lost");
+}
+
+backend_tests!(a_caldav_account_syncs_exactly_what_the_server_holds);
