@@ -331,6 +331,13 @@ impl Raw {
 }
 
 pub fn parse(text: &str) -> Result<ParsedCalendar, String> {
+    parse_as(text, &[])
+}
+
+/// [`parse`] for an account: where one of `me` (email addresses, any case) is an ATTENDEE, its
+/// PARTSTAT is the event's `self_response` (a CalDAV calendar is the account's own; a feed is
+/// read for nobody).
+pub fn parse_as(text: &str, me: &[String]) -> Result<ParsedCalendar, String> {
     let lines = unfold(text.trim_start_matches('\u{feff}'));
     if !lines
         .first()
@@ -421,7 +428,7 @@ pub fn parse(text: &str) -> Result<ParsedCalendar, String> {
         }
     }
     let unknown = resolve_zones(&mut raws, &definitions);
-    let events = to_events(raws, timezone.as_deref());
+    let events = to_events(raws, timezone.as_deref(), me);
     let warnings = unknown
         .into_iter()
         .map(|tzid| {
@@ -517,7 +524,7 @@ fn in_utc(value: &str, offsets: &vtimezone::Offsets) -> String {
         .join(",")
 }
 
-fn to_events(raws: Vec<Raw>, default_zone: Option<&str>) -> Vec<RemoteEvent> {
+fn to_events(raws: Vec<Raw>, default_zone: Option<&str>, me: &[String]) -> Vec<RemoteEvent> {
     let mut events: Vec<RemoteEvent> = Vec::new();
     // (series uid, instant) of every overriding or cancelled instance.
     // With the date the RECURRENCE-ID was written with: an all-day series is matched by it.
@@ -665,7 +672,18 @@ fn to_events(raws: Vec<Raw>, default_zone: Option<&str>) -> Vec<RemoteEvent> {
             out_of_office: raw
                 .get("X-MICROSOFT-CDO-BUSYSTATUS")
                 .is_some_and(|p| p.value.trim().eq_ignore_ascii_case("OOF")),
-            self_response: None,
+            self_response: raw
+                .all("ATTENDEE")
+                .find(|p| me.iter().any(|m| m.eq_ignore_ascii_case(&mailto(p))))
+                .and_then(
+                    |p| match p.params.get("PARTSTAT")?.to_ascii_uppercase().as_str() {
+                        "ACCEPTED" => Some(domain::SelfResponse::Accepted),
+                        "DECLINED" => Some(domain::SelfResponse::Declined),
+                        "TENTATIVE" => Some(domain::SelfResponse::Tentative),
+                        "NEEDS-ACTION" => Some(domain::SelfResponse::NeedsAction),
+                        _ => None,
+                    },
+                ),
             rrule: recurrence_id
                 .is_none()
                 .then(|| {

@@ -90,8 +90,21 @@ impl RemoteEvent {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Change {
     Upsert(Box<RemoteEvent>),
-    Delete { id: String },
+    Delete {
+        id: String,
+    },
+    /// Every event of one resource (a CalDAV object), whose ids all begin with `prefix`
+    /// followed by [`RESOURCE_SEPARATOR`]: exactly these now, and any other stored event of the
+    /// resource is gone (an override removed, or the whole resource when `events` is empty).
+    Resource {
+        prefix: String,
+        events: Vec<RemoteEvent>,
+    },
 }
+
+/// Between a resource's prefix and the id of one of its events (`Change::Resource`). A raw `#`
+/// cannot be part of an href (it starts a fragment), so the first one ends the prefix.
+pub const RESOURCE_SEPARATOR: char = '#';
 
 /// One request of a sync, as the sync engine walks it page by page.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -17,7 +17,8 @@ pub struct Radicale {
 }
 
 impl Radicale {
-    /// Starts Radicale with one user (`ada`, password `sesame`) and waits until it answers.
+    /// Starts Radicale with one user (`ada@example.com`, password `sesame`) and waits until it
+    /// answers.
     pub async fn start() -> Self {
         // Its HTTP client may be the first of the process (the app installs the same provider).
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -27,7 +28,7 @@ impl Radicale {
             .expect("a free port")
             .port();
         let users = dir.path().join("users");
-        std::fs::write(&users, "ada:sesame\n").unwrap();
+        std::fs::write(&users, "ada@example.com:sesame\n").unwrap();
         let config = dir.path().join("config");
         std::fs::write(
             &config,
@@ -53,7 +54,7 @@ impl Radicale {
             child,
             dir,
             port,
-            username: "ada".into(),
+            username: "ada@example.com".into(),
             password: "sesame".into(),
             http: reqwest::Client::new(),
         };
@@ -91,7 +92,7 @@ impl Radicale {
             .status()
     }
 
-    /// Creates the calendar `/ada/<name>/` with a display name and Apple's colour.
+    /// Creates the calendar `/<user>/<name>/` with a display name and Apple's colour.
     pub async fn make_calendar(&self, name: &str, display: &str, color: &str) {
         let body = format!(
             "<?xml version=\"1.0\"?><c:mkcalendar xmlns:d=\"DAV:\" xmlns:c=\"urn:ietf:params:xml:ns:caldav\" \
@@ -99,17 +100,17 @@ impl Radicale {
              <a:calendar-color>{color}</a:calendar-color></d:prop></d:set></c:mkcalendar>"
         );
         let status = self
-            .send("MKCALENDAR", &format!("/ada/{name}/"), body)
+            .send("MKCALENDAR", &format!("/{}/{name}/", self.username), body)
             .await;
         assert!(status.is_success(), "MKCALENDAR answered {status}");
     }
 
-    /// Writes one resource (`/ada/<calendar>/<resource>.ics`), as another client would.
+    /// Writes one resource (`/<user>/<calendar>/<resource>.ics`), as another client would.
     pub async fn put(&self, calendar: &str, resource: &str, ics: &str) {
         let status = self
             .send(
                 "PUT",
-                &format!("/ada/{calendar}/{resource}.ics"),
+                &format!("/{}/{calendar}/{resource}.ics", self.username),
                 ics.to_owned(),
             )
             .await;
@@ -120,7 +121,7 @@ impl Radicale {
         let status = self
             .send(
                 "DELETE",
-                &format!("/ada/{calendar}/{resource}.ics"),
+                &format!("/{}/{calendar}/{resource}.ics", self.username),
                 String::new(),
             )
             .await;
@@ -129,7 +130,11 @@ impl Radicale {
 
     /// Changes ada's password, as a person revoking an app password would.
     pub fn change_password(&mut self, password: &str) {
-        std::fs::write(self.dir.path().join("users"), format!("ada:{password}\n")).unwrap();
+        std::fs::write(
+            self.dir.path().join("users"),
+            format!("{}:{password}\n", self.username),
+        )
+        .unwrap();
         self.password = password.to_owned();
     }
 

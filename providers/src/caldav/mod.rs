@@ -4,10 +4,12 @@
 //! (`crate::ics::parse`), as feeds are.
 //!
 //! A round: `sync-collection` with the stored token. Nothing changed → an empty page and the
-//! new token. Something changed (or no token yet, or the server forgot it) → every member's
-//! data through `calendar-multiget`, as a snapshot: the sync ends with exactly the server's
-//! events, deletions included, whatever the change was. Unchanged calendars cost one small
-//! REPORT; a change costs a read of the collection.
+//! new token. Something changed → the changed members through `calendar-multiget`, each as a
+//! whole resource (`Change::Resource`: its events now, so an override or EXDATE'd instance it
+//! no longer holds goes too), the gone ones as empty resources. No token yet, or one the server
+//! forgot (`ProviderError::Gone`, and the sync starts over) → every member, as a snapshot.
+//! Event ids are `<href>#<id the iCalendar reader gives>`: one calendar may hold the same UID in
+//! two resources, and a resource's events are found by their prefix.
 //!
 //! Requests go through the client for users' URLs (`crate::outbound`), with redirects followed
 //! here — a PROPFIND must stay a PROPFIND, which an HTTP client's redirect policy does not
@@ -119,10 +121,22 @@ pub struct CalDav {
     allow_private: bool,
 }
 
-/// A page token within a round: the members still to read, and the token the round ends with.
+/// A page token within a round: the members still to read, those gone, the token the round
+/// ends with, and whether the round lists every member.
 #[derive(Serialize, Deserialize)]
 struct Pending {
     hrefs: Vec<String>,
+    #[serde(default)]
+    gone: Vec<String>,
+    sync_token: Option<String>,
+    #[serde(default)]
+    snapshot: bool,
+}
+
+/// What `sync-collection` said changed since a token.
+struct Delta {
+    changed: Vec<String>,
+    gone: Vec<String>,
     sync_token: Option<String>,
 }
 
@@ -258,12 +272,13 @@ impl CalDav {
             .map_err(|_| ProviderError::Protocol("a calendar home that is not a URL".into()))
     }
 
+    /// The data of each of `hrefs`, by href; an href the server no longer has is left out.
     async fn multiget(
         &self,
         login: &Login,
         collection: &Url,
         hrefs: &[String],
-    ) -> Result<Vec<String>, ProviderError> {
+    ) -> Result<Vec<(String, String)>, ProviderError> {
         let mut body = format!(
             "<?xml version=\"1.0\" encoding=\"utf-8\"?><c:calendar-multiget xmlns:d=\"DAV:\" xmlns:c=\"{CALDAV}\">\
              <d:prop><d:getetag/><c:calendar-data/></d:prop>"
@@ -279,19 +294,22 @@ impl CalDav {
             .await?;
         Ok(m.responses
             .iter()
-            .filter_map(|r| r.prop(CALDAV, "calendar-data").map(|p| p.text.clone()))
+            .filter_map(|r| {
+                let data = r.prop(CALDAV, "calendar-data")?;
+                Some((r.href.clone(), data.text.clone()))
+            })
             .collect())
     }
 
     /// `sync-collection` from `token` (none: from the start): the members it names as changed or
-    /// new, whether it names any as gone, and the new token. `Ok(None)` when the server does
-    /// not accept the token.
+    /// new, those it names as gone, and the new token. `Ok(None)` when the server does not
+    /// accept the token.
     async fn sync_collection(
         &self,
         login: &Login,
         collection: &Url,
         token: Option<&str>,
-    ) -> Result<Option<(Vec<String>, bool, Option<String>)>, ProviderError> {
+    ) -> Result<Option<Delta>, ProviderError> {
         let token = quick_xml::escape::escape(token.unwrap_or(""));
         let body = format!(
             "<?xml version=\"1.0\" encoding=\"utf-8\"?><d:sync-collection xmlns:d=\"DAV:\">\
@@ -305,7 +323,7 @@ impl CalDav {
             Ok((_, m)) => {
                 let own = collection.path().trim_end_matches('/').to_owned();
                 let mut changed = Vec::new();
-                let mut gone = false;
+                let mut gone = Vec::new();
                 for r in &m.responses {
                     // The collection itself may be listed; only its members are resources.
                     let path = collection
@@ -316,11 +334,15 @@ impl CalDav {
                         continue;
                     }
                     match r.status {
-                        Some(404) => gone = true,
+                        Some(404) => gone.push(r.href.clone()),
                         _ => changed.push(r.href.clone()),
                     }
                 }
-                Ok(Some((changed, gone, m.sync_token)))
+                Ok(Some(Delta {
+                    changed,
+                    gone,
+                    sync_token: m.sync_token,
+                }))
             }
             // RFC 6578 §3.2: an invalid token is refused with 403 (valid-sync-token) or 409.
             Err(ProviderError::Rejected(_)) | Err(ProviderError::NotFound) if !token.is_empty() => {
@@ -337,13 +359,15 @@ impl CalDav {
         collection: &Url,
     ) -> Result<(Vec<String>, Option<String>), ProviderError> {
         match self.sync_collection(login, collection, None).await? {
-            Some((hrefs, _, token)) => Ok((hrefs, token)),
+            Some(delta) => Ok((delta.changed, delta.sync_token)),
             None => Err(ProviderError::Protocol(
                 "sync-collection refused without a token".into(),
             )),
         }
     }
 
+    /// Reads the next batch of `pending`: each resource whole (`Change::Resource`), those gone
+    /// as empty ones.
     async fn page(
         &self,
         login: &Login,
@@ -353,20 +377,51 @@ impl CalDav {
         let (now, rest) = pending
             .hrefs
             .split_at(pending.hrefs.len().min(MULTIGET_BATCH));
-        let mut changes = Vec::new();
+        let mut changes: Vec<Change> = pending
+            .gone
+            .iter()
+            .map(|href| Change::Resource {
+                prefix: href.clone(),
+                events: Vec::new(),
+            })
+            .collect();
         let mut warnings = Vec::new();
+        // The account's own answer to invitations: its username, when that is an address (as
+        // at iCloud, Fastmail and most servers).
+        let me: Vec<String> = login
+            .username
+            .contains('@')
+            .then(|| login.username.clone())
+            .into_iter()
+            .collect();
         if !now.is_empty() {
-            for data in self.multiget(login, collection, now).await? {
+            let mut read = self.multiget(login, collection, now).await?;
+            read.sort();
+            for href in now {
+                // Asked for but not answered: gone since it was listed.
+                let Ok(at) = read.binary_search_by(|(h, _)| h.as_str().cmp(href)) else {
+                    changes.push(Change::Resource {
+                        prefix: href.clone(),
+                        events: Vec::new(),
+                    });
+                    continue;
+                };
                 // One resource that cannot be read does not hold back the calendar.
-                match crate::ics::parse(&data) {
+                match crate::ics::parse_as(&read[at].1, &me) {
                     Ok(calendar) => {
                         warnings.extend(calendar.warnings);
-                        changes.extend(
-                            calendar
-                                .events
-                                .into_iter()
-                                .map(|e| Change::Upsert(Box::new(e))),
-                        );
+                        let events = calendar
+                            .events
+                            .into_iter()
+                            .map(|mut e| {
+                                e.id = format!("{href}{RESOURCE_SEPARATOR}{}", e.id);
+                                e
+                            })
+                            .collect();
+                        changes.push(Change::Resource {
+                            prefix: href.clone(),
+                            events,
+                        });
                     }
                     Err(e) => warnings.push(format!("a resource could not be read: {e}")),
                 }
@@ -380,7 +435,9 @@ impl CalDav {
             Next::Page(
                 serde_json::to_string(&Pending {
                     hrefs: rest.to_vec(),
+                    gone: Vec::new(),
                     sync_token: pending.sync_token,
+                    snapshot: pending.snapshot,
                 })
                 .expect("strings serialize"),
             )
@@ -388,7 +445,7 @@ impl CalDav {
         Ok(ChangePage {
             changes,
             next,
-            snapshot: true,
+            snapshot: pending.snapshot,
             not_modified: false,
             warnings,
         })
@@ -528,41 +585,38 @@ impl CalendarSource for CalDav {
                     .await?
                 {
                     // Nothing changed since the token.
-                    Some((changed, false, token)) if changed.is_empty() => Ok(ChangePage {
-                        changes: Vec::new(),
-                        next: Next::Done(token.or_else(|| Some(cursor.clone()))),
-                        snapshot: false,
-                        not_modified: true,
-                        warnings: Vec::new(),
-                    }),
-                    // Something did: read the collection again, as a snapshot.
-                    Some(_) => {
-                        let (hrefs, token) = self.members(&login, &collection).await?;
-                        self.page(
-                            &login,
-                            &collection,
-                            Pending {
-                                hrefs,
-                                sync_token: token,
-                            },
-                        )
-                        .await
+                    Some(delta) if delta.changed.is_empty() && delta.gone.is_empty() => {
+                        Ok(ChangePage {
+                            changes: Vec::new(),
+                            next: Next::Done(delta.sync_token.or_else(|| Some(cursor.clone()))),
+                            snapshot: false,
+                            not_modified: true,
+                            warnings: Vec::new(),
+                        })
+                    }
+                    // Only what changed is read.
+                    Some(delta) => {
+                        let pending = Pending {
+                            hrefs: delta.changed,
+                            gone: delta.gone,
+                            sync_token: delta.sync_token,
+                            snapshot: false,
+                        };
+                        self.page(&login, &collection, pending).await
                     }
                     // The server forgot the token: start over.
                     None => Err(ProviderError::Gone),
                 }
             }
             SyncRequest::Full { .. } => {
-                let (hrefs, token) = self.members(&login, &collection).await?;
-                self.page(
-                    &login,
-                    &collection,
-                    Pending {
-                        hrefs,
-                        sync_token: token,
-                    },
-                )
-                .await
+                let (hrefs, sync_token) = self.members(&login, &collection).await?;
+                let pending = Pending {
+                    hrefs,
+                    gone: Vec::new(),
+                    sync_token,
+                    snapshot: true,
+                };
+                self.page(&login, &collection, pending).await
             }
         }
     }

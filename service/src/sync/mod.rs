@@ -581,12 +581,28 @@ async fn apply(
     // The last word per id within a page wins (Graph may repeat an entity).
     let mut last: HashMap<String, Option<providers::RemoteEvent>> = HashMap::new();
     let mut order: Vec<String> = Vec::new();
+    // Resources written whole: their prefix, and the ids they hold now.
+    let mut resources: HashMap<String, HashSet<String>> = HashMap::new();
+    let mut flat: Vec<Change> = Vec::with_capacity(page.changes.len());
     for change in page.changes {
+        match change {
+            Change::Resource { prefix, events } => {
+                let held = resources.entry(rows::text(&prefix)).or_default();
+                for e in events {
+                    held.insert(rows::text(&e.id));
+                    flat.push(Change::Upsert(Box::new(e)));
+                }
+            }
+            other => flat.push(other),
+        }
+    }
+    for change in flat {
         let (id, event) = match change {
             Change::Upsert(e) if in_window_or_series(&e, window) => (e.id.clone(), Some(*e)),
             // Moved out of the window: as good as gone for us.
             Change::Upsert(e) => (e.id.clone(), None),
             Change::Delete { id } => (id, None),
+            Change::Resource { .. } => unreachable!("resources were flattened above"),
         };
         // Ids as they are stored (see `rows::text`), so a snapshot's listing matches its rows.
         let id = rows::text(&id);
@@ -625,6 +641,21 @@ async fn apply(
     }
     let upserted = rows::upsert(&txn, calendar.id, upserts).await? as u64;
     let mut deleted = rows::delete(&txn, calendar.id, &deletes).await?;
+    // A resource rewritten or gone takes the events it no longer holds with it (a snapshot's
+    // end does that for everything unseen anyway).
+    if !resources.is_empty() && !snapshot {
+        let stale: Vec<String> = rows::stored_ids(&txn, calendar.id)
+            .await?
+            .into_iter()
+            .filter(|id| {
+                let prefix = id
+                    .split_once(providers::RESOURCE_SEPARATOR)
+                    .map_or(id.as_str(), |(p, _)| p);
+                resources.get(prefix).is_some_and(|held| !held.contains(id))
+            })
+            .collect();
+        deleted += rows::delete(&txn, calendar.id, &stale).await?;
+    }
     if done {
         if snapshot {
             let gone: Vec<String> = rows::stored_ids(&txn, calendar.id)

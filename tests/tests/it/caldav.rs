@@ -49,6 +49,9 @@ async fn seen(app: &TestApp, user: &TestUser) -> Vec<(String, String)> {
                 assert_eq!(e["title"], "Called off");
                 continue;
             }
+            if e["title"] == "Vendor pitch" {
+                assert_eq!(e["self_response"], "declined", "{e}");
+            }
             let when = e["start_date"].as_str().or(e["start"].as_str()).unwrap();
             out.push((e["title"].as_str().unwrap().to_owned(), when.to_owned()));
         }
@@ -150,6 +153,20 @@ async fn a_caldav_account_syncs_exactly_what_the_server_holds(backend: Backend) 
         )),
     )
     .await;
+    // An invitation the account declined: listed, blocking nothing.
+    dav.put(
+        "work",
+        "invite",
+        &calendar(&event(
+            "invite@x",
+            "Vendor pitch",
+            "20261202T130000",
+            "20261202T140000",
+            "ORGANIZER:mailto:vendor@example.org\r\n\
+             ATTENDEE;PARTSTAT=DECLINED:mailto:ADA@example.com\r\n",
+        )),
+    )
+    .await;
     dav.put(
         "work",
         "called-off",
@@ -169,7 +186,7 @@ async fn a_caldav_account_syncs_exactly_what_the_server_holds(backend: Backend) 
     let res = app
         .post_json(
             "/api/auth/connect/caldav",
-            &json!({"url": dav.url("/"), "username": "ada", "password": "wrong"}),
+            &json!({"url": dav.url("/"), "username": "ada@example.com", "password": "wrong"}),
             Some(&user.token),
         )
         .await;
@@ -183,7 +200,7 @@ async fn a_caldav_account_syncs_exactly_what_the_server_holds(backend: Backend) 
     let res = app
         .post_json(
             "/api/auth/connect/caldav",
-            &json!({"url": format!("http://127.0.0.1:{closed}/"), "username": "ada", "password": "sesame"}),
+            &json!({"url": format!("http://127.0.0.1:{closed}/"), "username": "ada@example.com", "password": "sesame"}),
             Some(&user.token),
         )
         .await;
@@ -193,7 +210,7 @@ async fn a_caldav_account_syncs_exactly_what_the_server_holds(backend: Backend) 
     let res = app
         .post_json(
             "/api/auth/connect/caldav",
-            &json!({"url": ics.url("/nothing"), "username": "ada", "password": "sesame"}),
+            &json!({"url": ics.url("/nothing"), "username": "ada@example.com", "password": "sesame"}),
             Some(&user.token),
         )
         .await;
@@ -202,7 +219,7 @@ async fn a_caldav_account_syncs_exactly_what_the_server_holds(backend: Backend) 
     let res = app
         .post_json(
             "/api/auth/connect/caldav",
-            &json!({"preset": "nextcloud", "username": "ada", "password": "sesame"}),
+            &json!({"preset": "nextcloud", "username": "ada@example.com", "password": "sesame"}),
             Some(&user.token),
         )
         .await;
@@ -213,7 +230,7 @@ async fn a_caldav_account_syncs_exactly_what_the_server_holds(backend: Backend) 
     let res = app
         .post_json(
             "/api/auth/connect/caldav",
-            &json!({"url": dav.url("/"), "username": "ada", "password": "sesame"}),
+            &json!({"url": dav.url("/"), "username": "ada@example.com", "password": "sesame"}),
             Some(&user.token),
         )
         .await;
@@ -224,11 +241,12 @@ async fn a_caldav_account_syncs_exactly_what_the_server_holds(backend: Backend) 
     assert_eq!(listed[0]["provider"], "caldav");
     assert_eq!(listed[0]["name"], "Work");
     assert_eq!(listed[0]["color"], "#ff2968");
-    assert_eq!(listed[0]["account"], "ada");
+    assert_eq!(listed[0]["account"], "ada@example.com");
     let id = listed[0]["id"].as_str().unwrap().to_owned();
     app.synced_calendars(&user.token).await;
     let expected_first = pairs(&[
         ("Planning", "2026-12-01T08:00:00Z"),
+        ("Vendor pitch", "2026-12-02T12:00:00Z"),
         ("Weekly", "2026-12-01T09:00:00Z"),
         ("Weekly (moved)", "2026-12-08T13:00:00Z"),
         ("Offsite", "2026-12-03"),
@@ -267,6 +285,7 @@ async fn a_caldav_account_syncs_exactly_what_the_server_holds(backend: Backend) 
     assert_eq!(c["sync_status"], "idle", "{c}");
     let expected = pairs(&[
         ("Planning", "2026-12-01T14:00:00Z"),
+        ("Vendor pitch", "2026-12-02T12:00:00Z"),
         ("Weekly", "2026-12-01T09:00:00Z"),
         ("Weekly (moved)", "2026-12-08T13:00:00Z"),
         ("Review", "2026-12-04T10:00:00Z"),
@@ -276,6 +295,32 @@ async fn a_caldav_account_syncs_exactly_what_the_server_holds(backend: Backend) 
     assert_eq!(seen(&app, &user).await, expected);
     // Nothing changed: still exactly that.
     sync_and_wait(&app, &user, &id).await;
+    assert_eq!(seen(&app, &user).await, expected);
+
+    // The series is rewritten without its moved instance and its exception: the resource's
+    // other events go with the old version.
+    dav.put(
+        "work",
+        "weekly",
+        &calendar(&event(
+            "weekly@x",
+            "Weekly",
+            "20261201T100000",
+            "20261201T103000",
+            "RRULE:FREQ=WEEKLY;COUNT=3\r\nSEQUENCE:2\r\n",
+        )),
+    )
+    .await;
+    sync_and_wait(&app, &user, &id).await;
+    let mut expected: Vec<(String, String)> = expected
+        .into_iter()
+        .filter(|(t, _)| t != "Weekly (moved)")
+        .collect();
+    expected.extend(pairs(&[
+        ("Weekly", "2026-12-08T09:00:00Z"),
+        ("Weekly", "2026-12-15T09:00:00Z"),
+    ]));
+    expected.sort();
     assert_eq!(seen(&app, &user).await, expected);
 
     // The server forgets its sync tokens: a full read, and the same events.

@@ -36,7 +36,7 @@ fn upserts(changes: &[Change]) -> Vec<String> {
         .iter()
         .filter_map(|c| match c {
             Change::Upsert(e) => Some(e.id.clone()),
-            Change::Delete { .. } => None,
+            Change::Delete { .. } | Change::Resource { .. } => None,
         })
         .collect();
     ids.sort();
@@ -48,7 +48,7 @@ fn deletes(changes: &[Change]) -> Vec<String> {
         .iter()
         .filter_map(|c| match c {
             Change::Delete { id } => Some(id.clone()),
-            Change::Upsert(_) => None,
+            Change::Upsert(_) | Change::Resource { .. } => None,
         })
         .collect();
     ids.sort();
