@@ -22,7 +22,7 @@ fn connectable(name: &str) -> Result<Provider, ApiError> {
     match name.parse::<Provider>() {
         Ok(p) if p != Provider::Local => Ok(p),
         _ => Err(ApiError::not_found(format!(
-            "`{name}` is not a provider (google, microsoft, caldotcom, ics)."
+            "`{name}` is not a provider (google, microsoft, caldotcom, ics, caldav)."
         ))),
     }
 }
@@ -53,6 +53,9 @@ fn oauth_provider(name: &str) -> Result<Provider, ApiError> {
     match connectable(name)? {
         Provider::Ics => Err(ApiError::not_found(
             "ICS feeds have no OAuth; subscribe with POST /api/auth/connect/ics.",
+        )),
+        Provider::CalDav => Err(ApiError::not_found(
+            "CalDAV has no OAuth; connect with POST /api/auth/connect/caldav.",
         )),
         p => Ok(p),
     }

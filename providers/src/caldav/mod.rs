@@ -133,6 +133,42 @@ struct Pending {
     snapshot: bool,
 }
 
+/// The cursor of a server without `sync-collection`: `ETAGS` + this as JSON.
+const ETAGS: &str = "etags:";
+
+#[derive(Serialize, Deserialize, Default)]
+struct Etags {
+    /// The collection's `getctag` (Apple's calendarserver extension), when it has one.
+    ctag: Option<String>,
+    /// Every member's ETag, by href.
+    etags: std::collections::BTreeMap<String, String>,
+}
+
+impl Etags {
+    fn cursor(&self) -> String {
+        format!(
+            "{ETAGS}{}",
+            serde_json::to_string(self).expect("strings serialize")
+        )
+    }
+
+    /// Members new or changed since `self`, and members gone.
+    fn diff(&self, now: &std::collections::BTreeMap<String, String>) -> (Vec<String>, Vec<String>) {
+        let changed = now
+            .iter()
+            .filter(|(href, etag)| self.etags.get(*href) != Some(*etag))
+            .map(|(href, _)| href.clone())
+            .collect();
+        let gone = self
+            .etags
+            .keys()
+            .filter(|href| !now.contains_key(*href))
+            .cloned()
+            .collect();
+        (changed, gone)
+    }
+}
+
 /// What `sync-collection` said changed since a token: members it sent with their data, members
 /// still to read, members gone.
 struct Delta {
@@ -376,6 +412,43 @@ impl CalDav {
         }
     }
 
+    /// The collection's ctag and (with `depth` 1) its members' ETags, by PROPFIND.
+    async fn etags(
+        &self,
+        login: &Login,
+        collection: &Url,
+        depth: &str,
+    ) -> Result<(Option<String>, std::collections::BTreeMap<String, String>), ProviderError> {
+        let body = format!(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><d:propfind xmlns:d=\"DAV:\" xmlns:cs=\"{}\">\
+             <d:prop><d:getetag/><cs:getctag/><d:resourcetype/></d:prop></d:propfind>",
+            xml::CALSERVER
+        );
+        let (_, m) = self
+            .dav(login, "PROPFIND", collection.clone(), depth, body)
+            .await?;
+        let own = collection.path().trim_end_matches('/').to_owned();
+        let mut ctag = None;
+        let mut etags = std::collections::BTreeMap::new();
+        for r in &m.responses {
+            let path = collection
+                .join(&r.href)
+                .map(|u| u.path().trim_end_matches('/').to_owned())
+                .unwrap_or_default();
+            if path == own {
+                ctag = r.prop(xml::CALSERVER, "getctag").map(|p| p.text.clone());
+                continue;
+            }
+            let is_collection = r
+                .prop(DAV, "resourcetype")
+                .is_some_and(|p| !p.children.is_empty());
+            if let (false, Some(etag)) = (is_collection, r.prop(DAV, "getetag")) {
+                etags.insert(r.href.clone(), etag.text.clone());
+            }
+        }
+        Ok((ctag, etags))
+    }
+
     /// The collection's members (read, or still to read), with the token a sync from here on
     /// starts from.
     async fn members(&self, login: &Login, collection: &Url) -> Result<Delta, ProviderError> {
@@ -607,6 +680,29 @@ impl CalendarSource for CalDav {
                     .map_err(|_| ProviderError::Protocol("a page token of another round".into()))?;
                 self.page(&login, &collection, pending, Vec::new()).await
             }
+            SyncRequest::Since { cursor, .. } if cursor.starts_with(ETAGS) => {
+                let stored: Etags = serde_json::from_str(&cursor[ETAGS.len()..])
+                    .map_err(|_| ProviderError::Gone)?;
+                let (ctag, _) = self.etags(&login, &collection, "0").await?;
+                if ctag.is_some() && ctag == stored.ctag {
+                    return Ok(ChangePage {
+                        changes: Vec::new(),
+                        next: Next::Done(Some(cursor.clone())),
+                        snapshot: false,
+                        not_modified: true,
+                        warnings: Vec::new(),
+                    });
+                }
+                let (ctag, now) = self.etags(&login, &collection, "1").await?;
+                let (changed, gone) = stored.diff(&now);
+                let pending = Pending {
+                    hrefs: changed,
+                    gone,
+                    sync_token: Some(Etags { ctag, etags: now }.cursor()),
+                    snapshot: false,
+                };
+                self.page(&login, &collection, pending, Vec::new()).await
+            }
             SyncRequest::Since { cursor, .. } => {
                 match self
                     .sync_collection(&login, &collection, Some(cursor))
@@ -641,14 +737,31 @@ impl CalendarSource for CalDav {
                 }
             }
             SyncRequest::Full { .. } => {
-                let delta = self.members(&login, &collection).await?;
-                let pending = Pending {
-                    hrefs: delta.changed,
-                    gone: Vec::new(),
-                    sync_token: delta.sync_token,
-                    snapshot: true,
+                let pending = match self.members(&login, &collection).await {
+                    Ok(delta) => {
+                        let pending = Pending {
+                            hrefs: delta.changed,
+                            gone: Vec::new(),
+                            sync_token: delta.sync_token,
+                            snapshot: true,
+                        };
+                        return self.page(&login, &collection, pending, delta.read).await;
+                    }
+                    // No sync-collection here (RFC 6578 is optional): the collection's ctag and
+                    // its members' ETags, kept in the cursor, tell what changed from now on.
+                    Err(ProviderError::Rejected(_) | ProviderError::Protocol(_)) => {
+                        let (ctag, etags) = self.etags(&login, &collection, "1").await?;
+                        let hrefs = etags.keys().cloned().collect();
+                        Pending {
+                            hrefs,
+                            gone: Vec::new(),
+                            sync_token: Some(Etags { ctag, etags }.cursor()),
+                            snapshot: true,
+                        }
+                    }
+                    Err(e) => return Err(e),
                 };
-                self.page(&login, &collection, pending, delta.read).await
+                self.page(&login, &collection, pending, Vec::new()).await
             }
         }
     }
@@ -657,6 +770,40 @@ impl CalendarSource for CalDav {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn etags_tell_what_changed() {
+        let then = Etags {
+            ctag: Some("1".into()),
+            etags: [
+                ("/a.ics", "\"1\""),
+                ("/b.ics", "\"1\""),
+                ("/c.ics", "\"1\""),
+            ]
+            .into_iter()
+            .map(|(h, e)| (h.to_owned(), e.to_owned()))
+            .collect(),
+        };
+        let now = [
+            ("/a.ics", "\"1\""),
+            ("/b.ics", "\"2\""),
+            ("/d.ics", "\"1\""),
+        ]
+        .into_iter()
+        .map(|(h, e)| (h.to_owned(), e.to_owned()))
+        .collect();
+        assert_eq!(
+            then.diff(&now),
+            (
+                vec!["/b.ics".to_owned(), "/d.ics".to_owned()],
+                vec!["/c.ics".to_owned()]
+            )
+        );
+        let cursor = then.cursor();
+        assert!(cursor.starts_with(ETAGS));
+        let back: Etags = serde_json::from_str(&cursor[ETAGS.len()..]).unwrap();
+        assert_eq!(back.etags, then.etags);
+    }
 
     #[test]
     fn addresses_and_colors_read_as_people_write_them() {
