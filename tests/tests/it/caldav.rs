@@ -253,6 +253,32 @@ async fn a_caldav_account_syncs_exactly_what_the_server_holds(backend: Backend) 
         ("Across DST", "2027-03-29T07:00:00Z"),
     ]);
     assert_eq!(seen(&app, &user).await, expected_first);
+    // And availability (Monday to Friday 09:00–17:00 in Berlin, the defaults): on Tuesday the
+    // planning and the weekly block 09:00–10:30; on Wednesday the declined invitation and the
+    // called-off meeting block nothing.
+    let res = app
+        .get_query(
+            "/api/availability",
+            &user.token,
+            &[
+                ("start", "2026-12-01T00:00:00Z"),
+                ("end", "2026-12-03T00:00:00Z"),
+                ("duration", "30"),
+                ("timezone", "UTC"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let answer: Value = res.json().await.unwrap();
+    assert_eq!(
+        answer["free"],
+        json!([
+            {"start": "2026-12-01T09:30:00Z", "end": "2026-12-01T16:00:00Z"},
+            {"start": "2026-12-02T08:00:00Z", "end": "2026-12-02T16:00:00Z"},
+        ]),
+        "{answer}"
+    );
+    assert_eq!(answer["complete"], true, "{answer}");
 
     // Another client moves one, removes one, adds one.
     dav.put(
