@@ -131,6 +131,9 @@ struct Pending {
     sync_token: Option<String>,
     #[serde(default)]
     snapshot: bool,
+    /// The account's addresses, once a page of the round has asked for them.
+    #[serde(default)]
+    me: Option<Vec<String>>,
 }
 
 /// The cursor of a server without `sync-collection`: `ETAGS` + this as JSON.
@@ -412,6 +415,65 @@ impl CalDav {
         }
     }
 
+    /// The account's addresses: its username when that is one (iCloud, Fastmail), and the
+    /// `mailto:`s of its principal's `calendar-user-address-set` (RFC 6638) where the server
+    /// says. A server that says nothing leaves the username.
+    async fn addresses(&self, login: &Login, collection: &Url) -> Vec<String> {
+        let mut out: Vec<String> = login
+            .username
+            .contains('@')
+            .then(|| login.username.clone())
+            .into_iter()
+            .collect();
+        let principal = match self
+            .dav(
+                login,
+                "PROPFIND",
+                collection.clone(),
+                "0",
+                body_propfind("<d:current-user-principal/>"),
+            )
+            .await
+        {
+            Ok((at, m)) => m
+                .responses
+                .iter()
+                .find_map(|r| {
+                    r.prop(DAV, "current-user-principal")?
+                        .hrefs
+                        .first()
+                        .cloned()
+                })
+                .and_then(|h| at.join(&h).ok()),
+            Err(_) => None,
+        };
+        if let Some(principal) = principal
+            && let Ok((_, m)) = self
+                .dav(
+                    login,
+                    "PROPFIND",
+                    principal,
+                    "0",
+                    body_propfind("<c:calendar-user-address-set/>"),
+                )
+                .await
+        {
+            for r in &m.responses {
+                if let Some(p) = r.prop(CALDAV, "calendar-user-address-set") {
+                    for href in &p.hrefs {
+                        let lower = href.to_ascii_lowercase();
+                        if let Some(address) = lower.strip_prefix("mailto:") {
+                            out.push(href[href.len() - address.len()..].to_owned());
+                        }
+                    }
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
     /// The collection's ctag and (with `depth` 1) its members' ETags, by PROPFIND.
     async fn etags(
         &self,
@@ -481,14 +543,12 @@ impl CalDav {
             })
             .collect();
         let mut warnings = Vec::new();
-        // The account's own answer to invitations: its username, when that is an address (as
-        // at iCloud, Fastmail and most servers).
-        let me: Vec<String> = login
-            .username
-            .contains('@')
-            .then(|| login.username.clone())
-            .into_iter()
-            .collect();
+        // The account's own answer to invitations is its PARTSTAT where it is an attendee.
+        let me = match pending.me {
+            Some(me) => me,
+            None if ready.is_empty() && now.is_empty() => Vec::new(),
+            None => self.addresses(login, collection).await,
+        };
         let mut read = ready;
         if !now.is_empty() {
             let mut got = self.multiget(login, collection, now).await?;
@@ -538,6 +598,7 @@ impl CalDav {
                     gone: Vec::new(),
                     sync_token: pending.sync_token,
                     snapshot: pending.snapshot,
+                    me: Some(me),
                 })
                 .expect("strings serialize"),
             )
@@ -700,6 +761,7 @@ impl CalendarSource for CalDav {
                     gone,
                     sync_token: Some(Etags { ctag, etags: now }.cursor()),
                     snapshot: false,
+                    me: None,
                 };
                 self.page(&login, &collection, pending, Vec::new()).await
             }
@@ -729,6 +791,7 @@ impl CalendarSource for CalDav {
                             gone: delta.gone,
                             sync_token: delta.sync_token,
                             snapshot: false,
+                            me: None,
                         };
                         self.page(&login, &collection, pending, delta.read).await
                     }
@@ -744,6 +807,7 @@ impl CalendarSource for CalDav {
                             gone: Vec::new(),
                             sync_token: delta.sync_token,
                             snapshot: true,
+                            me: None,
                         };
                         return self.page(&login, &collection, pending, delta.read).await;
                     }
@@ -757,6 +821,7 @@ impl CalendarSource for CalDav {
                             gone: Vec::new(),
                             sync_token: Some(Etags { ctag, etags }.cursor()),
                             snapshot: true,
+                            me: None,
                         }
                     }
                     Err(e) => return Err(e),
