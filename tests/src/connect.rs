@@ -130,13 +130,14 @@ impl TestApp {
         }
     }
 
-    /// The calendars once each has synced at least once (at most 30 s; a test waiting for a first
-    /// sync uses this instead of its own polling loop).
+    /// The calendars once each has synced at least once and is idle (at most 30 s; a test
+    /// waiting for a first sync uses this instead of its own polling loop).
     pub async fn synced_calendars(&self, token: &str) -> Vec<Value> {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         loop {
             let calendars = self.calendars(token).await;
-            if !calendars.is_empty() && calendars.iter().all(|c| !c["last_synced_at"].is_null()) {
+            let synced = |c: &Value| !c["last_synced_at"].is_null() && c["sync_status"] == "idle";
+            if !calendars.is_empty() && calendars.iter().all(synced) {
                 return calendars;
             }
             assert!(

@@ -609,21 +609,7 @@ async fn a_sealed_value_copied_to_another_row_does_not_open(backend: Backend) {
 
 /// Waits until the user's calendars have finished their first sync.
 async fn settled(app: &TestApp, user: &TestUser) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
-        let calendars = app.calendars(&user.token).await;
-        if calendars
-            .iter()
-            .all(|c| !c["last_synced_at"].is_null() && c["sync_status"] == "idle")
-        {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "not settled: {calendars:?}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    app.synced_calendars(&user.token).await;
 }
 
 /// A value in the format before associated data, as it sits in an older database.
