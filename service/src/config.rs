@@ -479,6 +479,11 @@ impl Settings {
         self.database_url.starts_with("sqlite:")
     }
 
+    /// `SYNC_INTERVAL_MINUTES` as a time span (for comparing with times read from the clock).
+    pub fn sync_every(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.sync_interval).unwrap_or(chrono::Duration::minutes(15))
+    }
+
     /// `PUBLIC_BASE_URL` joined with an absolute path such as `/api/auth/callback/google`.
     pub fn public_url(&self, path: &str) -> String {
         format!(

@@ -46,30 +46,35 @@ pub struct Versions {
 /// excluded, added or removed, or its connection's status changed. In the same transaction as
 /// the write, or after it, never before.
 pub async fn touch_calendars(db: &impl ConnectionTrait, user_id: Uuid) -> Result<(), DbErr> {
-    users::Entity::update_many()
-        .col_expr(
-            users::Column::CalendarsVersion,
-            Expr::col(users::Column::CalendarsVersion).add(1),
-        )
-        .filter(users::Column::Id.eq(user_id))
-        .exec(db)
-        .await
-        .map(drop)
+    bump(db, user_id, &[users::Column::CalendarsVersion]).await
 }
 
 /// Marks the user's events, rules or calendars as changed. It moves the calendars version too:
 /// whatever changes what availability is computed from (a calendar included, excluded, added,
 /// removed) may change which calendars an answer used.
 pub async fn touch(db: &impl ConnectionTrait, user_id: Uuid) -> Result<(), DbErr> {
-    users::Entity::update_many()
-        .col_expr(
+    bump(
+        db,
+        user_id,
+        &[
             users::Column::EventsVersion,
-            Expr::col(users::Column::EventsVersion).add(1),
-        )
-        .col_expr(
             users::Column::CalendarsVersion,
-            Expr::col(users::Column::CalendarsVersion).add(1),
-        )
+        ],
+    )
+    .await
+}
+
+/// Adds one to each of `columns` of the user's row, in one statement.
+async fn bump(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    columns: &[users::Column],
+) -> Result<(), DbErr> {
+    let mut update = users::Entity::update_many();
+    for column in columns {
+        update = update.col_expr(*column, Expr::col(*column).add(1));
+    }
+    update
         .filter(users::Column::Id.eq(user_id))
         .exec(db)
         .await

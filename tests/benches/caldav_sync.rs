@@ -39,22 +39,10 @@ async fn synced_after(app: &TestApp, user: &TestUser, id: &str, before: &Value) 
 }
 
 async fn sync_now(app: &TestApp, user: &TestUser, id: &str) -> Duration {
-    let before = app
-        .calendars(&user.token)
-        .await
-        .into_iter()
-        .find(|c| c["id"] == id)
-        .unwrap()["last_synced_at"]
-        .clone();
-    let res = app
-        .post_json(
-            &format!("/api/calendars/{id}/sync"),
-            &json!({}),
-            Some(&user.token),
-        )
-        .await;
-    assert!(res.status().is_success());
-    synced_after(app, user, id, &before).await
+    let started = Instant::now();
+    let c = app.sync_calendar(&user.token, id).await;
+    assert_eq!(c["sync_status"], "idle", "{c}");
+    started.elapsed()
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]

@@ -148,6 +148,39 @@ impl TestApp {
         }
     }
 
+    /// `POST /api/calendars/{id}/sync`, then the calendar once that sync has ended: its last
+    /// good sync moved, or it failed (at most 30 s).
+    pub async fn sync_calendar(&self, token: &str, id: &str) -> Value {
+        let of = |calendars: Vec<Value>| {
+            calendars
+                .into_iter()
+                .find(|c| c["id"] == id)
+                .unwrap_or_else(|| panic!("no calendar {id}"))
+        };
+        let before = of(self.calendars(token).await)["last_synced_at"].clone();
+        let res = self
+            .post_json(
+                &format!("/api/calendars/{id}/sync"),
+                &serde_json::json!({}),
+                Some(token),
+            )
+            .await;
+        assert!(res.status().is_success(), "sync answered {}", res.status());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let c = of(self.calendars(token).await);
+            let running = c["sync_status"] == "queued" || c["sync_status"] == "syncing";
+            if !running && (c["last_synced_at"] != before || c["sync_status"] == "error") {
+                return c;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the sync did not end: {c}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     /// `GET /api/calendars` → the `calendars` array.
     pub async fn calendars(&self, token: &str) -> Vec<Value> {
         let res = self.get("/api/calendars", Some(token)).await;

@@ -258,10 +258,24 @@ impl CalDav {
         Err(ProviderError::Protocol("too many redirects".into()))
     }
 
+    /// The principal a PROPFIND of `url` names (`DAV:current-user-principal`, RFC 5397), if any.
+    async fn principal_at(&self, login: &Login, url: Url) -> Result<Option<Url>, ProviderError> {
+        let body = body_propfind("<d:current-user-principal/>");
+        let (at, m) = self.dav(login, "PROPFIND", url, "0", body).await?;
+        Ok(m.responses
+            .iter()
+            .find_map(|r| {
+                r.prop(DAV, "current-user-principal")?
+                    .hrefs
+                    .first()
+                    .cloned()
+            })
+            .and_then(|h| at.join(&h).ok()))
+    }
+
     /// The start URL, the principal, the calendar home (RFC 6764 §6, RFC 4791 §6.2.1).
     async fn home(&self, login: &Login) -> Result<Url, ProviderError> {
         let start = start_url(&login.url)?;
-        let principal_body = body_propfind("<d:current-user-principal/>");
         let mut principal = None;
         let well_known = start.join("/.well-known/caldav").expect("an absolute path");
         let mut candidates = vec![start.clone()];
@@ -269,22 +283,12 @@ impl CalDav {
             candidates.push(well_known);
         }
         for candidate in candidates {
-            match self
-                .dav(login, "PROPFIND", candidate, "0", principal_body.clone())
-                .await
-            {
-                Ok((at, m)) => {
-                    let href = m.responses.iter().find_map(|r| {
-                        r.prop(DAV, "current-user-principal")?
-                            .hrefs
-                            .first()
-                            .cloned()
-                    });
-                    if let Some(href) = href {
-                        principal = at.join(&href).ok();
-                        break;
-                    }
+            match self.principal_at(login, candidate).await {
+                Ok(Some(found)) => {
+                    principal = Some(found);
+                    break;
                 }
+                Ok(None) => {}
                 Err(ProviderError::Unauthorized) => return Err(ProviderError::Unauthorized),
                 Err(ProviderError::AddressNotAllowed) => {
                     return Err(ProviderError::AddressNotAllowed);
@@ -381,17 +385,12 @@ impl CalDav {
             .await
         {
             Ok((_, m)) => {
-                let own = collection.path().trim_end_matches('/').to_owned();
                 let mut changed = Vec::new();
                 let mut read = Vec::new();
                 let mut gone = Vec::new();
                 for r in &m.responses {
                     // The collection itself may be listed; only its members are resources.
-                    let path = collection
-                        .join(&r.href)
-                        .map(|u| u.path().trim_end_matches('/').to_owned())
-                        .unwrap_or_default();
-                    if path == own {
+                    if is_itself(collection, &r.href) {
                         continue;
                     }
                     match (r.status, r.prop(CALDAV, "calendar-data")) {
@@ -425,28 +424,11 @@ impl CalDav {
             .then(|| login.username.clone())
             .into_iter()
             .collect();
-        let principal = match self
-            .dav(
-                login,
-                "PROPFIND",
-                collection.clone(),
-                "0",
-                body_propfind("<d:current-user-principal/>"),
-            )
+        let principal = self
+            .principal_at(login, collection.clone())
             .await
-        {
-            Ok((at, m)) => m
-                .responses
-                .iter()
-                .find_map(|r| {
-                    r.prop(DAV, "current-user-principal")?
-                        .hrefs
-                        .first()
-                        .cloned()
-                })
-                .and_then(|h| at.join(&h).ok()),
-            Err(_) => None,
-        };
+            .ok()
+            .flatten();
         if let Some(principal) = principal
             && let Ok((_, m)) = self
                 .dav(
@@ -489,15 +471,10 @@ impl CalDav {
         let (_, m) = self
             .dav(login, "PROPFIND", collection.clone(), depth, body)
             .await?;
-        let own = collection.path().trim_end_matches('/').to_owned();
         let mut ctag = None;
         let mut etags = std::collections::BTreeMap::new();
         for r in &m.responses {
-            let path = collection
-                .join(&r.href)
-                .map(|u| u.path().trim_end_matches('/').to_owned())
-                .unwrap_or_default();
-            if path == own {
+            if is_itself(collection, &r.href) {
                 ctag = r.prop(xml::CALSERVER, "getctag").map(|p| p.text.clone());
                 continue;
             }
@@ -611,6 +588,14 @@ impl CalDav {
             warnings,
         })
     }
+}
+
+/// Whether `href` (as a multistatus names it) is `collection` itself rather than a member.
+fn is_itself(collection: &Url, href: &str) -> bool {
+    let path = |u: &Url| u.path().trim_end_matches('/').to_owned();
+    collection
+        .join(href)
+        .is_ok_and(|u| path(&u) == path(collection))
 }
 
 /// Where discovery starts: the URL as given (https unless it says http), its server's

@@ -367,7 +367,7 @@ pub async fn find(
             )
         }
     };
-    let interval = Duration::from_std(ctx.settings.sync_interval).unwrap_or(Duration::minutes(15));
+    let interval = ctx.settings.sync_every();
     let states = ctx
         .engine_cache
         .calendar_states(&ctx.db, user_id, versions.map(|v| v.calendars))

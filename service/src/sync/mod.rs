@@ -583,31 +583,30 @@ async fn apply(
     let mut order: Vec<String> = Vec::new();
     // Resources written whole: their prefix, and the ids they hold now.
     let mut resources: HashMap<String, HashSet<String>> = HashMap::new();
-    let mut flat: Vec<Change> = Vec::with_capacity(page.changes.len());
+    // One event's last word: kept if it touches the window, else as good as gone for us.
+    let keep = |e: providers::RemoteEvent| in_window_or_series(&e, window).then_some(e);
+    let mut put = |id: &str, event: Option<providers::RemoteEvent>| {
+        // Ids as they are stored (see `rows::text`), so a snapshot's listing matches its rows.
+        let id = rows::text(id);
+        if last.insert(id.clone(), event).is_none() {
+            order.push(id);
+        }
+    };
     for change in page.changes {
         match change {
+            Change::Upsert(e) => {
+                let id = e.id.clone();
+                put(&id, keep(*e));
+            }
+            Change::Delete { id } => put(&id, None),
             Change::Resource { prefix, events } => {
                 let held = resources.entry(rows::text(&prefix)).or_default();
                 for e in events {
-                    held.insert(rows::text(&e.id));
-                    flat.push(Change::Upsert(Box::new(e)));
+                    let id = e.id.clone();
+                    held.insert(rows::text(&id));
+                    put(&id, keep(e));
                 }
             }
-            other => flat.push(other),
-        }
-    }
-    for change in flat {
-        let (id, event) = match change {
-            Change::Upsert(e) if in_window_or_series(&e, window) => (e.id.clone(), Some(*e)),
-            // Moved out of the window: as good as gone for us.
-            Change::Upsert(e) => (e.id.clone(), None),
-            Change::Delete { id } => (id, None),
-            Change::Resource { .. } => unreachable!("resources were flattened above"),
-        };
-        // Ids as they are stored (see `rows::text`), so a snapshot's listing matches its rows.
-        let id = rows::text(&id);
-        if last.insert(id.clone(), event).is_none() {
-            order.push(id);
         }
     }
     let mut upserts = Vec::new();

@@ -1,6 +1,6 @@
 //! The periodic safety net: calendars not synced within `SYNC_INTERVAL_MINUTES` get a sync.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use entity::{calendar_connections as connections, calendars};
 use sea_orm::sea_query::Condition;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
@@ -13,7 +13,7 @@ use crate::AppContext;
 /// asked for while a run that has since died held it), not paused by the circuit breaker, and
 /// not being synced right now. Returns how many.
 pub async fn enqueue_due(ctx: &AppContext, now: DateTime<Utc>) -> Result<usize, SyncError> {
-    let interval = Duration::from_std(ctx.settings.sync_interval).unwrap_or(Duration::minutes(15));
+    let interval = ctx.settings.sync_every();
     let due: Vec<Uuid> = calendars::Entity::find()
         .select_only()
         .column(calendars::Column::Id)

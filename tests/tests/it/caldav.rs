@@ -68,30 +68,6 @@ fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
     v
 }
 
-async fn sync_and_wait(app: &TestApp, user: &TestUser, id: &str) -> Value {
-    let before = app.calendars(&user.token).await;
-    let before = before.iter().find(|c| c["id"] == id).unwrap()["last_synced_at"].clone();
-    let res = app
-        .post_json(
-            &format!("/api/calendars/{id}/sync"),
-            &json!({}),
-            Some(&user.token),
-        )
-        .await;
-    assert!(res.status().is_success(), "{}", res.status());
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
-        let calendars = app.calendars(&user.token).await;
-        let c = calendars.iter().find(|c| c["id"] == id).unwrap().clone();
-        let done = c["sync_status"] != "queued" && c["sync_status"] != "syncing";
-        if done && (c["last_synced_at"] != before || c["sync_status"] == "error") {
-            return c;
-        }
-        assert!(std::time::Instant::now() < deadline, "no sync: {c}");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-}
-
 async fn a_caldav_account_syncs_exactly_what_the_server_holds(backend: Backend) {
     let mut dav = Radicale::start().await;
     dav.make_calendar("work", "Work", "#FF2968FF").await;
@@ -306,7 +282,7 @@ async fn a_caldav_account_syncs_exactly_what_the_server_holds(backend: Backend) 
         )),
     )
     .await;
-    let c = sync_and_wait(&app, &user, &id).await;
+    let c = app.sync_calendar(&user.token, &id).await;
     assert_eq!(c["sync_status"], "idle", "{c}");
     let expected = pairs(&[
         ("Planning", "2026-12-01T14:00:00Z"),
@@ -319,7 +295,7 @@ async fn a_caldav_account_syncs_exactly_what_the_server_holds(backend: Backend) 
     ]);
     assert_eq!(seen(&app, &user).await, expected);
     // Nothing changed: still exactly that.
-    sync_and_wait(&app, &user, &id).await;
+    app.sync_calendar(&user.token, &id).await;
     assert_eq!(seen(&app, &user).await, expected);
 
     // The series is rewritten without its moved instance and its exception: the resource's
@@ -336,7 +312,7 @@ async fn a_caldav_account_syncs_exactly_what_the_server_holds(backend: Backend) 
         )),
     )
     .await;
-    sync_and_wait(&app, &user, &id).await;
+    app.sync_calendar(&user.token, &id).await;
     let mut expected: Vec<(String, String)> = expected
         .into_iter()
         .filter(|(t, _)| t != "Weekly (moved)")
@@ -351,7 +327,7 @@ async fn a_caldav_account_syncs_exactly_what_the_server_holds(backend: Backend) 
     // The server forgets its sync tokens: a full read, and the same events.
     dav.forget_sync_tokens();
     dav.delete("work", "review").await;
-    let c = sync_and_wait(&app, &user, &id).await;
+    let c = app.sync_calendar(&user.token, &id).await;
     assert_eq!(c["sync_status"], "idle", "{c}");
     let mut without_review = expected.clone();
     without_review.retain(|(t, _)| t != "Review");
@@ -370,7 +346,7 @@ async fn a_caldav_account_syncs_exactly_what_the_server_holds(backend: Backend) 
         )),
     )
     .await;
-    sync_and_wait(&app, &user, &id).await;
+    app.sync_calendar(&user.token, &id).await;
     let body: Value = app
         .get_query(
             "/api/events",
@@ -396,7 +372,7 @@ async fn a_caldav_account_syncs_exactly_what_the_server_holds(backend: Backend) 
 
     // The password changes at the server: the connection needs the person.
     dav.change_password("new-sesame");
-    let c = sync_and_wait(&app, &user, &id).await;
+    let c = app.sync_calendar(&user.token, &id).await;
     assert_eq!(c["connection_status"], "needs_reauth", "{c}");
     assert_eq!(seen(&app, &user).await, without_review, "nothing is lost");
 
@@ -465,7 +441,7 @@ async fn without_sync_collection_ctag_and_etags_find_the_changes(backend: Backen
     .await
     .unwrap();
     // Every member is new to an empty list of ETags; nothing is lost or doubled.
-    sync_and_wait(&app, &user, &id).await;
+    app.sync_calendar(&user.token, &id).await;
     let both = pairs(&[
         ("One", "2026-12-01T08:00:00Z"),
         ("Two", "2026-12-02T08:00:00Z"),
@@ -491,7 +467,7 @@ async fn without_sync_collection_ctag_and_etags_find_the_changes(backend: Backen
         cursor(&app).await
     );
     // Nothing changed: the ctag says so.
-    sync_and_wait(&app, &user, &id).await;
+    app.sync_calendar(&user.token, &id).await;
     assert_eq!(seen(&app, &user).await, both);
     // One changed, one gone, one new.
     dav.put(
@@ -519,7 +495,7 @@ async fn without_sync_collection_ctag_and_etags_find_the_changes(backend: Backen
         )),
     )
     .await;
-    let c = sync_and_wait(&app, &user, &id).await;
+    let c = app.sync_calendar(&user.token, &id).await;
     assert_eq!(c["sync_status"], "idle", "{c}");
     assert_eq!(
         seen(&app, &user).await,
