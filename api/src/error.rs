@@ -13,6 +13,8 @@ pub struct ApiError {
     pub message: String,
     /// Seconds, sent as `Retry-After` (rate limits).
     pub retry_after: Option<u64>,
+    /// The request field a 422 is about, so that a form can show the message beside it.
+    pub field: Option<&'static str>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -26,6 +28,10 @@ pub struct ErrorDetail {
     pub code: String,
     /// A sentence for people.
     pub message: String,
+    /// The request field the error is about (422 only, when there is one): `email`, `weekly`,
+    /// `buffer_before_minutes`, …
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }
 
 impl ApiError {
@@ -35,7 +41,13 @@ impl ApiError {
             code,
             message: message.into(),
             retry_after: None,
+            field: None,
         }
+    }
+
+    pub fn with_field(mut self, field: &'static str) -> Self {
+        self.field = Some(field);
+        self
     }
 
     pub fn with_retry_after(mut self, seconds: u64) -> Self {
@@ -97,6 +109,7 @@ impl ResponseError for ApiError {
             error: ErrorDetail {
                 code: self.code.to_owned(),
                 message: self.message.clone(),
+                field: self.field.map(str::to_owned),
             },
         });
         if let Some(seconds) = self.retry_after {

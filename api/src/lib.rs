@@ -9,6 +9,7 @@ mod openapi;
 mod request_log;
 mod routes;
 mod timefmt;
+mod webapp;
 
 use std::net::TcpListener;
 use std::sync::Arc;

@@ -16,6 +16,7 @@ use crate::routes;
     paths(
         routes::health::health,
         routes::health::ready,
+        routes::server::info,
         routes::accounts::register,
         routes::accounts::login,
         routes::accounts::logout,

@@ -203,6 +203,155 @@ impl Browser {
         panic!("the browser stayed at {url}, expected {prefix}…");
     }
 
+    /// Runs `script` with a callback as its last argument (WebDriver "execute async script"):
+    /// the value passed to the callback is the answer.
+    pub async fn execute_async(&self, script: &str, args: Value) -> Value {
+        self.command(
+            reqwest::Method::POST,
+            "/execute/async",
+            Some(json!({"script": script, "args": args})),
+        )
+        .await
+    }
+
+    /// Waits, with a deadline, until `script` (a function body) returns something truthy; returns it.
+    pub async fn wait_until(&self, what: &str, script: &str, args: Value) -> Value {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let value = self.execute(script, args.clone()).await;
+            if !(value.is_null() || value == false || value == "" || value == 0) {
+                return value;
+            }
+            if std::time::Instant::now() > deadline {
+                let text = self
+                    .execute("return document.body.innerText", json!([]))
+                    .await;
+                panic!(
+                    "waited 30 s for {what}; the page says:\n{}",
+                    text.as_str().unwrap_or_default()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until the page shows `text` (as a person reads it: rendered, visible text).
+    pub async fn wait_for_text(&self, text: &str) {
+        self.wait_until(
+            &format!("the text {text:?}"),
+            "return document.body.innerText.toLowerCase().includes(arguments[0].toLowerCase())",
+            json!([text]),
+        )
+        .await;
+    }
+
+    /// Clicks the enabled, visible button or link whose own text is `text` (the first, in page
+    /// order), waiting for it to appear.
+    pub async fn click_text(&self, text: &str) {
+        self.wait_until(
+            &format!("a button or link {text:?}"),
+            "const want = arguments[0].toLowerCase();
+             const el = [...document.querySelectorAll('button, a, summary')].find((e) =>
+               e.innerText.trim().toLowerCase() === want && !e.disabled && e.offsetParent !== null);
+             if (!el) return false;
+             el.scrollIntoView({block: 'center'});
+             el.setAttribute('data-webdriver-target', '1');
+             return true;",
+            json!([text]),
+        )
+        .await;
+        let element = self
+            .command(
+                reqwest::Method::POST,
+                "/element",
+                Some(json!({"using": "css selector", "value": "[data-webdriver-target]"})),
+            )
+            .await;
+        let id = element[ELEMENT].as_str().expect("an element id").to_owned();
+        // Unmarked before the click: the click may open a dialog that blocks every script.
+        self.execute(
+            "document.querySelector('[data-webdriver-target]').removeAttribute('data-webdriver-target')",
+            json!([]),
+        )
+        .await;
+        self.command(
+            reqwest::Method::POST,
+            &format!("/element/{id}/click"),
+            Some(json!({})),
+        )
+        .await;
+    }
+
+    /// Types `value` into the input whose visible `<label>` reads `label` (replacing what it held).
+    pub async fn fill(&self, label: &str, value: &str) {
+        self.wait_until(
+            &format!("an input labelled {label:?}"),
+            "const want = arguments[0].toLowerCase();
+             const l = [...document.querySelectorAll('label')].find((e) =>
+               e.innerText.trim().toLowerCase() === want && e.offsetParent !== null);
+             const input = l && (l.control || document.getElementById(l.htmlFor));
+             if (!input) return false;
+             const proto = input instanceof HTMLTextAreaElement ? HTMLTextAreaElement.prototype
+               : input instanceof HTMLSelectElement ? HTMLSelectElement.prototype : HTMLInputElement.prototype;
+             Object.getOwnPropertyDescriptor(proto, 'value').set.call(input, arguments[1]);
+             input.dispatchEvent(new Event('input', {bubbles: true}));
+             input.dispatchEvent(new Event('change', {bubbles: true}));
+             return true;",
+            json!([label, value]),
+        )
+        .await;
+    }
+
+    /// Accepts the page's `confirm()` dialog once it is open.
+    pub async fn accept_dialog(&self) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let url = format!("{}/session/{}/alert/accept", self.base, self.session);
+            let res: Value = self
+                .http
+                .post(url)
+                .json(&json!({}))
+                .send()
+                .await
+                .expect("WebDriver answers")
+                .json()
+                .await
+                .expect("WebDriver JSON");
+            if !res["value"]["error"].is_string() {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no dialog opened: {res}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn set_window_size(&self, width: u32, height: u32) {
+        self.command(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({"width": width, "height": height})),
+        )
+        .await;
+    }
+
+    /// A PNG of the viewport, written to `path`.
+    pub async fn screenshot(&self, path: &std::path::Path) {
+        use base64::Engine as _;
+        let png = self
+            .command(reqwest::Method::GET, "/screenshot", None)
+            .await;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(png.as_str().expect("base64 PNG"))
+            .expect("a PNG");
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).expect("the screenshot directory");
+        }
+        std::fs::write(path, bytes).expect("the screenshot is written");
+    }
+
     pub async fn quit(mut self) {
         let _ = self
             .http

@@ -49,9 +49,7 @@ pub struct LoginResponse {
 impl From<RegisterError> for ApiError {
     fn from(e: RegisterError) -> Self {
         match e {
-            RegisterError::Invalid(i) => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, i.code, i.message)
-            }
+            RegisterError::Invalid(i) => crate::routes::invalid(i),
             RegisterError::EmailTaken => {
                 ApiError::new(StatusCode::CONFLICT, "email_taken", e.to_string())
             }

@@ -44,9 +44,7 @@ pub struct ProfilePatch {
 impl From<ProfileError> for ApiError {
     fn from(e: ProfileError) -> Self {
         match e {
-            ProfileError::Invalid(i) => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, i.code, i.message)
-            }
+            ProfileError::Invalid(i) => crate::routes::invalid(i),
             // A valid token for an account that no longer exists proves nothing.
             ProfileError::NotFound => {
                 ApiError::unauthorized("invalid_token", "The account no longer exists.")

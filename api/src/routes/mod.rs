@@ -9,6 +9,7 @@ pub(crate) mod export;
 pub(crate) mod feeds;
 pub(crate) mod health;
 pub(crate) mod me;
+pub(crate) mod server;
 pub(crate) mod webhooks;
 
 use actix_web::body::MessageBody;
@@ -33,6 +34,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 ApiError::not_found(format!("No such resource: {err}")).into()
             }),
         )
+        .service(crate::webapp::index_page)
+        .service(crate::webapp::app_file)
         .service(health::health)
         .service(health::ready)
         .service(feeds::feed)
@@ -40,6 +43,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::redirect("/api/docs", "/api/docs/"))
         .service(
             web::scope("/api")
+                .service(server::info)
                 .service(accounts::register)
                 .service(accounts::login)
                 .service(accounts::logout)
@@ -131,6 +135,7 @@ pub(crate) fn invalid(i: service::fields::Invalid) -> ApiError {
         i.code,
         i.message,
     )
+    .with_field(i.field)
 }
 
 /// A required RFC 3339 query parameter. A `+` that arrived as a space (unencoded) is forgiven.

@@ -10,7 +10,6 @@
 #![allow(clippy::result_large_err)]
 
 pub mod calcom;
-pub mod frontend;
 pub mod google;
 pub mod ics;
 pub mod microsoft;

@@ -3,7 +3,6 @@
 mod accounts;
 mod auth_extractor;
 mod availability;
-mod browser;
 mod busy_rules;
 mod caldav;
 mod clients;
@@ -21,3 +20,4 @@ mod provider_clients;
 mod push;
 mod real_world_ics;
 mod sync;
+mod webapp;
