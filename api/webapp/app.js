@@ -45,10 +45,20 @@ function flash(text, kind = 'ok') {
 }
 
 const PROVIDERS = {google: 'Google', microsoft: 'Microsoft', caldotcom: 'Cal.com', ics: 'ICS feed', caldav: 'CalDAV'};
+// Every code the OAuth callback sends back (`?error=`), in words.
 const OAUTH_ERRORS = {
   access_denied: 'you declined access on the consent page',
-  invalid_state: 'the connection link expired or was opened in another browser; start again from Calendars',
+  invalid_state: 'the connection link was opened in another browser or was already used; start again from Calendars',
+  state_expired: 'the connection link expired (it lasts 10 minutes); start again from Calendars',
+  invalid_request: 'the provider sent the browser back without what freeslot needs; start again from Calendars',
   invalid_grant: 'the provider did not accept the sign-in; start again from Calendars',
+  provider_error: 'the provider reported an error; try again in a moment',
+  token_exchange_failed: 'freeslot could not finish the sign-in with the provider; try again in a moment',
+  insufficient_scope: 'access to the calendars was not granted; connect again and allow calendar access',
+  discovery_failed: 'freeslot could not read the account’s list of calendars; try again in a moment',
+  provider_disabled: 'this provider is not configured on this server',
+  unknown_provider: 'freeslot does not know this provider',
+  internal_error: 'something went wrong on the server; try again in a moment',
 };
 
 /** After an OAuth round trip the page is opened with ?connected= or ?error=: say what happened. */
@@ -57,9 +67,10 @@ function readOAuthOutcome() {
   const connected = params.get('connected');
   const error = params.get('error');
   if (!connected && !error) return;
+  // Back where the connection was started, to see it or to try again.
+  location.hash = '#/calendars';
   if (connected) {
     flash(`${PROVIDERS[connected] || connected} connected. Its calendars are syncing now.`);
-    location.hash = '#/calendars';
   } else {
     const who = PROVIDERS[params.get('provider')] || 'The calendar';
     flash(`${who} was not connected: ${OAUTH_ERRORS[error] || `the provider answered “${error}”`}.`, 'error');
@@ -110,6 +121,8 @@ function renderNav(current) {
   replace(who,
     h('span', {class: 'zone', title: 'Your time zone: every time on this page is in it'},
       `Time zone: ${ctx.me.timezone}`),
+    h('span', {class: 'zone', title: 'Dates and times are written the way your browser’s language writes them'},
+      `Formats: ${navigator.language}`),
     h('span', {class: 'name'}, ctx.me.name || ctx.me.email),
     button('Sign out', signOut, {class: 'secondary'}));
 }

@@ -119,9 +119,15 @@ async fn a_freelancer_does_everything_from_the_page(backend: Backend) {
     browser.wait_for_text("Welcome, Ada Lovelace").await;
     browser.wait_for_text("Time zone: Europe/Berlin").await;
 
-    // Connect Google: the consent page, and back to the page that says so.
+    // Connect Google: declined first (said in words), then allowed.
     browser.click_text("Calendars").await;
     browser.wait_for_text("Connect a calendar").await;
+    browser.click_text("Connect Google").await;
+    browser.wait_for_url(&consent_page).await;
+    browser.click("#deny").await;
+    browser
+        .wait_for_text("Google was not connected: you declined access on the consent page.")
+        .await;
     browser.click_text("Connect Google").await;
     browser.wait_for_url(&consent_page).await;
     browser.click("#allow").await;
@@ -134,10 +140,58 @@ async fn a_freelancer_does_everything_from_the_page(backend: Backend) {
         "the outcome is read once and dropped from the address"
     );
 
-    // The week shows what Google holds.
+    // An ICS feed by its address.
+    let thursday = monday + Duration::days(3);
+    let ics = fakes::ics::start().await;
+    let day = thursday.format("%Y%m%d");
+    ics.state().publish(
+        "yoga",
+        &format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:yoga@test\r\n\
+             DTSTAMP:20261101T000000Z\r\nSUMMARY:Yoga\r\nDTSTART;TZID=Europe/Berlin:{day}T120000\r\n\
+             DTEND;TZID=Europe/Berlin:{day}T130000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+        ),
+    );
+    browser.fill("Feed URL", &ics.url("/yoga.ics")).await;
+    browser.fill("Feed name", "Yoga studio").await;
+    browser.click_text("Add ICS feed").await;
+    browser.wait_for_text("Feed added.").await;
+    browser.wait_for_text("Yoga studio").await;
+
+    // The week shows what Google and the feed hold.
     browser.click_text("Week").await;
     browser.wait_for_text("Design review").await;
     browser.wait_for_text("Client call").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !browser
+        .execute("return document.body.innerText.includes('Yoga')", json!([]))
+        .await
+        .as_bool()
+        .unwrap()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the feed's event shows"
+        );
+        browser.click_text("This week").await;
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+
+    // "Find a slot": the next 90 free minutes are this morning's 09:00–10:30.
+    browser.fill("Duration (minutes)", "90").await;
+    browser.click_text("Find a slot").await;
+    let first_slot = browser
+        .wait_until(
+            "the slots found",
+            "const li = document.querySelector('.slots li'); return li ? li.innerText : false;",
+            json!([]),
+        )
+        .await;
+    let first_slot = first_slot.as_str().unwrap();
+    assert!(
+        first_slot.contains("9:00") && first_slot.contains("10:30"),
+        "{first_slot}"
+    );
     let free_before = free_hours_text(&browser).await;
     assert_eq!(conflict_marks(&browser).await, 0);
 
@@ -160,6 +214,14 @@ async fn a_freelancer_does_everything_from_the_page(backend: Backend) {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
     assert_eq!(conflict_marks(&browser).await, 2);
+    // The first syncs' progress line goes away by itself once they are done.
+    browser
+        .wait_until(
+            "the sync progress to end",
+            "return document.getElementById('sync-progress').hidden",
+            json!([]),
+        )
+        .await;
     snap(&browser, "week").await;
 
     browser.click_text("Conflicts").await;
@@ -397,10 +459,21 @@ async fn the_page_is_served_strictly_and_fits_a_phone() {
     assert_eq!(server["connect"]["google"], false);
     assert_eq!(server["connect"]["caldotcom"], "api_key");
 
+    // Ten failed sign-ins from this address lock it: the page says how long to wait.
+    for _ in 0..10 {
+        app.post_login(&json!({"email": "grace@example.com", "password": "not the password"}))
+            .await;
+    }
     let browser = Browser::start().await;
     browser.set_window_size(360, 780).await;
     browser.goto(&app.url("/")).await;
     browser.wait_for_text("Sign in to freeslot").await;
+    browser.fill("Email", "grace@example.com").await;
+    browser.fill("Password", "still not the password").await;
+    browser.click_text("Sign in").await;
+    browser
+        .wait_for_text("Too many failed logins for this address; try again later. Wait 15 minutes before trying again.")
+        .await;
     browser.click_text("Sign up").await;
     browser.fill("Name", "Grace").await;
     browser.fill("Email", "grace@example.com").await;
