@@ -508,3 +508,47 @@ async fn the_page_is_served_strictly_and_fits_a_phone() {
     assert_eq!(token, json!([1, 0]), "the token is in sessionStorage only");
     browser.quit().await;
 }
+
+/// A grant revoked at Google shows on the page by itself (the page polls), and `Reconnect` takes
+/// the person through the consent page back to a working connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_connection_is_reconnected_from_the_page() {
+    let google = fakes::google::start("ada@example.com").await;
+    let env: HashMap<String, String> = google.env().into_iter().collect();
+    let consent_page = env["GOOGLE_AUTH_URL"].clone();
+    let app = TestApp::spawn_with(Backend::Sqlite, env, test_worker_options()).await;
+    let browser = Browser::start().await;
+    browser.goto(&app.url("/")).await;
+    browser.click_text("Sign up").await;
+    browser.fill("Name", "Ada").await;
+    browser.fill("Email", "ada@example.com").await;
+    browser.fill("Password", "correct horse battery").await;
+    browser.fill("Time zone", "Europe/Berlin").await;
+    browser.click_text("Sign up").await;
+    browser.wait_for_text("free this week").await;
+    browser.click_text("Calendars").await;
+    browser.click_text("Connect Google").await;
+    browser.wait_for_url(&consent_page).await;
+    browser.click("#allow").await;
+    browser.wait_for_text("Up to date").await;
+
+    google.state().oauth.revoke_everything();
+    browser.click_text("Sync now").await;
+    browser.wait_for_text("Needs reconnecting").await;
+    browser
+        .wait_for_text("This connection needs you to sign in again")
+        .await;
+    browser.click_text("Reconnect").await;
+    browser.wait_for_url(&consent_page).await;
+    browser.click("#allow").await;
+    browser.wait_for_text("Google connected").await;
+    browser.wait_for_text("Up to date").await;
+    let reconnect_left = browser
+        .execute(
+            "return [...document.querySelectorAll('button')].some((b) => b.innerText === 'Reconnect')",
+            json!([]),
+        )
+        .await;
+    assert_eq!(reconnect_left, false);
+    browser.quit().await;
+}
