@@ -558,3 +558,9 @@ async fn stop(
     }
     HttpResponse::NoContent().finish()
 }
+
+/// A timed event as Calendar v3 returns it (`iCalUID` `{id}@google`).
+pub fn event(id: &str, title: &str, start: &str, end: &str) -> Value {
+    json!({"id": id, "summary": title, "iCalUID": format!("{id}@google"),
+        "start": {"dateTime": start}, "end": {"dateTime": end}})
+}

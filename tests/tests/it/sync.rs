@@ -104,7 +104,7 @@ fn put_busy_mornings(s: &mut fakes::google::GoogleState, cal: &str, ids: &[Strin
         let day = 1 + i % 28;
         s.put_event(
             cal,
-            google_event(
+            fakes::google::event(
                 id,
                 "Busy",
                 &format!("{month}-{day:02}T09:00:00Z"),
@@ -114,11 +114,6 @@ fn put_busy_mornings(s: &mut fakes::google::GoogleState, cal: &str, ids: &[Strin
     }
 }
 
-fn google_event(id: &str, title: &str, start: &str, end: &str) -> Value {
-    json!({"id": id, "summary": title, "iCalUID": format!("{id}@google"),
-        "start": {"dateTime": start}, "end": {"dateTime": end}})
-}
-
 async fn google_calendars_converge_through_changes(backend: Backend) {
     let google = fakes::google::start("ada@example.com").await;
     let cal = "ada@example.com";
@@ -126,7 +121,7 @@ async fn google_calendars_converge_through_changes(backend: Backend) {
         let mut s = google.state();
         s.put_event(
             cal,
-            google_event(
+            fakes::google::event(
                 "g1",
                 "Kickoff",
                 "2026-12-01T09:00:00+01:00",
@@ -135,7 +130,7 @@ async fn google_calendars_converge_through_changes(backend: Backend) {
         );
         s.put_event(
             cal,
-            google_event(
+            fakes::google::event(
                 "g2",
                 "Review",
                 "2026-12-02T14:00:00Z",
@@ -188,7 +183,7 @@ async fn google_calendars_converge_through_changes(backend: Backend) {
         let mut s = google.state();
         s.put_event(
             cal,
-            google_event(
+            fakes::google::event(
                 "g1",
                 "Kickoff (moved)",
                 "2026-12-03T09:00:00Z",
@@ -198,7 +193,7 @@ async fn google_calendars_converge_through_changes(backend: Backend) {
         s.delete_event(cal, "g2");
         s.put_event(
             cal,
-            google_event(
+            fakes::google::event(
                 "g3",
                 "Retro",
                 "2026-12-04T09:00:00Z",
@@ -391,7 +386,7 @@ async fn two_syncs_of_one_calendar_never_run_at_once(backend: Backend) {
     let google = fakes::google::start("ada@example.com").await;
     google.state().put_event(
         "ada@example.com",
-        google_event("g1", "One", "2026-12-01T09:00:00Z", "2026-12-01T10:00:00Z"),
+        fakes::google::event("g1", "One", "2026-12-01T09:00:00Z", "2026-12-01T10:00:00Z"),
     );
     let app = app_with(backend, google.env()).await;
     let user = app.register_user().await;
@@ -437,7 +432,7 @@ async fn a_revoked_grant_stops_syncing_and_says_so(backend: Backend) {
     let google = fakes::google::start("ada@example.com").await;
     google.state().put_event(
         "ada@example.com",
-        google_event("g1", "One", "2026-12-01T09:00:00Z", "2026-12-01T10:00:00Z"),
+        fakes::google::event("g1", "One", "2026-12-01T09:00:00Z", "2026-12-01T10:00:00Z"),
     );
     let app = app_with(backend, google.env()).await;
     let user = app.register_user().await;

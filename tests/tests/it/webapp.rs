@@ -27,11 +27,6 @@ async fn snap(browser: &Browser, name: &str) {
     browser.screenshot(&screenshot(name)).await;
 }
 
-fn google_event(id: &str, title: &str, start: &str, end: &str) -> Value {
-    json!({"id": id, "summary": title, "iCalUID": format!("{id}@google"),
-        "start": {"dateTime": start}, "end": {"dateTime": end}})
-}
-
 /// How many seconds of the week the page shows as free, read from its own summary line.
 async fn free_hours_text(browser: &Browser) -> String {
     browser
@@ -74,7 +69,7 @@ async fn a_freelancer_does_everything_from_the_page(backend: Backend) {
         let mut s = google.state();
         s.put_event(
             "ada@example.com",
-            google_event(
+            fakes::google::event(
                 "g1",
                 "Design review",
                 &at(tuesday, "10:00"),
@@ -83,7 +78,7 @@ async fn a_freelancer_does_everything_from_the_page(backend: Backend) {
         );
         s.put_event(
             "ada@example.com",
-            google_event(
+            fakes::google::event(
                 "g2",
                 "Client call",
                 &at(wednesday, "14:00"),
