@@ -34,10 +34,13 @@ pub fn start(
 
     let api_task = api.map(|app| {
         let handle = app.handle();
+        let notifier = ctx.notifier.clone();
         let mut stop = stop.clone();
         tokio::spawn(async move {
             let _ = stop.wait_for(|s| *s).await;
             tracing::info!("api stopping: finishing in-flight requests");
+            // Live streams never finish by themselves: they end now, cleanly.
+            notifier.close();
             handle.stop(true).await;
         });
         tokio::spawn(app.run_until_stopped())

@@ -17,6 +17,9 @@ use crate::routes;
         routes::health::health,
         routes::health::ready,
         routes::server::info,
+        routes::notifications::list,
+        routes::notifications::issue_ticket,
+        routes::notifications::follow,
         routes::accounts::register,
         routes::accounts::login,
         routes::accounts::logout,
@@ -75,6 +78,7 @@ use crate::routes;
         (name = "connections", description = "Connecting Google, Microsoft, Cal.com and ICS feeds"),
         (name = "calendars", description = "The calendars connected accounts bring"),
         (name = "webhooks", description = "Push notifications from the providers"),
+        (name = "notifications", description = "What the user should hear about: the feed and its live stream"),
     )
 )]
 pub struct ApiDoc;

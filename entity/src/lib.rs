@@ -12,6 +12,8 @@ pub mod conflicts;
 pub mod event_clients;
 pub mod events;
 pub mod feed_tokens;
+pub mod notification_tickets;
+pub mod notifications;
 pub mod oauth_states;
 pub mod sessions;
 pub mod states;

@@ -15,6 +15,8 @@ pub struct Model {
     /// Bumped by every change to what availability answers' freshness is read from
     /// (`service::version::touch_calendars`).
     pub calendars_version: i64,
+    /// The last `seq` given to one of the user's notifications (`service::notifications`).
+    pub notification_seq: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

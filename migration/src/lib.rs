@@ -29,6 +29,7 @@ mod m20261203_000020_create_attempts;
 mod m20261203_000021_add_oauth_states_browser;
 mod m20261203_000022_endless_series_never_end;
 mod m20261204_000023_add_busy_rules;
+mod m20261207_000024_create_notifications;
 
 pub struct Migrator;
 
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000021_add_oauth_states_browser::Migration),
             Box::new(m20261203_000022_endless_series_never_end::Migration),
             Box::new(m20261204_000023_add_busy_rules::Migration),
+            Box::new(m20261207_000024_create_notifications::Migration),
         ]
     }
 }

@@ -26,6 +26,7 @@ pub mod follow_up;
 pub mod jobs;
 pub mod limits;
 pub mod maintenance;
+pub mod notifications;
 pub mod reseal;
 pub mod secrets;
 pub mod series;
@@ -63,6 +64,8 @@ pub struct AppContext {
     pub queue: JobQueue,
     /// One HTTP client (one connection pool) for every provider call.
     pub http: reqwest::Client,
+    /// Wake-ups for notification streams, across processes when Redis is configured.
+    pub notifier: notifications::Notifier,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -121,6 +124,14 @@ impl AppContext {
             .await
             .map_err(InitError::Migration)?;
         let http = providers::http::client();
+        let notifier = match settings.redis_url.as_deref() {
+            Some(url) => notifications::Notifier::with_redis(url, &settings.job_queue)
+                .unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "notification wake-ups stay in this process");
+                    notifications::Notifier::local()
+                }),
+            None => notifications::Notifier::local(),
+        };
         Ok(Arc::new(Self {
             engine_cache: availability::cache::EngineCache::default(),
             providers: credentials::Providers::new(&settings, &http),
@@ -132,6 +143,7 @@ impl AppContext {
             db,
             queue,
             http,
+            notifier,
         }))
     }
 

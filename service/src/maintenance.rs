@@ -25,7 +25,8 @@ pub const SYNC_RUN_RETENTION_DAYS: i64 = 30;
 /// Resolved conflicts are kept this long, then forgotten.
 pub const RESOLVED_CONFLICT_RETENTION_DAYS: i64 = 90;
 
-/// Deletes sync runs and resolved conflicts past their retention. Returns (runs, conflicts).
+/// Deletes sync runs, resolved conflicts and notifications past their retention (and lapsed
+/// stream tickets). Returns (runs, conflicts).
 pub async fn purge_history(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
@@ -47,6 +48,10 @@ pub async fn purge_history(
         .exec(db)
         .await?
         .rows_affected;
+    let notifications = crate::notifications::purge(db, now).await?;
+    if notifications > 0 {
+        tracing::info!(notifications, "purged notifications past their retention");
+    }
     if runs + resolved > 0 {
         tracing::info!(
             runs,

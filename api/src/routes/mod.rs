@@ -9,6 +9,7 @@ pub(crate) mod export;
 pub(crate) mod feeds;
 pub(crate) mod health;
 pub(crate) mod me;
+pub(crate) mod notifications;
 pub(crate) mod server;
 pub(crate) mod webhooks;
 
@@ -44,6 +45,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("/api")
                 .service(server::info)
+                .service(notifications::list)
+                .service(notifications::issue_ticket)
+                .service(notifications::follow)
                 .service(accounts::register)
                 .service(accounts::login)
                 .service(accounts::logout)

@@ -7,7 +7,7 @@ use entity::calendar_connections as connections;
 use entity::{ConnectionStatus, Provider};
 use providers::ProviderError;
 use sea_orm::sea_query::{Condition, Expr};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 
 use crate::AppContext;
 use crate::vault::{Column, Slot};
@@ -206,26 +206,68 @@ async fn mark_needs_reauth(
     why: &str,
 ) -> TokenError {
     tracing::warn!(connection = %connection.id, reason = why, "connection needs to be reconnected");
-    let now = ctx.clock.now();
-    let update = connections::ActiveModel {
-        id: Set(connection.id),
-        status: Set(ConnectionStatus::NeedsReauth),
-        refreshing_until: Set(None),
-        last_error: Set(Some(why.to_owned())),
-        updated_at: Set(now),
-        ..Default::default()
+    let update = needs_reauth_in_one_transaction(ctx, connection, why).await;
+    if let Ok(true) = update {
+        ctx.notifier.wake(connection.user_id);
     }
-    .update(&ctx.db)
-    .await;
-    // Its calendars are no longer fresh.
-    let update = match update {
-        Ok(_) => crate::version::touch_calendars(&ctx.db, connection.user_id).await,
-        Err(e) => Err(e),
-    };
     match update {
         Ok(_) => TokenError::NeedsReauth,
         Err(e) => TokenError::Internal(e.into()),
     }
+}
+
+/// The status change, the calendars' freshness and — when the connection was not already
+/// waiting for the user — one `connection.needs_reauth` notification, together. True when it
+/// was notified.
+async fn needs_reauth_in_one_transaction(
+    ctx: &AppContext,
+    connection: &connections::Model,
+    why: &str,
+) -> Result<bool, sea_orm::DbErr> {
+    let now = ctx.clock.now();
+    let txn = crate::db::begin_write(&ctx.db).await?;
+    let changed = connections::Entity::update_many()
+        .col_expr(
+            connections::Column::Status,
+            Expr::value(ConnectionStatus::NeedsReauth),
+        )
+        .col_expr(
+            connections::Column::RefreshingUntil,
+            Expr::value(None::<DateTime<Utc>>),
+        )
+        .col_expr(
+            connections::Column::LastError,
+            Expr::value(Some(why.to_owned())),
+        )
+        .col_expr(connections::Column::UpdatedAt, Expr::value(now))
+        .filter(connections::Column::Id.eq(connection.id))
+        .filter(connections::Column::Status.ne(ConnectionStatus::NeedsReauth))
+        .exec(&txn)
+        .await?
+        .rows_affected
+        == 1;
+    // Its calendars are no longer fresh.
+    crate::version::touch_calendars(&txn, connection.user_id).await?;
+    if changed {
+        let calendar_ids: Vec<uuid::Uuid> = entity::calendars::Entity::find()
+            .select_only()
+            .column(entity::calendars::Column::Id)
+            .filter(entity::calendars::Column::ConnectionId.eq(connection.id))
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        crate::notifications::record(
+            &txn,
+            connection.user_id,
+            crate::notifications::Kind::ConnectionNeedsReauth,
+            serde_json::json!({"provider": connection.provider.as_str(),
+                "account": connection.account, "calendar_ids": calendar_ids}),
+            now,
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(changed)
 }
 
 /// Calls `call` with a valid credential; on a 401 refreshes once and calls again.

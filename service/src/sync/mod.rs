@@ -27,7 +27,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use uuid::Uuid;
 
 use crate::credentials::tokens::{self, TokenError};
-use crate::{AppContext, Job, db, version};
+use crate::{AppContext, Job, db, notifications, version};
 
 /// How long a run may go without renewing its lease (renewed on every page).
 const LEASE: Duration = Duration::minutes(2);
@@ -70,7 +70,10 @@ impl From<TokenError> for SyncError {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Outcome {
     pub pages: u32,
+    /// Rows written: `added` new ones plus `updated` changed ones.
     pub upserted: u64,
+    pub added: u64,
+    pub updated: u64,
     pub deleted: u64,
     /// The provider rejected the cursor and the run listed everything again.
     pub cursor_reset: bool,
@@ -295,6 +298,14 @@ async fn run_once(
     let result = walk(ctx, &calendar, &mut outcome).await;
     let finished = ctx.clock.now();
     let error = result.as_ref().err().map(|e| e.to_string());
+    // A series that repeats beyond the expansion cap syncs, but the user must hear that only
+    // its first occurrences count (a feed "every second, forever" is not their schedule).
+    let cut = match &result {
+        Ok(()) => cut_series(ctx, &calendar).await?,
+        Err(_) => Vec::new(),
+    };
+    // The run's record, the calendar's status and what the user is told, together.
+    let txn = crate::db::begin_write(&ctx.db).await?;
     sync_runs::ActiveModel {
         id: Set(run_id),
         mode: Set(if outcome.full { "full" } else { "incremental" }.to_owned()),
@@ -311,7 +322,7 @@ async fn run_once(
         error: Set(error.clone()),
         ..Default::default()
     }
-    .update(&ctx.db)
+    .update(&txn)
     .await?;
 
     let mut row = calendars::ActiveModel {
@@ -319,12 +330,7 @@ async fn run_once(
         updated_at: Set(finished),
         ..Default::default()
     };
-    // A series that repeats beyond the expansion cap syncs, but the user must hear that only
-    // its first occurrences count (a feed "every second, forever" is not their schedule).
-    let cut = match &result {
-        Ok(()) => cut_series(ctx, &calendar).await?,
-        Err(_) => Vec::new(),
-    };
+    let mut failures = 0;
     match &result {
         Ok(()) => {
             row.sync_status = Set(SyncStatus::Idle);
@@ -345,7 +351,7 @@ async fn run_once(
             row.paused_until = Set(None);
         }
         Err(e) => {
-            let failures = calendar.consecutive_failures + 1;
+            failures = calendar.consecutive_failures + 1;
             row.sync_status = Set(SyncStatus::Error);
             row.last_error = Set(error.clone());
             row.last_error_at = Set(Some(finished));
@@ -358,10 +364,30 @@ async fn run_once(
             }
         }
     }
-    row.update(&ctx.db).await?;
+    row.update(&txn).await?;
     if result.is_ok() {
         // A good sync makes the calendar fresh again (after the write, never before).
-        crate::version::touch_calendars(&ctx.db, calendar.user_id).await?;
+        crate::version::touch_calendars(&txn, calendar.user_id).await?;
+    }
+    let notice = match &error {
+        None if outcome.changed() => Some((
+            notifications::Kind::CalendarSynced,
+            serde_json::json!({"calendar_id": calendar.id, "added": outcome.added,
+                "updated": outcome.updated, "removed": outcome.deleted}),
+        )),
+        None => None,
+        Some(error) => Some((
+            notifications::Kind::CalendarSyncFailed,
+            serde_json::json!({"calendar_id": calendar.id, "error": error,
+                "consecutive_failures": failures}),
+        )),
+    };
+    if let Some((kind, data)) = &notice {
+        notifications::record(&txn, calendar.user_id, *kind, data.clone(), finished).await?;
+    }
+    txn.commit().await?;
+    if notice.is_some() {
+        ctx.notifier.wake(calendar.user_id);
     }
 
     match &result {
@@ -638,7 +664,8 @@ async fn apply(
         txn.execute_unprepared("SET LOCAL synchronous_commit = off")
             .await?;
     }
-    let upserted = rows::upsert(&txn, calendar.id, upserts).await? as u64;
+    let written = rows::upsert(&txn, calendar.id, upserts).await?;
+    let upserted = written.added + written.updated;
     let mut deleted = rows::delete(&txn, calendar.id, &deletes).await?;
     // A resource rewritten or gone takes the events it no longer holds with it (a snapshot's
     // end does that for everything unseen anyway).
@@ -686,6 +713,8 @@ async fn apply(
     }
     txn.commit().await?;
     outcome.upserted += upserted;
+    outcome.added += written.added;
+    outcome.updated += written.updated;
     outcome.deleted += deleted;
     Ok(())
 }

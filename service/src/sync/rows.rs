@@ -158,17 +158,32 @@ pub fn in_window(e: &RemoteEvent, window: &Window) -> bool {
     start < window.end + Duration::days(1) && end > window.start - Duration::days(1)
 }
 
-/// Writes the rows that differ from what is stored; returns how many did.
+/// How many rows a write added, and how many it changed (rows equal to what was stored are
+/// neither).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Written {
+    pub added: u64,
+    pub updated: u64,
+}
+
+impl std::ops::AddAssign for Written {
+    fn add_assign(&mut self, other: Self) {
+        self.added += other.added;
+        self.updated += other.updated;
+    }
+}
+
+/// Writes the rows that differ from what is stored; says how many were new and how many changed.
 pub async fn upsert(
     db: &impl ConnectionTrait,
     calendar_id: Uuid,
     rows: Vec<events::Model>,
-) -> Result<usize, DbErr> {
+) -> Result<Written, DbErr> {
     if db.get_database_backend() == DbBackend::Postgres {
         let refs: Vec<&events::Model> = rows.iter().collect();
         return upsert_postgres(db, calendar_id, &refs).await;
     }
-    let mut written = 0;
+    let mut written = Written::default();
     for chunk in rows.chunks(CHUNK) {
         let ids: Vec<&str> = chunk.iter().map(|r| r.provider_event_id.as_str()).collect();
         let stored: HashMap<String, events::Model> = events::Entity::find()
@@ -181,10 +196,16 @@ pub async fn upsert(
             .collect();
         let changed: Vec<events::ActiveModel> = chunk
             .iter()
-            .filter(|r| {
-                stored
-                    .get(&r.provider_event_id)
-                    .is_none_or(|old| !same(old, r))
+            .filter(|r| match stored.get(&r.provider_event_id) {
+                None => {
+                    written.added += 1;
+                    true
+                }
+                Some(old) if !same(old, r) => {
+                    written.updated += 1;
+                    true
+                }
+                Some(_) => false,
             })
             // Every column is written for a new row; the conflict clause updates only `SYNCED`.
             .map(|r| r.clone().into_active_model().reset_all())
@@ -192,7 +213,6 @@ pub async fn upsert(
         if changed.is_empty() {
             continue;
         }
-        written += changed.len();
         events::Entity::insert_many(changed)
             .on_conflict(
                 OnConflict::columns([events::Column::CalendarId, events::Column::ProviderEventId])
@@ -210,18 +230,18 @@ pub async fn upsert(
 /// parameters is parsed and planned anew each time). Parsing that JSON is most of Postgres's
 /// work, so it carries only what differs per row: short keys, no nulls, and the calendar's own
 /// columns as separate parameters. The conflict clause only rewrites rows whose provider-owned
-/// columns differ, and `RETURNING` counts what was written: no read beforehand, whose plan
+/// columns differ, and `RETURNING` says what was written (`xmax = 0`: a new row, not an update): no read beforehand, whose plan
 /// Postgres would pick from statistics that a first sync of 50,000 events outgrows (it chose a
 /// sequential scan, 200 ms a page).
 async fn upsert_postgres(
     db: &impl ConnectionTrait,
     calendar_id: Uuid,
     rows: &[&events::Model],
-) -> Result<usize, DbErr> {
+) -> Result<Written, DbErr> {
     /// A page of 250 events is ~100 kB: one statement.
     const MESSAGE_BUDGET: usize = 1_000_000;
     let Some(first) = rows.first() else {
-        return Ok(0);
+        return Ok(Written::default());
     };
     let shared = Shared {
         user_id: first.user_id,
@@ -233,7 +253,7 @@ async fn upsert_postgres(
     }) {
         return Err(DbErr::Custom("rows of more than one calendar".into()));
     }
-    let mut written = 0;
+    let mut written = Written::default();
     let mut batch: Vec<u8> = vec![b'['];
     for r in rows {
         if batch.len() > MESSAGE_BUDGET {
@@ -364,7 +384,7 @@ async fn execute_batch(
     calendar_id: Uuid,
     shared: &Shared,
     records: Vec<u8>,
-) -> Result<usize, DbErr> {
+) -> Result<Written, DbErr> {
     let records = String::from_utf8(records).map_err(|e| DbErr::Custom(e.to_string()))?;
     let stmt = Statement::from_sql_and_values(
         DbBackend::Postgres,
@@ -377,7 +397,16 @@ async fn execute_batch(
             shared.written_at.into(),
         ],
     );
-    Ok(db.query_all_raw(stmt).await?.len())
+    let rows = db.query_all_raw(stmt).await?;
+    let mut written = Written::default();
+    for row in rows {
+        if row.try_get::<bool>("", "inserted")? {
+            written.added += 1;
+        } else {
+            written.updated += 1;
+        }
+    }
+    Ok(written)
 }
 
 const UPSERT_POSTGRES: &str = "INSERT INTO events (id, user_id, calendar_id, provider, \
@@ -413,7 +442,7 @@ EXCLUDED.start_at, EXCLUDED.end_at, EXCLUDED.all_day, EXCLUDED.start_date, EXCLU
 EXCLUDED.timezone, EXCLUDED.status, EXCLUDED.busy, EXCLUDED.out_of_office, EXCLUDED.self_response, EXCLUDED.rrule, \
 EXCLUDED.exdates::text, EXCLUDED.rdates::text, EXCLUDED.range_end_at, EXCLUDED.organizer_email, \
 EXCLUDED.attendees::text, EXCLUDED.etag, EXCLUDED.provider_updated_at) \
-RETURNING 1";
+RETURNING (xmax = 0) AS inserted";
 
 /// Deletes the calendar's events with these provider ids; returns how many went.
 pub async fn delete(

@@ -196,6 +196,7 @@ pub async fn register(
         timezone: Set(timezone.name().to_owned()),
         events_version: Set(0),
         calendars_version: Set(0),
+        notification_seq: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
     }

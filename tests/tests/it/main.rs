@@ -15,6 +15,7 @@ mod feeds;
 mod hardening;
 mod jobs;
 mod migrations;
+mod notifications;
 mod probes;
 mod provider_clients;
 mod push;

@@ -3,7 +3,7 @@ use sea_orm::{ConnectionTrait, Statement};
 use service::db::{Step, migrate_step};
 use tests::{Backend, TestDatabase, backend_tests};
 
-const TABLES: [&str; 15] = [
+const TABLES: [&str; 17] = [
     "users",
     "calendar_connections",
     "calendars",
@@ -19,6 +19,8 @@ const TABLES: [&str; 15] = [
     "feed_tokens",
     "sessions",
     "attempts",
+    "notifications",
+    "notification_tickets",
 ];
 
 async fn present_tables(db: &sea_orm::DatabaseConnection) -> Vec<&'static str> {
@@ -65,6 +67,23 @@ async fn migrations_go_up_down_and_up_again(backend: Backend) {
             .collect::<Vec<_>>()
     };
     let postgres = db.get_database_backend() == sea_orm::DbBackend::Postgres;
+    // 24: the notifications outbox.
+    assert!(manager.has_table("notifications").await.unwrap());
+    assert!(
+        manager
+            .has_column("users", "notification_seq")
+            .await
+            .unwrap()
+    );
+    migrate_step(&db, Step::Down(1)).await.unwrap();
+    assert!(!manager.has_table("notifications").await.unwrap());
+    assert!(!manager.has_table("notification_tickets").await.unwrap());
+    assert!(
+        !manager
+            .has_column("users", "notification_seq")
+            .await
+            .unwrap()
+    );
     // 23: busy rules and out of office.
     assert!(
         manager
@@ -168,7 +187,7 @@ async fn migrations_go_up_down_and_up_again(backend: Backend) {
     assert!(!present_tables(&db).await.contains(&"audit_log"));
     assert_eq!(
         Migrator::get_pending_migrations(&db).await.unwrap().len(),
-        14
+        15
     );
 
     // All the way down leaves nothing of ours behind.

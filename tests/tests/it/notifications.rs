@@ -1,0 +1,216 @@
+//! Being told (contract, "Notifications"): the outbox as a feed and as a live stream that
+//! resumes with no gap and no duplicate, across restarts and across processes.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tests::sse::Sse;
+use tests::{Backend, TestApp, TestUser, backend_tests, fakes, test_worker_options};
+
+async fn feed(app: &TestApp, user: &TestUser, after: &str) -> Vec<Value> {
+    let res = app
+        .get_query("/api/notifications", &user.token, &[("after", after)])
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    body["notifications"].as_array().unwrap().clone()
+}
+
+async fn stream(app: &TestApp, token: &str, last_event_id: Option<&str>) -> Sse {
+    let mut req = app
+        .client
+        .get(app.url("/api/notifications/stream"))
+        .bearer_auth(token)
+        // A stream lives longer than the helpers' 30 s request timeout.
+        .timeout(std::time::Duration::from_secs(3600));
+    if let Some(id) = last_event_id {
+        req = req.header("Last-Event-ID", id);
+    }
+    Sse::new(req.send().await.unwrap())
+}
+
+async fn google_app(backend: Backend) -> (fakes::google::FakeGoogle, TestApp) {
+    let google = fakes::google::start("ada@example.com").await;
+    google.state().put_event(
+        "ada@example.com",
+        fakes::google::event(
+            "g1",
+            "Planning",
+            "2026-12-01T09:00:00Z",
+            "2026-12-01T10:00:00Z",
+        ),
+    );
+    let env = google.env().into_iter().collect();
+    let app = TestApp::spawn_with(backend, env, test_worker_options()).await;
+    (google, app)
+}
+
+/// A Google grant revoked at Google: `connection.needs_reauth` on the open stream and in the
+/// feed — once, however often the sync fails after — with the sync's own failures beside it.
+async fn a_revoked_grant_is_told_on_the_stream_and_in_the_feed(backend: Backend) {
+    let (google, app) = google_app(backend).await;
+    let user = app.register_user().await;
+    app.oauth_dance("google", &user.token, "allow").await;
+    let calendars = app.synced_calendars(&user.token).await;
+    let id = calendars[0]["id"].as_str().unwrap().to_owned();
+
+    let first = feed(&app, &user, "0").await;
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert_eq!(first[0]["type"], "calendar.synced");
+    assert_eq!(
+        first[0]["data"],
+        json!({"calendar_id": id, "added": 1, "updated": 0, "removed": 0})
+    );
+
+    let mut live = stream(&app, &user.token, None).await;
+    google.state().oauth.revoke_everything();
+    app.sync_calendar(&user.token, &id).await;
+    let (told, before) = live.until("connection.needs_reauth").await;
+    assert!(
+        before
+            .iter()
+            .all(|f| f.event.as_deref() == Some("calendar.sync_failed"))
+    );
+    assert_eq!(told.data["type"], "connection.needs_reauth");
+    assert_eq!(
+        told.data["data"],
+        json!({"provider": "google", "account": "ada@example.com", "calendar_ids": [id]})
+    );
+    assert_eq!(told.id.as_deref(), told.data["id"].as_str());
+
+    // A second failing sync: another sync_failed, but the connection was already reported.
+    app.sync_calendar(&user.token, &id).await;
+    let all = feed(&app, &user, "0").await;
+    let kinds: Vec<&str> = all.iter().map(|n| n["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|k| **k == "connection.needs_reauth")
+            .count(),
+        1,
+        "{kinds:?}"
+    );
+    let failed: Vec<&Value> = all
+        .iter()
+        .filter(|n| n["type"] == "calendar.sync_failed")
+        .collect();
+    assert_eq!(failed.len(), 2, "{kinds:?}");
+    assert_eq!(failed[1]["data"]["consecutive_failures"], 2);
+    let ids: Vec<&str> = all.iter().map(|n| n["id"].as_str().unwrap()).collect();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(ids, sorted, "ids sort in creation order, none twice");
+}
+
+/// `Last-Event-ID` after a restart: every later notification once, in order; then new ones.
+async fn a_stream_resumes_across_a_restart(backend: Backend) {
+    let (google, app) = google_app(backend).await;
+    let user = app.register_user().await;
+    app.oauth_dance("google", &user.token, "allow").await;
+    let id = app.synced_calendars(&user.token).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Two more changes, two more notifications.
+    for (n, title) in [(2, "Review"), (3, "Retro")] {
+        google.state().put_event(
+            "ada@example.com",
+            fakes::google::event(
+                &format!("g{n}"),
+                title,
+                "2026-12-02T09:00:00Z",
+                "2026-12-02T10:00:00Z",
+            ),
+        );
+        app.sync_calendar(&user.token, &id).await;
+    }
+    let all = feed(&app, &user, "0").await;
+    assert_eq!(all.len(), 3, "{all:?}");
+    let app = app.restart().await;
+
+    let mut live = stream(&app, &user.token, all[0]["id"].as_str()).await;
+    let second = live.next().await;
+    let third = live.next().await;
+    assert_eq!(second.id.as_deref(), all[1]["id"].as_str());
+    assert_eq!(third.id.as_deref(), all[2]["id"].as_str());
+    assert_eq!(third.data, all[2]);
+    // And it goes on live.
+    google.state().put_event(
+        "ada@example.com",
+        fakes::google::event("g4", "Demo", "2026-12-03T09:00:00Z", "2026-12-03T10:00:00Z"),
+    );
+    app.sync_calendar(&user.token, &id).await;
+    let fourth = live.next().await;
+    assert_eq!(fourth.event.as_deref(), Some("calendar.synced"));
+    assert_eq!(fourth.data["data"]["added"], 1);
+    assert!(fourth.id.as_deref() > third.id.as_deref());
+}
+
+/// A notification written by another instance (its worker, on another machine) reaches a stream
+/// opened on this one.
+async fn a_notification_from_another_instance_reaches_the_stream(backend: Backend) {
+    let (google, app) = google_app(backend).await;
+    let user = app.register_user().await;
+    app.oauth_dance("google", &user.token, "allow").await;
+    let id = app.synced_calendars(&user.token).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let other = app.spawn_sibling().await;
+    let mut live = stream(&app, &user.token, None).await;
+    google.state().put_event(
+        "ada@example.com",
+        fakes::google::event("g2", "Sync", "2026-12-02T09:00:00Z", "2026-12-02T10:00:00Z"),
+    );
+    // The sibling's api takes the request; either worker may run it: the stream hears it.
+    other.sync_calendar(&user.token, &id).await;
+    let frame = live.next().await;
+    assert_eq!(frame.event.as_deref(), Some("calendar.synced"));
+    assert_eq!(frame.data["data"]["calendar_id"], id.as_str());
+}
+
+/// Browsers' `EventSource` cannot send a header: a ticket opens the stream once.
+async fn a_ticket_opens_the_stream_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let user = app.register_user().await;
+    let res = app
+        .post_json("/api/notifications/ticket", &json!({}), Some(&user.token))
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let ticket = res.json::<Value>().await.unwrap()["ticket"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let url = app.url("/api/notifications/stream");
+    let opened = app
+        .client
+        .get(&url)
+        .query(&[("ticket", &ticket)])
+        .send()
+        .await
+        .unwrap();
+    let _live = Sse::new(opened);
+    let again = app
+        .client
+        .get(&url)
+        .query(&[("ticket", &ticket)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = again.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "invalid_ticket");
+    let bare = app.client.get(&url).send().await.unwrap();
+    assert_eq!(bare.status(), StatusCode::UNAUTHORIZED);
+    let bad = app
+        .get_query("/api/notifications", &user.token, &[("after", "soon")])
+        .await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+}
+
+backend_tests!(
+    a_revoked_grant_is_told_on_the_stream_and_in_the_feed,
+    a_stream_resumes_across_a_restart,
+    a_notification_from_another_instance_reaches_the_stream,
+    a_ticket_opens_the_stream_once,
+);
