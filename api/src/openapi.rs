@@ -17,6 +17,7 @@ use crate::routes;
         routes::health::health,
         routes::health::ready,
         routes::server::info,
+        routes::audit::list,
         routes::notifications::list,
         routes::notifications::issue_ticket,
         routes::notifications::follow,

@@ -4,7 +4,7 @@
 import {get, post, session, describe, sentence} from './api.js';
 import {h, replace, button} from './dom.js';
 import {showAuth} from './auth.js';
-import {showCalendars} from './calendars.js';
+import {showCalendars, startOAuth} from './calendars.js';
 import {showWeek} from './week.js';
 import {showConflicts} from './conflicts.js';
 import {showHours} from './hours.js';
@@ -99,8 +99,7 @@ async function refreshCalendars() {
   } else {
     progressEl.hidden = true;
   }
-  const reauth = ctx.calendars.filter((c) => c.connection_status === 'needs_reauth');
-  document.body.classList.toggle('needs-reauth', reauth.length > 0);
+  showReauth(ctx.calendars.filter((c) => c.connection_status === 'needs_reauth'));
   const stamp = ctx.calendars.map((c) => `${c.id}:${c.last_synced_at}:${c.sync_status}`).join();
   if (stamp !== lastSynced) {
     const changed = lastSynced !== '';
@@ -111,6 +110,19 @@ async function refreshCalendars() {
   // Modest: every 3 s while something syncs, else every 30 s.
   if (session.token) pollTimer = setTimeout(refreshCalendars, running.length ? 3000 : 30000);
   return ctx.calendars;
+}
+
+const reauthEl = document.getElementById('reauth');
+/** One banner per broken connection, with the way to mend it, on every section. */
+function showReauth(calendars) {
+  const accounts = new Map();
+  for (const c of calendars) accounts.set(`${c.provider} ${c.account}`, c);
+  reauthEl.hidden = accounts.size === 0;
+  replace(reauthEl, [...accounts.values()].map((c) => h('p', {},
+    `${PROVIDERS[c.provider] || c.provider}${c.account ? ` (${c.account})` : ''} needs reconnecting: freeslot can no longer read its calendars, so your free time may be wrong. `,
+    ['google', 'microsoft', 'caldotcom'].includes(c.provider)
+      ? button('Reconnect', () => startOAuth(c.provider).catch((err) => flash(describe(err), 'error')), {class: 'primary'})
+      : h('a', {href: '#/calendars'}, 'Reconnect under Calendars'))));
 }
 
 function renderNav(current) {
@@ -170,6 +182,7 @@ async function start(message) {
     ctx.me = null;
     document.getElementById('top').hidden = true;
     progressEl.hidden = true;
+    reauthEl.hidden = true;
     showAuth(main, ctx, signedIn, message);
     readOAuthOutcome();
     return;

@@ -485,6 +485,31 @@ pub async fn update(
         row.busy_ignore_titles =
             Set((!titles.is_empty()).then(|| serde_json::to_value(titles).unwrap_or_default()));
     }
+    let changed: Vec<&str> = [
+        ("name", patch.name.is_some()),
+        ("color", patch.color.is_some()),
+        (
+            "include_in_availability",
+            patch.include_in_availability.is_some(),
+        ),
+        ("busy_rules", patch.busy_rules.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(field, given)| given.then_some(field))
+    .collect();
+    audit::record(
+        &txn,
+        audit::Entry::new(
+            Actor::User,
+            user_id,
+            "calendar.updated",
+            "calendar",
+            id,
+            ctx.clock.now(),
+        )
+        .details(serde_json::json!({"fields": changed})),
+    )
+    .await?;
     // Availability answers name the calendars they used.
     let renamed = patch.name.is_some();
     if let Some(name) = patch.name {

@@ -53,7 +53,14 @@ async fn run(job: Job, ctx: Arc<AppContext>) -> Result<(), BoxDynError> {
         }
         Job::ExportCalcom { user_id } => {
             // Failures are recorded with the export (last error, when to try again).
-            if let Err(e) = export::push_calcom(&ctx, user_id, ctx.clock.now()).await {
+            if let Err(e) = export::push_calcom(
+                &ctx,
+                user_id,
+                service::audit::Actor::Worker,
+                ctx.clock.now(),
+            )
+            .await
+            {
                 tracing::debug!(%user_id, error = %e, "Cal.com export ended with an error");
             }
         }

@@ -178,7 +178,7 @@ pub async fn remove(
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    clients::delete(&ctx.db, user.id, *id).await?;
+    clients::delete(&ctx.db, user.id, *id, ctx.clock.now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -91,7 +91,8 @@ pub async fn push_calcom(
     ctx: web::Data<AppContext>,
     user: AuthUser,
 ) -> Result<HttpResponse, ApiError> {
-    let pushed = export::push_calcom(&ctx, user.id, ctx.clock.now()).await?;
+    let pushed =
+        export::push_calcom(&ctx, user.id, service::audit::Actor::User, ctx.clock.now()).await?;
     Ok(ok_json(&PushBody {
         status: pushed.outcome.as_str(),
         schedule_id: pushed.schedule_id,

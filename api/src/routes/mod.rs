@@ -1,4 +1,5 @@
 pub(crate) mod accounts;
+pub(crate) mod audit;
 pub(crate) mod availability;
 pub(crate) mod calendars;
 pub(crate) mod clients;
@@ -45,6 +46,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("/api")
                 .service(server::info)
+                .service(audit::list)
                 .service(notifications::list)
                 .service(notifications::issue_ticket)
                 .service(notifications::follow)

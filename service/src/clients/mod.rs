@@ -207,6 +207,7 @@ pub async fn create(
     let name = p
         .name
         .ok_or_else(|| Invalid::new("name", "invalid_name", "`name` is required"))?;
+    let txn = crate::db::begin_write(db).await?;
     let row = clients::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(user_id),
@@ -218,9 +219,26 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(db)
+    .insert(&txn)
     .await?;
+    audit_change(&txn, user_id, "client.created", row.id, now).await?;
+    txn.commit().await?;
     Ok(row.into())
+}
+
+async fn audit_change(
+    db: &impl sea_orm::ConnectionTrait,
+    user_id: Uuid,
+    action: &str,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    use crate::audit::{self, Actor};
+    audit::record(
+        db,
+        audit::Entry::new(Actor::User, user_id, action, "client", id, now),
+    )
+    .await
 }
 
 pub async fn update(
@@ -248,12 +266,24 @@ pub async fn update(
         row.archived = Set(archived);
     }
     row.updated_at = Set(now);
-    Ok(row.update(db).await?.into())
+    let txn = crate::db::begin_write(db).await?;
+    let row = row.update(&txn).await?;
+    audit_change(&txn, user_id, "client.updated", id, now).await?;
+    txn.commit().await?;
+    Ok(row.into())
 }
 
 /// Deletes the client; its events keep existing, with no client (explicit choices of it go too).
-pub async fn delete(db: &DatabaseConnection, user_id: Uuid, id: Uuid) -> Result<(), ClientError> {
-    let client = owned(db, user_id, id).await?;
-    clients::Entity::delete_by_id(client.id).exec(db).await?;
+pub async fn delete(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), ClientError> {
+    let txn = crate::db::begin_write(db).await?;
+    let client = owned(&txn, user_id, id).await?;
+    clients::Entity::delete_by_id(client.id).exec(&txn).await?;
+    audit_change(&txn, user_id, "client.deleted", id, now).await?;
+    txn.commit().await?;
     Ok(())
 }

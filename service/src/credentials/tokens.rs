@@ -256,6 +256,19 @@ async fn needs_reauth_in_one_transaction(
             .into_tuple()
             .all(&txn)
             .await?;
+        crate::audit::record(
+            &txn,
+            crate::audit::Entry::new(
+                crate::audit::Actor::System,
+                connection.user_id,
+                "connection.needs_reauth",
+                "connection",
+                connection.id,
+                now,
+            )
+            .details(serde_json::json!({"reason": why})),
+        )
+        .await?;
         crate::notifications::record(
             &txn,
             connection.user_id,

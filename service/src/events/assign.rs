@@ -216,5 +216,18 @@ pub async fn assign(
     )
     .exec(db)
     .await?;
+    crate::audit::record(
+        db,
+        crate::audit::Entry::new(
+            crate::audit::Actor::User,
+            user_id,
+            "event.client_assigned",
+            "event",
+            row.id,
+            now,
+        )
+        .details(serde_json::json!({"client_id": client_id})),
+    )
+    .await?;
     Ok(super::get(db, user_id, key).await?)
 }

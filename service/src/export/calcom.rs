@@ -58,7 +58,38 @@ pub struct PushResult {
     pub schedule_id: Option<String>,
 }
 
+/// Sends the schedule now (`actor`: the user pressing the button, or the worker's automatic
+/// export); the attempt and its outcome go to the audit log.
 pub async fn push_calcom(
+    ctx: &AppContext,
+    user_id: Uuid,
+    actor: crate::audit::Actor,
+    now: Instant,
+) -> Result<PushResult, ExportError> {
+    let result = push_calcom_once_claimed(ctx, user_id, now).await;
+    let outcome = match &result {
+        Ok(pushed) => {
+            serde_json::json!({"outcome": pushed.outcome.as_str(), "schedule_id": pushed.schedule_id})
+        }
+        Err(e) => serde_json::json!({"outcome": "failed", "error": e.to_string()}),
+    };
+    crate::audit::record(
+        &ctx.db,
+        crate::audit::Entry::new(
+            actor,
+            user_id,
+            "export.pushed",
+            "calcom_export",
+            user_id,
+            now,
+        )
+        .details(outcome),
+    )
+    .await?;
+    result
+}
+
+async fn push_calcom_once_claimed(
     ctx: &AppContext,
     user_id: Uuid,
     now: Instant,

@@ -210,7 +210,22 @@ pub async fn configure(
         row.days = Set(i32::try_from(days).expect("at most MAX_DAYS"));
     }
     row.updated_at = Set(ctx.clock.now());
-    calcom_exports::Entity::update(row).exec(db).await?;
+    let txn = crate::db::begin_write(db).await?;
+    calcom_exports::Entity::update(row).exec(&txn).await?;
+    crate::audit::record(
+        &txn,
+        crate::audit::Entry::new(
+            crate::audit::Actor::User,
+            user_id,
+            "export.configured",
+            "calcom_export",
+            user_id,
+            ctx.clock.now(),
+        )
+        .details(serde_json::json!({"auto_export": auto_export, "days": days})),
+    )
+    .await?;
+    txn.commit().await?;
     if auto_export == Some(true) {
         // Switching it on exports now, not at the next sync; if the queue is down, the
         // schedule's next look at due exports does it.

@@ -120,6 +120,19 @@ pub async fn rotate(ctx: &AppContext, user_id: Uuid) -> Result<FeedUrls, DbErr> 
     for kind in [FeedKind::Busy, FeedKind::Full] {
         issue(ctx, &txn, user_id, kind).await?;
     }
+    // The new addresses are credentials: the entry says only that they changed.
+    crate::audit::record(
+        &txn,
+        crate::audit::Entry::new(
+            crate::audit::Actor::User,
+            user_id,
+            "feeds.rotated",
+            "feeds",
+            user_id,
+            ctx.clock.now(),
+        ),
+    )
+    .await?;
     txn.commit().await?;
     urls(ctx, user_id).await
 }

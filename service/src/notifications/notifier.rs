@@ -19,8 +19,16 @@ const CAPACITY: usize = 1024;
 #[derive(Clone)]
 pub struct Notifier {
     local: Arc<broadcast::Sender<Uuid>>,
-    redis: Option<(redis::Client, String)>,
+    redis: Option<Publisher>,
     closing: watch::Sender<bool>,
+}
+
+/// Publishes on one connection, opened on first use and reconnecting by itself.
+#[derive(Clone)]
+struct Publisher {
+    client: redis::Client,
+    channel: String,
+    connection: Arc<tokio::sync::OnceCell<redis::aio::ConnectionManager>>,
 }
 
 impl Notifier {
@@ -46,20 +54,29 @@ impl Notifier {
             channel.clone(),
             Arc::downgrade(&notifier.local),
         ));
-        notifier.redis = Some((client, channel));
+        notifier.redis = Some(Publisher {
+            client,
+            channel,
+            connection: Arc::default(),
+        });
         Ok(notifier)
     }
 
     /// Tells every stream of `user_id`, here and (with Redis) in every other process.
     pub fn wake(&self, user_id: Uuid) {
         let _ = self.local.send(user_id);
-        if let Some((client, channel)) = &self.redis {
-            let (client, channel) = (client.clone(), channel.clone());
+        if let Some(publisher) = self.redis.clone() {
             tokio::spawn(async move {
                 let published = async {
-                    let mut conn = client.get_multiplexed_async_connection().await?;
+                    let mut conn = publisher
+                        .connection
+                        .get_or_try_init(|| {
+                            redis::aio::ConnectionManager::new(publisher.client.clone())
+                        })
+                        .await?
+                        .clone();
                     redis::cmd("PUBLISH")
-                        .arg(&channel)
+                        .arg(&publisher.channel)
                         .arg(user_id.to_string())
                         .query_async::<()>(&mut conn)
                         .await

@@ -288,3 +288,130 @@ backend_tests!(
     profile_can_be_read_and_changed,
     each_user_sees_only_their_own_profile,
 );
+
+/// The audit log (contract, "Audit log"): the caller's changes and the system's, newest first,
+/// paged, other users' never, secrets never.
+async fn the_audit_log_records_changes_without_secrets(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let user = app.register_user().await;
+    let other = app.register_user().await;
+    let token = &user.token;
+    let ok = |res: reqwest::Response| {
+        assert!(res.status().is_success(), "{}", res.status());
+        res
+    };
+    let client: serde_json::Value = ok(app
+        .post_json(
+            "/api/clients",
+            &serde_json::json!({"name": "Acme"}),
+            Some(token),
+        )
+        .await)
+    .json()
+    .await
+    .unwrap();
+    let client_id = client["id"].as_str().unwrap();
+    ok(app
+        .patch_json(
+            &format!("/api/clients/{client_id}"),
+            &serde_json::json!({"keywords": ["acme"]}),
+            token,
+        )
+        .await);
+    let event = app
+        .create_event(
+            token,
+            serde_json::json!({"title": "Acme kickoff", "start": "2026-12-01T09:00:00Z", "end": "2026-12-01T10:00:00Z"}),
+        )
+        .await;
+    ok(app
+        .patch_json(
+            &format!("/api/events/{}/client", event["id"].as_str().unwrap()),
+            &serde_json::json!({"client_id": client_id}),
+            token,
+        )
+        .await);
+    let feeds: serde_json::Value = ok(app.get("/api/feeds", Some(token)).await)
+        .json()
+        .await
+        .unwrap();
+    ok(app
+        .post_json("/api/feeds/rotate", &serde_json::json!({}), Some(token))
+        .await);
+    ok(app
+        .patch_json(
+            "/api/availability/export/calcom",
+            &serde_json::json!({"days": 30}),
+            token,
+        )
+        .await);
+    ok(app
+        .delete(&format!("/api/clients/{client_id}"), token)
+        .await);
+
+    let page = |query: Vec<(&'static str, String)>| {
+        let app = &app;
+        async move {
+            let q: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let res = app.get_query("/api/audit", token, &q).await;
+            assert_eq!(res.status(), reqwest::StatusCode::OK);
+            res.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let all = page(vec![("limit", "100".into())]).await;
+    let actions: Vec<&str> = all["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "client.deleted",
+        "export.configured",
+        "feeds.rotated",
+        "event.client_assigned",
+        "client.updated",
+        "client.created",
+        "user.registered",
+    ] {
+        assert!(actions.contains(&expected), "{expected} in {actions:?}");
+    }
+    assert_eq!(actions[0], "client.deleted", "newest first: {actions:?}");
+    assert_eq!(*actions.last().unwrap(), "user.registered");
+    // Paged: two at a time, the same entries in the same order.
+    let mut paged = Vec::new();
+    let mut query = vec![("limit", "2".to_owned())];
+    loop {
+        let p = page(query.clone()).await;
+        paged.extend(
+            p["entries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["id"].clone()),
+        );
+        match p["next_page_token"].as_str() {
+            Some(t) => query = vec![("limit", "2".to_owned()), ("page_token", t.to_owned())],
+            None => break,
+        }
+    }
+    let ids: Vec<serde_json::Value> = all["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].clone())
+        .collect();
+    assert_eq!(paged, ids);
+    // No secret anywhere: not the password, not a feed token.
+    let text = all.to_string();
+    assert!(!text.contains(&user.password));
+    let busy_url = feeds["busy"].as_str().unwrap();
+    let feed_token = busy_url.rsplit('/').nth(1).unwrap();
+    assert!(!text.contains(feed_token));
+    // Another user's log is their own.
+    let theirs = app.get_query("/api/audit", &other.token, &[]).await;
+    let theirs: serde_json::Value = theirs.json().await.unwrap();
+    assert_eq!(theirs["entries"].as_array().unwrap().len(), 1, "{theirs}");
+}
+
+backend_tests!(the_audit_log_records_changes_without_secrets);

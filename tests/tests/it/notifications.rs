@@ -100,6 +100,21 @@ async fn a_revoked_grant_is_told_on_the_stream_and_in_the_feed(backend: Backend)
     sorted.sort();
     sorted.dedup();
     assert_eq!(ids, sorted, "ids sort in creation order, none twice");
+    // The audit log has it too, as freeslot's own doing.
+    let audit: Value = app
+        .get_query("/api/audit", &user.token, &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let entry = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "connection.needs_reauth")
+        .cloned()
+        .unwrap_or_else(|| panic!("{audit}"));
+    assert_eq!(entry["actor"], "system");
 }
 
 /// `Last-Event-ID` after a restart: every later notification once, in order; then new ones.

@@ -504,8 +504,9 @@ async fn the_page_is_served_strictly_and_fits_a_phone() {
     browser.quit().await;
 }
 
-/// A grant revoked at Google shows on the page by itself (the page polls), and `Reconnect` takes
-/// the person through the consent page back to a working connection.
+/// A grant revoked at Google shows on the page by itself (the page polls): in the calendar list
+/// and as a banner on every section, whose `Reconnect` takes the person through the consent page
+/// back to a working connection.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broken_connection_is_reconnected_from_the_page() {
     let google = fakes::google::start("ada@example.com").await;
@@ -532,6 +533,11 @@ async fn a_broken_connection_is_reconnected_from_the_page() {
     browser.wait_for_text("Needs reconnecting").await;
     browser
         .wait_for_text("This connection needs you to sign in again")
+        .await;
+    // The banner says so on every section, with the way to mend it.
+    browser.click_text("Week").await;
+    browser
+        .wait_for_text("Google (ada@example.com) needs reconnecting")
         .await;
     browser.click_text("Reconnect").await;
     browser.wait_for_url(&consent_page).await;
