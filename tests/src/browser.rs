@@ -8,26 +8,55 @@ use serde_json::{Value, json};
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
-/// The port in "ChromeDriver was started successfully on port 40909."; the rest of its output
-/// is drained in the background so the driver never blocks on a full pipe.
-fn driver_port(stdout: std::process::ChildStdout) -> u16 {
+/// The port in "ChromeDriver was started successfully on port 40909.", or `None` when the driver
+/// ended before saying so; the rest of its output is drained in the background so the driver
+/// never blocks on a full pipe.
+fn driver_port(stdout: std::process::ChildStdout) -> Option<u16> {
     use std::io::{BufRead, BufReader};
     let mut lines = BufReader::new(stdout).lines();
     let port = loop {
-        let line = lines
-            .next()
-            .expect("ChromeDriver exited before it was listening")
-            .expect("ChromeDriver's output");
+        let line = lines.next()?.ok()?;
         if let Some(rest) = line.split("started successfully on port ").nth(1) {
-            break rest
-                .trim_end_matches('.')
-                .trim()
-                .parse()
-                .expect("a port number");
+            break rest.trim_end_matches('.').trim().parse().ok()?;
         }
     };
     std::thread::spawn(move || lines.for_each(drop));
-    port
+    Some(port)
+}
+
+/// ChromeDriver listening on a port of its choosing. Rarely (seen once among many runs, with
+/// several browser tests starting at once) it ends before listening: it is started again, up
+/// to three times, and what it said on stderr is kept for the panic.
+async fn start_driver() -> (Child, u16) {
+    let mut said = String::new();
+    for _ in 0..3 {
+        let mut command = Command::new("chromedriver");
+        command
+            .arg("--port=0")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if std::env::var_os("FAKETIME").is_some() {
+            // libfaketime (scripts/faketime-suite.sh) breaks Chromium's zygote; the browser
+            // keeps the real clock, which nothing it shows depends on.
+            command.env_remove("LD_PRELOAD").env_remove("FAKETIME");
+        }
+        let mut driver = command
+            .spawn()
+            .expect("chromedriver is installed (Debian: apt-get install chromium chromium-driver)");
+        let stdout = driver.stdout.take().expect("piped stdout");
+        let mut stderr = driver.stderr.take().expect("piped stderr");
+        let port = tokio::task::spawn_blocking(move || driver_port(stdout))
+            .await
+            .expect("reading ChromeDriver's output");
+        if let Some(port) = port {
+            std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+            return (driver, port);
+        }
+        let _ = driver.kill();
+        let _ = driver.wait();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut said);
+    }
+    panic!("ChromeDriver exited before it was listening, three times; it said: {said}");
 }
 
 pub struct Browser {
@@ -43,23 +72,7 @@ impl Browser {
     /// they are missing: `.ci/run` and `scripts/test.sh` install them.
     pub async fn start() -> Browser {
         // Port 0: ChromeDriver picks a free port itself and says which on stdout.
-        let mut command = Command::new("chromedriver");
-        command
-            .arg("--port=0")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        if std::env::var_os("FAKETIME").is_some() {
-            // libfaketime (scripts/faketime-suite.sh) breaks Chromium's zygote; the browser
-            // keeps the real clock, which nothing it shows depends on.
-            command.env_remove("LD_PRELOAD").env_remove("FAKETIME");
-        }
-        let mut driver = command
-            .spawn()
-            .expect("chromedriver is installed (Debian: apt-get install chromium chromium-driver)");
-        let stdout = driver.stdout.take().expect("piped stdout");
-        let port = tokio::task::spawn_blocking(move || driver_port(stdout))
-            .await
-            .expect("reading ChromeDriver's output");
+        let (driver, port) = start_driver().await;
         let base = format!("http://127.0.0.1:{port}");
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
