@@ -49,6 +49,7 @@ static ASSETS: &[Asset] = assets! {
     "hours.js" => JS,
     "publish.js" => JS,
     "clients.js" => JS,
+    "notifications.js" => JS,
 };
 
 /// FNV-1a: stable across builds and Rust versions, which an ETag needs; not a security hash.

@@ -10,6 +10,7 @@ import {showConflicts} from './conflicts.js';
 import {showHours} from './hours.js';
 import {showPublish} from './publish.js';
 import {showClients} from './clients.js';
+import {follow, showNotifications, words} from './notifications.js';
 import {ago} from './time.js';
 
 const SECTIONS = [
@@ -19,6 +20,7 @@ const SECTIONS = [
   ['hours', 'Working hours', showHours],
   ['publish', 'Publish', showPublish],
   ['clients', 'Clients', showClients],
+  ['notifications', 'Notifications', showNotifications],
 ];
 
 const main = document.getElementById('main');
@@ -36,7 +38,25 @@ const ctx = {
   refreshCalendars,
   /** Called with the calendars after each poll that saw a sync finish. */
   onSynced: null,
+  /** Called with each notification the live stream brings (the open section's own reaction). */
+  onNotification: null,
 };
+
+let unfollow = null;
+/** The live stream: a sync that ends or a connection that breaks shows at once, not at the next poll. */
+function startFollowing() {
+  if (unfollow) unfollow();
+  unfollow = follow((n) => {
+    // A broken connection is said at once; a failed sync shows on its calendar and in the list.
+    if (n.type === 'connection.needs_reauth') flash(words(n, ctx), 'error');
+    refreshCalendars();
+    if (ctx.onNotification) ctx.onNotification(n);
+  });
+}
+function stopFollowing() {
+  if (unfollow) unfollow();
+  unfollow = null;
+}
 
 function flash(text, kind = 'ok') {
   flashEl.className = `flash ${kind}`;
@@ -145,6 +165,7 @@ async function signOut() {
   ctx.me = null;
   routeToken++; // a section still loading must not draw over the sign-in page
   clearTimeout(pollTimer);
+  stopFollowing();
   flashEl.hidden = true;
   history.replaceState(null, '', '/');
   start('You are signed out.');
@@ -158,6 +179,7 @@ async function route() {
   renderNav(section[0]);
   const mine = ++routeToken;
   ctx.onSynced = null;
+  ctx.onNotification = null;
   document.title = `${section[1]} · freeslot`;
   replace(main, h('p', {class: 'loading'}, 'Loading…'));
   try {
@@ -190,6 +212,7 @@ async function start(message) {
   document.getElementById('top').hidden = false;
   readOAuthOutcome();
   await refreshCalendars();
+  startFollowing();
   await route();
 }
 
@@ -203,6 +226,7 @@ window.addEventListener('hashchange', route);
 window.addEventListener('freeslot:signed-out', (e) => {
   ctx.me = null;
   clearTimeout(pollTimer);
+  stopFollowing();
   start(sentence(`${e.detail.message} Sign in again`));
 });
 

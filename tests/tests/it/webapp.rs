@@ -510,6 +510,16 @@ async fn the_page_is_served_strictly_and_fits_a_phone() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broken_connection_is_reconnected_from_the_page() {
     let google = fakes::google::start("ada@example.com").await;
+    // The first sync brings one event: its notification is in the list later.
+    google.state().put_event(
+        "ada@example.com",
+        fakes::google::event(
+            "g1",
+            "Planning",
+            "2026-12-01T09:00:00Z",
+            "2026-12-01T10:00:00Z",
+        ),
+    );
     let env: HashMap<String, String> = google.env().into_iter().collect();
     let consent_page = env["GOOGLE_AUTH_URL"].clone();
     let app = TestApp::spawn_with(Backend::Sqlite, env, test_worker_options()).await;
@@ -533,6 +543,17 @@ async fn a_broken_connection_is_reconnected_from_the_page() {
     browser.wait_for_text("Needs reconnecting").await;
     browser
         .wait_for_text("This connection needs you to sign in again")
+        .await;
+    // The live stream said so at once (the flash is the page's reaction to the notification).
+    browser
+        .wait_for_text(
+            "Google (ada@example.com) needs reconnecting: freeslot can no longer read it.",
+        )
+        .await;
+    browser.click_text("Notifications").await;
+    browser.wait_for_text("synced: 1 added").await;
+    browser
+        .wait_for_text("could not be synced (1 time in a row)")
         .await;
     // The banner says so on every section, with the way to mend it.
     browser.click_text("Week").await;
