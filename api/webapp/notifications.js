@@ -16,6 +16,14 @@ export function words(n, ctx) {
         .filter(Boolean).join(', ') || 'no changes'}.`;
     case 'calendar.sync_failed':
       return `${name} could not be synced (${d.consecutive_failures} time${d.consecutive_failures === 1 ? '' : 's'} in a row): ${d.error}`;
+    case 'conflict.opened': {
+      const c = d.conflict || {};
+      const titles = (c.events || []).map((e) => `“${e.title || '(no title)'}”`).join(' and ');
+      const when = c.start ? dateTimeText(Date.parse(c.start), ctx.me.timezone) : '';
+      return `Conflict: ${titles || 'two events'} ${c.kind === 'buffer' ? 'are too close together' : 'overlap'}${when ? ` (${when})` : ''}.`;
+    }
+    case 'conflict.resolved':
+      return d.resolution === 'auto' ? 'A conflict went away by itself: the events no longer clash.' : 'You resolved a conflict.';
     case 'connection.needs_reauth':
       return `${ctx.providerName(d.provider)} (${d.account}) needs reconnecting: freeslot can no longer read it.`;
     default:

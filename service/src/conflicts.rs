@@ -15,7 +15,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::events::{self, EventView};
-use crate::{availability, calendars};
+use crate::{AppContext, availability, calendars};
 
 /// Conflicts are looked for from this long ago …
 pub const LOOK_BACK_DAYS: i64 = 30;
@@ -52,6 +52,25 @@ pub struct ConflictView {
     pub events: Vec<EventView>,
 }
 
+impl ConflictView {
+    /// The conflict as `GET /api/conflicts` writes it, for `conflict.opened` (a test compares
+    /// the two).
+    pub fn to_json(&self) -> serde_json::Value {
+        let r = &self.row;
+        serde_json::json!({
+            "id": r.id, "kind": r.kind, "severity": r.severity, "status": r.status,
+            "resolution": r.resolution, "event_ids": [r.event_a_key, r.event_b_key],
+            "events": self.events, "start": r.start_at, "end": r.end_at,
+            "detected_at": r.detected_at, "resolved_at": r.resolved_at,
+        })
+    }
+}
+
+/// At most this many `conflict.opened` (and as many `conflict.resolved`) per detection run: a
+/// calendar full of collisions must not flood the user's webhooks. `GET /api/conflicts` has them
+/// all.
+pub const NOTIFY_AT_MOST: usize = 100;
+
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct RefreshStats {
     pub opened: usize,
@@ -78,7 +97,7 @@ struct Turns {
 /// reopened. A conflict the user resolved stays resolved. Returns what this call changed
 /// (nothing, when a run that began after the call already did the work).
 pub async fn refresh(
-    db: &DatabaseConnection,
+    ctx: &AppContext,
     user_id: Uuid,
     now: Instant,
 ) -> Result<RefreshStats, ConflictError> {
@@ -96,16 +115,17 @@ pub async fn refresh(
     }
     // Everyone who asked before this run reads the database is answered by it.
     let covers = turns.asked.load(Ordering::SeqCst);
-    let stats = detect_and_store(db, user_id, now).await?;
+    let stats = detect_and_store(ctx, user_id, now).await?;
     turns.answered.store(covers, Ordering::SeqCst);
     Ok(stats)
 }
 
 async fn detect_and_store(
-    db: &DatabaseConnection,
+    ctx: &AppContext,
     user_id: Uuid,
     now: Instant,
 ) -> Result<RefreshStats, ConflictError> {
+    let db = &ctx.db;
     let from = now - Duration::days(LOOK_BACK_DAYS);
     let to = now + Duration::days(LOOK_AHEAD_DAYS);
     let rules = availability::rules_for(db, user_id).await?;
@@ -154,7 +174,7 @@ async fn detect_and_store(
                         stats.opened += 1;
                     }
                     m.updated_at = Set(stamp);
-                    changed_rows.push(m);
+                    changed_rows.push((m, reopen));
                 }
             }
             None => {
@@ -205,8 +225,29 @@ async fn detect_and_store(
             .exec_without_returning(&txn)
             .await?;
     }
-    for m in changed_rows {
-        m.update(&txn).await?;
+    // Which of the new pairs this run stored (a concurrent refresh may have stored some first):
+    // those, and the reopened ones, are what the user is told of.
+    let new_ids: Vec<Uuid> = new_rows
+        .iter()
+        .filter_map(|m| m.id.try_as_ref().copied())
+        .collect();
+    let mut opened: Vec<conflicts::Model> = Vec::new();
+    for chunk in new_ids.chunks(BATCH) {
+        if opened.len() >= NOTIFY_AT_MOST {
+            break;
+        }
+        opened.extend(
+            conflicts::Entity::find()
+                .filter(conflicts::Column::Id.is_in(chunk.iter().copied()))
+                .all(&txn)
+                .await?,
+        );
+    }
+    for (m, reopened) in changed_rows {
+        let row = m.update(&txn).await?;
+        if reopened {
+            opened.push(row);
+        }
     }
     for chunk in gone.chunks(BATCH) {
         conflicts::Entity::update_many()
@@ -218,27 +259,70 @@ async fn detect_and_store(
             .exec(&txn)
             .await?;
     }
+    let told = notify(ctx, &txn, user_id, opened, &gone, now).await?;
     txn.commit().await?;
+    if told {
+        ctx.notifier.wake(user_id);
+    }
     if stats != RefreshStats::default() {
         tracing::info!(%user_id, opened = stats.opened, resolved = stats.resolved, "conflicts refreshed");
     }
     Ok(stats)
 }
 
+/// `conflict.opened` for each opened conflict, `conflict.resolved` (`auto`) for each gone, in the
+/// detection's transaction, at most `NOTIFY_AT_MOST` of each, earliest first. True if any.
+async fn notify(
+    ctx: &AppContext,
+    txn: &impl sea_orm::ConnectionTrait,
+    user_id: Uuid,
+    mut opened: Vec<conflicts::Model>,
+    gone: &[Uuid],
+    now: Instant,
+) -> Result<bool, ConflictError> {
+    use crate::notifications::{self, Kind};
+    opened.sort_by_key(|c| (c.start_at, c.id));
+    opened.truncate(NOTIFY_AT_MOST);
+    // The events are read on the pool: this transaction does not change them.
+    let views = with_events(&ctx.db, user_id, opened).await?;
+    for view in &views {
+        notifications::record(
+            txn,
+            user_id,
+            Kind::ConflictOpened,
+            serde_json::json!({"conflict": view.to_json()}),
+            now,
+        )
+        .await?;
+    }
+    for id in gone.iter().take(NOTIFY_AT_MOST) {
+        notifications::record(
+            txn,
+            user_id,
+            Kind::ConflictResolved,
+            serde_json::json!({"conflict_id": id, "resolution": "auto"}),
+            now,
+        )
+        .await?;
+    }
+    Ok(!views.is_empty() || !gone.is_empty())
+}
+
 /// The user's conflicts, fresh: detection runs first, so a read always reflects the last write.
 pub async fn list(
-    db: &DatabaseConnection,
+    ctx: &AppContext,
     user_id: Uuid,
     status: Option<&str>,
     now: Instant,
 ) -> Result<Vec<ConflictView>, ConflictError> {
+    let db = &ctx.db;
     if let Some(s) = status
         && s != "open"
         && s != "resolved"
     {
         return Err(ConflictError::BadStatus);
     }
-    refresh(db, user_id, now).await?;
+    refresh(ctx, user_id, now).await?;
     let mut query = conflicts::Entity::find().filter(conflicts::Column::UserId.eq(user_id));
     if let Some(s) = status {
         query = query.filter(conflicts::Column::Status.eq(s));
@@ -252,11 +336,12 @@ pub async fn list(
 }
 
 pub async fn resolve(
-    db: &DatabaseConnection,
+    ctx: &AppContext,
     user_id: Uuid,
     id: Uuid,
     now: Instant,
 ) -> Result<ConflictView, ConflictError> {
+    let db = &ctx.db;
     let row = conflicts::Entity::find_by_id(id)
         .filter(conflicts::Column::UserId.eq(user_id))
         .one(db)
@@ -265,12 +350,24 @@ pub async fn resolve(
     let row = if row.status == "resolved" {
         row
     } else {
+        let txn = crate::db::begin_write(db).await?;
         let mut m: conflicts::ActiveModel = row.into();
         m.status = Set("resolved".into());
         m.resolution = Set(Some("user".into()));
         m.resolved_at = Set(Some(now));
         m.updated_at = Set(now);
-        m.update(db).await?
+        let row = m.update(&txn).await?;
+        crate::notifications::record(
+            &txn,
+            user_id,
+            crate::notifications::Kind::ConflictResolved,
+            serde_json::json!({"conflict_id": id, "resolution": "user"}),
+            now,
+        )
+        .await?;
+        txn.commit().await?;
+        ctx.notifier.wake(user_id);
+        row
     };
     Ok(with_events(db, user_id, vec![row]).await?.remove(0))
 }

@@ -25,7 +25,7 @@ async fn run(job: Job, ctx: Arc<AppContext>) -> Result<(), BoxDynError> {
             maintenance::purge_access(&ctx.db, ctx.clock.now()).await?;
         }
         Job::DetectConflicts { user_id } => {
-            conflicts::refresh(&ctx.db, user_id, ctx.clock.now()).await?;
+            conflicts::refresh(&ctx, user_id, ctx.clock.now()).await?;
         }
         Job::RefreshTokens => {
             credentials::tokens::refresh_due(&ctx, ctx.clock.now()).await?;

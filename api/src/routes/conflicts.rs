@@ -88,7 +88,7 @@ pub async fn list_conflicts(
     user: AuthUser,
     query: web::Query<ConflictQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let list = conflicts::list(&ctx.db, user.id, query.status.as_deref(), ctx.clock.now()).await?;
+    let list = conflicts::list(&ctx, user.id, query.status.as_deref(), ctx.clock.now()).await?;
     Ok(ok_json(&ConflictList {
         conflicts: list.into_iter().map(ConflictBody::from).collect(),
     }))
@@ -105,6 +105,6 @@ pub async fn resolve_conflict(
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let view = conflicts::resolve(&ctx.db, user.id, id.into_inner(), ctx.clock.now()).await?;
+    let view = conflicts::resolve(&ctx, user.id, id.into_inner(), ctx.clock.now()).await?;
     Ok(ok_json(&ConflictBody::from(view)))
 }

@@ -28,12 +28,14 @@ use crate::{AppContext, calendars};
 pub const DEFAULT_PAGE: usize = 250;
 pub const MAX_PAGE: usize = 2500;
 
-/// One event or occurrence as the api shows it.
-#[derive(Clone, Debug)]
+/// One event or occurrence as the api shows it. Serialized (for notifications, which carry
+/// events) exactly as `GET /api/events` writes one: a test compares the two.
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct EventView {
     pub id: String,
     pub series_id: Option<Uuid>,
     pub calendar_id: Uuid,
+    #[serde(serialize_with = "provider_name")]
     pub provider: Provider,
     pub provider_event_id: String,
     pub ical_uid: Option<String>,
@@ -53,6 +55,10 @@ pub struct EventView {
     pub rrule: Option<String>,
     pub client_id: Option<Uuid>,
     pub updated_at: Instant,
+}
+
+fn provider_name<S: serde::Serializer>(p: &Provider, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(p.as_str())
 }
 
 impl EventView {

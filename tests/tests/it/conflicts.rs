@@ -30,7 +30,7 @@ async fn an_overlap_opens_once_and_resolves_itself_when_moved_away(backend: Back
     // The refresh the worker's job runs finds nothing new, and reading again does not
     // duplicate it.
     let user_id: uuid::Uuid = user.id.parse().unwrap();
-    let stats = service::conflicts::refresh(&app.ctx.db, user_id, tests::clock::now())
+    let stats = service::conflicts::refresh(&app.ctx, user_id, tests::clock::now())
         .await
         .unwrap();
     assert_eq!(stats, service::conflicts::RefreshStats::default());
@@ -245,9 +245,9 @@ async fn simultaneous_refreshes_share_one_run(backend: Backend) {
 
     let runs: Vec<_> = (0..12)
         .map(|_| {
-            let db = app.ctx.db.clone();
+            let ctx = app.ctx.clone();
             tokio::spawn(async move {
-                service::conflicts::refresh(&db, user_id, tests::clock::now())
+                service::conflicts::refresh(&ctx, user_id, tests::clock::now())
                     .await
                     .unwrap()
             })

@@ -126,15 +126,15 @@ async fn a_stream_resumes_across_a_restart(backend: Backend) {
         .as_str()
         .unwrap()
         .to_owned();
-    // Two more changes, two more notifications.
+    // Two more changes, on days of their own (a clash would be a notification too).
     for (n, title) in [(2, "Review"), (3, "Retro")] {
         google.state().put_event(
             "ada@example.com",
             fakes::google::event(
                 &format!("g{n}"),
                 title,
-                "2026-12-02T09:00:00Z",
-                "2026-12-02T10:00:00Z",
+                &format!("2026-12-0{n}T09:00:00Z"),
+                &format!("2026-12-0{n}T10:00:00Z"),
             ),
         );
         app.sync_calendar(&user.token, &id).await;
@@ -152,7 +152,7 @@ async fn a_stream_resumes_across_a_restart(backend: Backend) {
     // And it goes on live.
     google.state().put_event(
         "ada@example.com",
-        fakes::google::event("g4", "Demo", "2026-12-03T09:00:00Z", "2026-12-03T10:00:00Z"),
+        fakes::google::event("g4", "Demo", "2026-12-04T09:00:00Z", "2026-12-04T10:00:00Z"),
     );
     app.sync_calendar(&user.token, &id).await;
     let fourth = live.next().await;
@@ -223,7 +223,105 @@ async fn a_ticket_opens_the_stream_once(backend: Backend) {
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
 }
 
+/// Conflicts: `conflict.opened` carries the conflict exactly as `GET /api/conflicts` shows it;
+/// resolving it (by hand, or by the clash going away) is `conflict.resolved`.
+async fn conflicts_opened_and_resolved_are_told(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let user = app.register_user().await;
+    let event =
+        |title: &str, start: &str, end: &str| json!({"title": title, "start": start, "end": end});
+    app.create_event(
+        &user.token,
+        event("Kickoff", "2026-12-01T09:00:00Z", "2026-12-01T10:00:00Z"),
+    )
+    .await;
+    app.create_event(
+        &user.token,
+        event("Dentist", "2026-12-01T09:30:00Z", "2026-12-01T10:30:00Z"),
+    )
+    .await;
+    let listed: Value = app
+        .get_query("/api/conflicts", &user.token, &[("status", "open")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let conflict = listed["conflicts"][0].clone();
+    let all = feed(&app, &user, "0").await;
+    let opened: Vec<&Value> = all
+        .iter()
+        .filter(|n| n["type"] == "conflict.opened")
+        .collect();
+    assert_eq!(opened.len(), 1, "{all:?}");
+    assert_eq!(
+        opened[0]["data"]["conflict"], conflict,
+        "the same shape as the list"
+    );
+
+    let res = app
+        .post_json(
+            &format!(
+                "/api/conflicts/{}/resolve",
+                conflict["id"].as_str().unwrap()
+            ),
+            &json!({}),
+            Some(&user.token),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let last = feed(&app, &user, opened[0]["id"].as_str().unwrap()).await;
+    assert_eq!(last.len(), 1, "{last:?}");
+    assert_eq!(last[0]["type"], "conflict.resolved");
+    assert_eq!(
+        last[0]["data"],
+        json!({"conflict_id": conflict["id"], "resolution": "user"})
+    );
+
+    // A clash that goes away by itself.
+    let lunch = app
+        .create_event(
+            &user.token,
+            event("Lunch", "2026-12-02T12:00:00Z", "2026-12-02T13:00:00Z"),
+        )
+        .await;
+    app.create_event(
+        &user.token,
+        event("Call", "2026-12-02T12:30:00Z", "2026-12-02T13:30:00Z"),
+    )
+    .await;
+    app.get_query("/api/conflicts", &user.token, &[]).await;
+    let since = last[0]["id"].as_str().unwrap().to_owned();
+    let res = app
+        .delete(
+            &format!("/api/events/{}", lunch["id"].as_str().unwrap()),
+            &user.token,
+        )
+        .await;
+    assert!(res.status().is_success());
+    let listed: Value = app
+        .get_query("/api/conflicts", &user.token, &[("status", "resolved")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let auto = listed["conflicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["resolution"] == "auto")
+        .cloned()
+        .unwrap_or_else(|| panic!("{listed}"));
+    let later = feed(&app, &user, &since).await;
+    let kinds: Vec<&str> = later.iter().map(|n| n["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["conflict.opened", "conflict.resolved"], "{later:?}");
+    assert_eq!(
+        later[1]["data"],
+        json!({"conflict_id": auto["id"], "resolution": "auto"})
+    );
+}
+
 backend_tests!(
+    conflicts_opened_and_resolved_are_told,
     a_revoked_grant_is_told_on_the_stream_and_in_the_feed,
     a_stream_resumes_across_a_restart,
     a_notification_from_another_instance_reaches_the_stream,
