@@ -24,6 +24,10 @@ export function words(n, ctx) {
     }
     case 'conflict.resolved':
       return d.resolution === 'auto' ? 'A conflict went away by itself: the events no longer clash.' : 'You resolved a conflict.';
+    case 'export.pushed':
+      return 'Your availability was sent to Cal.com.';
+    case 'export.failed':
+      return `Sending your availability to Cal.com failed: ${d.error}`;
     case 'connection.needs_reauth':
       return `${ctx.providerName(d.provider)} (${d.account}) needs reconnecting: freeslot can no longer read it.`;
     default:

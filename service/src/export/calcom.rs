@@ -66,6 +66,7 @@ pub async fn push_calcom(
     actor: crate::audit::Actor,
     now: Instant,
 ) -> Result<PushResult, ExportError> {
+    use crate::notifications::{self, Kind};
     let result = push_calcom_once_claimed(ctx, user_id, now).await;
     let outcome = match &result {
         Ok(pushed) => {
@@ -73,8 +74,22 @@ pub async fn push_calcom(
         }
         Err(e) => serde_json::json!({"outcome": "failed", "error": e.to_string()}),
     };
+    // Told when something reached Cal.com, or failed to; "unchanged" sent nothing, and a
+    // "queued" push is told by the run that does it.
+    let notice = match &result {
+        Ok(p) if matches!(p.outcome, PushOutcome::Created | PushOutcome::Updated) => Some((
+            Kind::ExportPushed,
+            serde_json::json!({"schedule_id": p.schedule_id}),
+        )),
+        Ok(_) => None,
+        Err(e) => Some((
+            Kind::ExportFailed,
+            serde_json::json!({"error": e.to_string()}),
+        )),
+    };
+    let txn = crate::db::begin_write(&ctx.db).await?;
     crate::audit::record(
-        &ctx.db,
+        &txn,
         crate::audit::Entry::new(
             actor,
             user_id,
@@ -86,6 +101,13 @@ pub async fn push_calcom(
         .details(outcome),
     )
     .await?;
+    if let Some((kind, data)) = &notice {
+        notifications::record(&txn, user_id, *kind, data.clone(), now).await?;
+    }
+    txn.commit().await?;
+    if notice.is_some() {
+        ctx.notifier.wake(user_id);
+    }
     result
 }
 

@@ -41,6 +41,8 @@ pub enum Kind {
     ConnectionNeedsReauth,
     ConflictOpened,
     ConflictResolved,
+    ExportPushed,
+    ExportFailed,
 }
 
 impl Kind {
@@ -51,6 +53,8 @@ impl Kind {
             Kind::ConnectionNeedsReauth => "connection.needs_reauth",
             Kind::ConflictOpened => "conflict.opened",
             Kind::ConflictResolved => "conflict.resolved",
+            Kind::ExportPushed => "export.pushed",
+            Kind::ExportFailed => "export.failed",
         }
     }
 }

@@ -320,7 +320,77 @@ async fn conflicts_opened_and_resolved_are_told(backend: Backend) {
     );
 }
 
+/// A schedule that reached Cal.com is `export.pushed`; one that did not, `export.failed`.
+async fn exports_are_told(backend: Backend) {
+    let calcom = fakes::calcom::start("ada@example.com").await;
+    let env = calcom.env().into_iter().collect();
+    let app = TestApp::spawn_with(backend, env, test_worker_options()).await;
+    let user = app.register_user().await;
+    let key = calcom.state().issue_api_key();
+    let res = app
+        .post_json(
+            "/api/auth/connect/caldotcom",
+            &json!({"api_key": key}),
+            Some(&user.token),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = app
+        .post_json(
+            "/api/availability/export/calcom",
+            &json!({}),
+            Some(&user.token),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let pushed: Value = res.json().await.unwrap();
+    let told = feed(&app, &user, "0").await;
+    let exports: Vec<&Value> = told
+        .iter()
+        .filter(|n| n["type"].as_str().unwrap().starts_with("export."))
+        .collect();
+    assert_eq!(exports.len(), 1, "{told:?}");
+    assert_eq!(exports[0]["type"], "export.pushed");
+    assert_eq!(
+        exports[0]["data"],
+        json!({"schedule_id": pushed["schedule_id"]})
+    );
+
+    // Pushing the same schedule again sends nothing and tells nothing; a failure is told.
+    app.post_json(
+        "/api/availability/export/calcom",
+        &json!({}),
+        Some(&user.token),
+    )
+    .await;
+    // Then the schedule changes, and Cal.com's rate limit lasts longer than freeslot waits.
+    app.create_event(
+        &user.token,
+        json!({"title": "Busy", "start": "2026-11-24T09:00:00Z", "end": "2026-11-24T10:00:00Z"}),
+    )
+    .await;
+    calcom.state().remaining = 0;
+    let res = app
+        .post_json(
+            "/api/availability/export/calcom",
+            &json!({}),
+            Some(&user.token),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let after = feed(&app, &user, exports[0]["id"].as_str().unwrap()).await;
+    let kinds: Vec<&str> = after
+        .iter()
+        .map(|n| n["type"].as_str().unwrap())
+        .filter(|k| k.starts_with("export."))
+        .collect();
+    assert_eq!(kinds, ["export.failed"], "{after:?}");
+    let failed = after.iter().find(|n| n["type"] == "export.failed").unwrap();
+    assert!(failed["data"]["error"].as_str().is_some(), "{failed}");
+}
+
 backend_tests!(
+    exports_are_told,
     conflicts_opened_and_resolved_are_told,
     a_revoked_grant_is_told_on_the_stream_and_in_the_feed,
     a_stream_resumes_across_a_restart,
