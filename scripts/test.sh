@@ -29,6 +29,13 @@ if ! python3 -c 'import icalendar, recurring_ical_events' 2>/dev/null; then
     python3 -m pip install --quiet --user --break-system-packages icalendar==7.3.2 recurring-ical-events==3.8.2
 fi
 
+# The e-mail alert tests deliver to a real SMTP server, aiosmtpd (pinned), started by each test.
+if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
+  echo "installing aiosmtpd for the e-mail alert tests"
+  python3 -m pip install --quiet --user aiosmtpd==1.4.6 2>/dev/null ||
+    python3 -m pip install --quiet --user --break-system-packages aiosmtpd==1.4.6
+fi
+
 # The CalDAV tests run against a real CalDAV server, Radicale (pinned), started by each test.
 if ! python3 -c 'import radicale' 2>/dev/null; then
   echo "installing Radicale for the CalDAV tests"

@@ -39,6 +39,10 @@ pub struct Model {
     pub busy_out_of_office: String,
     /// Titles whose events never block, as a JSON array of strings.
     pub busy_ignore_titles: Option<Json>,
+    /// When the current run of failed syncs began; null while the calendar syncs.
+    pub failing_since: Option<DateTimeUtc>,
+    /// When this calendar last caused an e-mail alert.
+    pub alert_sent_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

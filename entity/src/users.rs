@@ -17,6 +17,8 @@ pub struct Model {
     pub calendars_version: i64,
     /// The last `seq` given to one of the user's notifications (`service::notifications`).
     pub notification_seq: i64,
+    /// The last notification the e-mail alerts looked at (`service::alerts`).
+    pub alerted_seq: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

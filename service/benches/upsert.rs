@@ -64,6 +64,7 @@ async fn setup() -> (DatabaseConnection, Uuid, Uuid, tempfile::TempDir) {
         events_version: Set(0),
         calendars_version: Set(0),
         notification_seq: Set(0),
+        alerted_seq: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
     }

@@ -94,6 +94,8 @@ pub fn new_row(
         busy_all_day: Set(None),
         busy_out_of_office: Set("busy".to_owned()),
         busy_ignore_titles: Set(None),
+        failing_since: Set(None),
+        alert_sent_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }

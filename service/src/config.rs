@@ -157,6 +157,89 @@ pub struct Settings {
     pub log_filter: String,
     pub log_format: LogFormat,
     pub access: AccessSettings,
+    /// E-mail alerts (`SMTP_URL` and `ALERT_FROM`); none when unset.
+    pub alerts: Option<AlertSettings>,
+}
+
+/// How alerts leave: `smtp://` (STARTTLS), `smtps://` (TLS) or `smtp+plain://` (a local relay).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    StartTls,
+    Tls,
+    Plain,
+}
+
+/// `SMTP_URL` parsed, and the sender; the password never shows in `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AlertSettings {
+    pub security: SmtpSecurity,
+    pub host: String,
+    pub port: u16,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// `ALERT_FROM`: `freeslot <alerts@example.com>` or a bare address.
+    pub from: String,
+}
+
+impl std::fmt::Debug for AlertSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AlertSettings")
+            .field("security", &self.security)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<set>"))
+            .field("from", &self.from)
+            .finish()
+    }
+}
+
+impl AlertSettings {
+    fn parse(smtp_url: &str, from: Option<String>) -> Result<Self, ConfigError> {
+        let url = Url::parse(smtp_url).map_err(|e| invalid("SMTP_URL", e.to_string()))?;
+        let (security, default_port) = match url.scheme() {
+            "smtp" => (SmtpSecurity::StartTls, 587),
+            "smtps" => (SmtpSecurity::Tls, 465),
+            "smtp+plain" => (SmtpSecurity::Plain, 25),
+            other => {
+                return Err(invalid(
+                    "SMTP_URL",
+                    format!("`{other}://` is not smtp://, smtps:// or smtp+plain://"),
+                ));
+            }
+        };
+        let host = url
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .ok_or_else(|| invalid("SMTP_URL", "names no host"))?
+            .to_owned();
+        let decode = |v: &str| percent_decode(v);
+        let from = from.ok_or_else(|| ConfigError::Missing {
+            var: "ALERT_FROM",
+            why: "SMTP_URL is set (the alerts' sender)".into(),
+        })?;
+        if from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(invalid(
+                "ALERT_FROM",
+                "must be an address such as alerts@example.com or `freeslot <alerts@example.com>`",
+            ));
+        }
+        Ok(Self {
+            security,
+            host,
+            port: url.port().unwrap_or(default_port),
+            username: (!url.username().is_empty()).then(|| decode(url.username())),
+            password: url.password().map(decode),
+            from,
+        })
+    }
+}
+
+fn percent_decode(v: &str) -> String {
+    url::form_urlencoded::parse(format!("x={}", v.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, value)| value.into_owned())
+        .unwrap_or_default()
 }
 
 /// Who may create accounts, how fast one client may try, and where users' URLs may point.
@@ -200,6 +283,7 @@ impl std::fmt::Debug for Settings {
             .field("log_filter", &self.log_filter)
             .field("log_format", &self.log_format)
             .field("access", &self.access)
+            .field("alerts", &self.alerts)
             .finish()
     }
 }
@@ -453,6 +537,10 @@ impl Settings {
             feeds_allow_private: boolean("FEEDS_ALLOW_PRIVATE", get("FEEDS_ALLOW_PRIVATE"))?,
         };
 
+        let alerts = get("SMTP_URL")
+            .map(|url| AlertSettings::parse(&url, get("ALERT_FROM")))
+            .transpose()?;
+
         Ok(Self {
             database_url,
             redis_url,
@@ -471,6 +559,7 @@ impl Settings {
             log_filter,
             log_format,
             access,
+            alerts,
         })
     }
 
@@ -639,6 +728,49 @@ mod tests {
             .map(|n| n.to_string())
             .collect();
         assert_eq!(nets, ["10.0.0.0/8", "192.168.1.7/32", "::1/128"]);
+    }
+
+    #[test]
+    fn smtp_urls_parse_and_the_password_stays_hidden() {
+        let s = settings(&[
+            (
+                "SMTP_URL",
+                "smtp://alerts%40example.com:p%40ss+word@mail.example.com",
+            ),
+            ("ALERT_FROM", "freeslot <alerts@example.com>"),
+        ])
+        .unwrap();
+        let a = s.alerts.clone().unwrap();
+        assert_eq!(a.security, SmtpSecurity::StartTls);
+        assert_eq!((a.host.as_str(), a.port), ("mail.example.com", 587));
+        assert_eq!(a.username.as_deref(), Some("alerts@example.com"));
+        assert_eq!(a.password.as_deref(), Some("p@ss+word"));
+        assert!(!format!("{s:?}").contains("p@ss"));
+        let tls = settings(&[
+            ("SMTP_URL", "smtps://h:2465"),
+            ("ALERT_FROM", "a@b.example"),
+        ])
+        .unwrap();
+        assert_eq!(
+            tls.alerts.map(|a| (a.security, a.port)),
+            Some((SmtpSecurity::Tls, 2465))
+        );
+        let plain = settings(&[
+            ("SMTP_URL", "smtp+plain://127.0.0.1"),
+            ("ALERT_FROM", "a@b.example"),
+        ])
+        .unwrap();
+        assert_eq!(
+            plain.alerts.map(|a| (a.security, a.port)),
+            Some((SmtpSecurity::Plain, 25))
+        );
+        assert!(
+            settings(&[("SMTP_URL", "smtp://h")]).is_err(),
+            "ALERT_FROM is required"
+        );
+        assert!(settings(&[("SMTP_URL", "http://h"), ("ALERT_FROM", "a@b.example")]).is_err());
+        assert!(settings(&[("SMTP_URL", "smtp://h"), ("ALERT_FROM", "not an address")]).is_err());
+        assert_eq!(settings(&[]).unwrap().alerts, None);
     }
 
     #[test]

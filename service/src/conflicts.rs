@@ -8,10 +8,7 @@ use chrono::Duration;
 use domain::Instant;
 use entity::conflicts;
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
 use crate::events::{self, EventView};
@@ -259,7 +256,7 @@ async fn detect_and_store(
             .exec(&txn)
             .await?;
     }
-    let told = notify(ctx, &txn, user_id, opened, &gone, now).await?;
+    let told = notify(&txn, user_id, opened, &gone, now).await?;
     txn.commit().await?;
     if told {
         ctx.notifier.wake(user_id);
@@ -273,7 +270,6 @@ async fn detect_and_store(
 /// `conflict.opened` for each opened conflict, `conflict.resolved` (`auto`) for each gone, in the
 /// detection's transaction, at most `NOTIFY_AT_MOST` of each, earliest first. True if any.
 async fn notify(
-    ctx: &AppContext,
     txn: &impl sea_orm::ConnectionTrait,
     user_id: Uuid,
     mut opened: Vec<conflicts::Model>,
@@ -283,8 +279,9 @@ async fn notify(
     use crate::notifications::{self, Kind};
     opened.sort_by_key(|c| (c.start_at, c.id));
     opened.truncate(NOTIFY_AT_MOST);
-    // The events are read on the pool: this transaction does not change them.
-    let views = with_events(&ctx.db, user_id, opened).await?;
+    // Read in this transaction: on SQLite every other pooled connection may be waiting for the
+    // write lock it holds, so asking the pool for one could wait for ever.
+    let views = with_events(txn, user_id, opened).await?;
     for view in &views {
         notifications::record(
             txn,
@@ -373,7 +370,7 @@ pub async fn resolve(
 }
 
 async fn with_events(
-    db: &DatabaseConnection,
+    db: &impl sea_orm::ConnectionTrait,
     user_id: Uuid,
     rows: Vec<conflicts::Model>,
 ) -> Result<Vec<ConflictView>, ConflictError> {

@@ -35,3 +35,15 @@ pub async fn export_if_automatic(ctx: &AppContext, user_id: Uuid) {
         Err(e) => tracing::warn!(%user_id, error = %e, "could not read the export settings"),
     }
 }
+
+/// Queues the e-mail alerts job after a notification that may call for one (a connection that
+/// needs reconnecting, a failed sync), when e-mail alerts are configured. A lost job only delays
+/// the e-mail: the next one reads every notification since the last it looked at.
+pub async fn alerts(ctx: &AppContext, user_id: Uuid) {
+    if ctx.settings.alerts.is_none() {
+        return;
+    }
+    if let Err(e) = ctx.queue.push(Job::SendAlerts { user_id }).await {
+        tracing::warn!(%user_id, error = %e, "could not enqueue e-mail alerts");
+    }
+}

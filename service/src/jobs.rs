@@ -37,6 +37,8 @@ pub enum Job {
     OpenChannel { calendar_id: uuid::Uuid },
     /// Send one user's availability to their Cal.com schedule (if it changed).
     ExportCalcom { user_id: uuid::Uuid },
+    /// E-mail the user about what their new notifications call for (`service::alerts`).
+    SendAlerts { user_id: uuid::Uuid },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,6 +6,7 @@
 // credentials, users, sync, channels, calendars, events, availability, conflicts, clients, feeds,
 // connections, export, maintenance.
 pub mod account_removal;
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod availability;

@@ -51,6 +51,9 @@ async fn run(job: Job, ctx: Arc<AppContext>) -> Result<(), BoxDynError> {
                 tracing::warn!(%calendar_id, error = %e, "could not open a push channel");
             }
         }
+        Job::SendAlerts { user_id } => {
+            service::alerts::send_pending(&ctx, user_id).await?;
+        }
         Job::ExportCalcom { user_id } => {
             // Failures are recorded with the export (last error, when to try again).
             if let Err(e) = export::push_calcom(

@@ -209,6 +209,7 @@ async fn mark_needs_reauth(
     let update = needs_reauth_in_one_transaction(ctx, connection, why).await;
     if let Ok(true) = update {
         ctx.notifier.wake(connection.user_id);
+        crate::follow_up::alerts(ctx, connection.user_id).await;
     }
     match update {
         Ok(_) => TokenError::NeedsReauth,

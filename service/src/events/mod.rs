@@ -478,7 +478,7 @@ async fn record(
 
 /// Keys of events that still exist among `keys` (ids or occurrence keys), with their views.
 pub async fn views_by_key(
-    db: &DatabaseConnection,
+    db: &impl sea_orm::ConnectionTrait,
     user_id: Uuid,
     keys: &[String],
 ) -> Result<HashMap<String, EventView>, DbErr> {

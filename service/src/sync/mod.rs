@@ -349,6 +349,7 @@ async fn run_once(
             }
             row.consecutive_failures = Set(0);
             row.paused_until = Set(None);
+            row.failing_since = Set(None);
         }
         Err(e) => {
             failures = calendar.consecutive_failures + 1;
@@ -356,6 +357,9 @@ async fn run_once(
             row.last_error = Set(error.clone());
             row.last_error_at = Set(Some(finished));
             row.consecutive_failures = Set(failures);
+            if calendar.failing_since.is_none() {
+                row.failing_since = Set(Some(finished));
+            }
             // The circuit breaker: a calendar that keeps failing rests before the schedule
             // tries again (1, 2, 4 … 60 minutes). A user's "sync now" still goes through.
             if !matches!(e, SyncError::NeedsReauth) {
@@ -388,6 +392,9 @@ async fn run_once(
     txn.commit().await?;
     if notice.is_some() {
         ctx.notifier.wake(calendar.user_id);
+    }
+    if error.is_some() {
+        crate::follow_up::alerts(ctx, calendar.user_id).await;
     }
 
     match &result {

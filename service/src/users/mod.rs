@@ -197,6 +197,7 @@ pub async fn register(
         events_version: Set(0),
         calendars_version: Set(0),
         notification_seq: Set(0),
+        alerted_seq: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
     }

@@ -67,6 +67,28 @@ async fn migrations_go_up_down_and_up_again(backend: Backend) {
             .collect::<Vec<_>>()
     };
     let postgres = db.get_database_backend() == sea_orm::DbBackend::Postgres;
+    // 25: the e-mail alerts' state.
+    assert!(
+        manager
+            .has_column("calendars", "failing_since")
+            .await
+            .unwrap()
+    );
+    assert!(manager.has_column("users", "alerted_seq").await.unwrap());
+    migrate_step(&db, Step::Down(1)).await.unwrap();
+    assert!(
+        !manager
+            .has_column("calendars", "failing_since")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !manager
+            .has_column("calendars", "alert_sent_at")
+            .await
+            .unwrap()
+    );
+    assert!(!manager.has_column("users", "alerted_seq").await.unwrap());
     // 24: the notifications outbox.
     assert!(manager.has_table("notifications").await.unwrap());
     assert!(
@@ -187,7 +209,7 @@ async fn migrations_go_up_down_and_up_again(backend: Backend) {
     assert!(!present_tables(&db).await.contains(&"audit_log"));
     assert_eq!(
         Migrator::get_pending_migrations(&db).await.unwrap().len(),
-        15
+        16
     );
 
     // All the way down leaves nothing of ours behind.

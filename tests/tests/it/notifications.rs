@@ -2,7 +2,9 @@
 //! resumes with no gap and no duplicate, across restarts and across processes.
 
 use reqwest::StatusCode;
+use sea_orm::EntityTrait;
 use serde_json::{Value, json};
+use tests::smtp::Smtp;
 use tests::sse::Sse;
 use tests::{Backend, TestApp, TestUser, backend_tests, fakes, test_worker_options};
 
@@ -389,7 +391,113 @@ async fn exports_are_told(backend: Backend) {
     assert!(failed["data"]["error"].as_str().is_some(), "{failed}");
 }
 
+/// The alerts job has looked at every notification the user has (a positive signal that it ran).
+async fn alerts_caught_up(app: &TestApp, user: &TestUser) {
+    let id: uuid::Uuid = user.id.parse().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let row = entity::users::Entity::find_by_id(id)
+            .one(&app.ctx.db)
+            .await
+            .unwrap()
+            .unwrap();
+        if row.alerted_seq == row.notification_seq {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the alerts job did not run"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+fn smtp_env(smtp: &Smtp) -> Vec<(String, String)> {
+    vec![
+        ("SMTP_URL".into(), smtp.url()),
+        ("ALERT_FROM".into(), "freeslot <alerts@example.com>".into()),
+    ]
+}
+
+/// A revoked grant is one e-mail, however many syncs fail after it.
+async fn a_revoked_grant_is_one_email(backend: Backend) {
+    let smtp = Smtp::start().await;
+    let google = fakes::google::start("ada@example.com").await;
+    let mut env: std::collections::HashMap<String, String> = google.env().into_iter().collect();
+    env.extend(smtp_env(&smtp));
+    let app = TestApp::spawn_with(backend, env, test_worker_options()).await;
+    let user = app.register_user().await;
+    app.oauth_dance("google", &user.token, "allow").await;
+    let id = app.synced_calendars(&user.token).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    google.state().oauth.revoke_everything();
+    app.sync_calendar(&user.token, &id).await;
+    let mail = smtp.wait_for(1).await.remove(0);
+    assert!(
+        mail.contains("Subject: freeslot: Google (ada@example.com) needs reconnecting"),
+        "{mail}"
+    );
+    assert!(mail.contains(&user.email), "{mail}");
+    assert!(mail.contains(&app.url("/")), "the app's link: {mail}");
+    app.sync_calendar(&user.token, &id).await;
+    alerts_caught_up(&app, &user).await;
+    assert_eq!(smtp.messages().len(), 1, "one e-mail per incident");
+}
+
+/// A calendar that has failed to sync for an hour is one e-mail (not one per failed run).
+async fn a_calendar_failing_for_an_hour_is_one_email(backend: Backend) {
+    let smtp = Smtp::start().await;
+    let ics = fakes::ics::start().await;
+    ics.state().publish(
+        "team",
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nEND:VCALENDAR\r\n",
+    );
+    let app = TestApp::spawn_with(
+        backend,
+        smtp_env(&smtp).into_iter().collect(),
+        test_worker_options(),
+    )
+    .await;
+    let user = app.register_user().await;
+    let res = app
+        .post_json(
+            "/api/auth/connect/ics",
+            &json!({"url": ics.url("/team.ics"), "name": "Team"}),
+            Some(&user.token),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let id = app.synced_calendars(&user.token).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The feed goes away: syncs fail from now on.
+    ics.state().feeds.clear();
+    app.sync_calendar(&user.token, &id).await;
+    alerts_caught_up(&app, &user).await;
+    assert_eq!(
+        smtp.messages().len(),
+        0,
+        "one failed run is not an incident yet"
+    );
+    tests::clock::clock().advance(chrono::Duration::minutes(61));
+    app.sync_calendar(&user.token, &id).await;
+    let mail = smtp.wait_for(1).await.remove(0);
+    assert!(
+        mail.contains("Subject: freeslot: Team has not synced for an hour"),
+        "{mail}"
+    );
+    tests::clock::clock().advance(chrono::Duration::minutes(30));
+    app.sync_calendar(&user.token, &id).await;
+    alerts_caught_up(&app, &user).await;
+    assert_eq!(smtp.messages().len(), 1, "one e-mail per incident");
+}
+
 backend_tests!(
+    a_revoked_grant_is_one_email,
+    a_calendar_failing_for_an_hour_is_one_email,
     exports_are_told,
     conflicts_opened_and_resolved_are_told,
     a_revoked_grant_is_told_on_the_stream_and_in_the_feed,
