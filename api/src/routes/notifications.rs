@@ -160,22 +160,20 @@ pub async fn follow(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
         .or_else(|| query.after.clone());
-    let after = match cursor(resume.as_deref())? {
-        Some(after) => after,
-        None => notifications::latest(&ctx.db, user_id)
-            .await
-            .map_err(|e| ApiError::internal(e.into()))?,
-    };
-    let events = live::follow(ctx.into_inner(), user_id, after).map(|item| {
-        Ok::<_, Infallible>(Bytes::from(match item {
-            live::Item::Notification(n) => {
-                let body = NotificationBody::from(n);
-                let json = serde_json::to_string(&body).unwrap_or_default();
-                format!("id: {}\nevent: {}\ndata: {json}\n\n", body.id, body.kind)
-            }
-            live::Item::Heartbeat => ": keep-alive\n\n".to_owned(),
-        }))
-    });
+    let after = cursor(resume.as_deref())?;
+    let events = live::follow(ctx.into_inner(), user_id, after)
+        .await
+        .map_err(|e| ApiError::internal(e.into()))?
+        .map(|item| {
+            Ok::<_, Infallible>(Bytes::from(match item {
+                live::Item::Notification(n) => {
+                    let body = NotificationBody::from(n);
+                    let json = serde_json::to_string(&body).unwrap_or_default();
+                    format!("id: {}\nevent: {}\ndata: {json}\n\n", body.id, body.kind)
+                }
+                live::Item::Heartbeat => ": keep-alive\n\n".to_owned(),
+            }))
+        });
     let opening =
         futures::stream::once(async { Ok(Bytes::from_static(b"retry: 3000\n: connected\n\n")) });
     Ok(HttpResponse::Ok()

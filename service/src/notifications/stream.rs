@@ -37,9 +37,17 @@ struct State {
     heartbeat: tokio::time::Interval,
 }
 
-/// The user's notifications after `after` (a `seq`), then live, with heartbeats, until the
-/// process begins to stop.
-pub fn follow(ctx: Arc<AppContext>, user_id: Uuid, after: i64) -> impl Stream<Item = Item> {
+/// The user's notifications after `after` (a `seq`; none: from the newest on), then live, with
+/// heartbeats, until the process begins to stop.
+pub async fn follow(
+    ctx: Arc<AppContext>,
+    user_id: Uuid,
+    after: Option<i64>,
+) -> Result<impl Stream<Item = Item>, sea_orm::DbErr> {
+    let after = match after {
+        Some(after) => after,
+        None => super::latest(&ctx.db, user_id).await?,
+    };
     let mut heartbeat =
         tokio::time::interval_at(tokio::time::Instant::now() + HEARTBEAT, HEARTBEAT);
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -52,10 +60,10 @@ pub fn follow(ctx: Arc<AppContext>, user_id: Uuid, after: i64) -> impl Stream<It
         pending: VecDeque::new(),
         heartbeat,
     };
-    futures::stream::unfold(state, |mut s| async move {
+    Ok(futures::stream::unfold(state, |mut s| async move {
         let item = next(&mut s).await?;
         Some((item, s))
-    })
+    }))
 }
 
 async fn next(s: &mut State) -> Option<Item> {
