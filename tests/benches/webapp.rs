@@ -84,6 +84,12 @@ async fn main() {
         .await;
     println!("first load (no cache): {first_load}");
     println!(
+        "first draw after the page loaded: DOM build {:.1} ms, with style and layout {:.1} ms; the later draws' max with layout {:.1} ms",
+        render[0],
+        layout[0],
+        layout[1..].iter().cloned().fold(0.0, f64::max),
+    );
+    println!(
         "week of {EVENTS} events ({blocks} blocks), {DRAWS} draws: DOM build median {:.1} ms (max {:.1}); with style and layout median {:.1} ms (max {:.1})",
         median(render.clone()),
         render.iter().cloned().fold(0.0, f64::max),
