@@ -135,12 +135,14 @@ function connectPanel(ctx, rerender) {
 }
 
 export async function showCalendars(main, ctx, current) {
+  const list = h('div', {'aria-live': 'polite'});
+  // Only the list is redrawn when a sync ends: what a person is typing into the connect forms
+  // stays where it is.
   const render = () => {
     if (!current()) return;
     const cals = ctx.calendars;
     const providers = [...new Set(cals.map((c) => c.provider).filter((p) => p !== 'local'))];
-    replace(main,
-      h('h1', {}, 'Calendars'),
+    replace(list,
       cals.length === 0 || (cals.length === 1 && cals[0].provider === 'local')
         ? h('p', {class: 'empty'}, 'No calendars connected yet. Connect one below: freeslot reads it and keeps a copy in sync.')
         : h('ul', {class: 'calendars'}, cals.map((c) => calendarCard(c, ctx, render))),
@@ -148,9 +150,9 @@ export async function showCalendars(main, ctx, current) {
         if (!confirm(`Disconnect every ${ctx.providerName(p)} account, with its calendars and events?`)) return;
         try { await post(`/api/auth/disconnect/${p}`); ctx.flash(`${ctx.providerName(p)} disconnected.`); await ctx.refreshCalendars(); render(); }
         catch (err) { ctx.flash(describe(err), 'error'); }
-      }, {class: 'secondary'}))) : null,
-      connectPanel(ctx, render));
+      }, {class: 'secondary'}))) : null);
   };
+  replace(main, h('h1', {}, 'Calendars'), list, connectPanel(ctx, render));
   ctx.onSynced = render;
   render();
 }

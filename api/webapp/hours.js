@@ -6,10 +6,14 @@ import {h, field, fieldError, replace, button, busy, notice} from './dom.js';
 const DAYS = [['monday', 'Monday'], ['tuesday', 'Tuesday'], ['wednesday', 'Wednesday'], ['thursday', 'Thursday'],
   ['friday', 'Friday'], ['saturday', 'Saturday'], ['sunday', 'Sunday']];
 
+let rows = 0;
 function intervalRow(day, span, onRemove) {
-  const start = h('input', {type: 'time', value: span.start, 'aria-label': `${day} from`});
-  const end = h('input', {type: 'time', value: span.end === '24:00' ? '23:59' : span.end, 'aria-label': `${day} until`});
-  const row = h('div', {class: 'interval'}, start, ' – ', end,
+  const id = `hours-${++rows}`;
+  const start = h('input', {type: 'time', value: span.start, id: `${id}-from`});
+  const end = h('input', {type: 'time', value: span.end === '24:00' ? '23:59' : span.end, id: `${id}-until`});
+  // Visible labels (the contract: every input has one); the day is the row's heading.
+  const row = h('div', {class: 'interval', role: 'group', 'aria-label': day},
+    h('label', {for: start.id}, 'From'), start, h('label', {for: end.id}, 'until'), end,
     button('Remove', () => { row.remove(); onRemove(); }, {class: 'link', 'aria-label': `Remove ${day} ${span.start}–${span.end}`}));
   row.read = () => ({start: start.value, end: end.value === '23:59' ? '24:00' : end.value});
   return row;

@@ -49,13 +49,13 @@ export async function showPublish(main, ctx, current) {
   const showFeeds = (urls) => replace(feedList,
     [['busy', 'Busy times only', 'Share this one: it says when you are busy, nothing else.'],
       ['full', 'Every event, with titles', 'Keep this one to yourself.']].map(([key, label, hint]) => {
-      const input = h('input', {type: 'text', readonly: true, value: urls[key], 'aria-label': `${label} feed link`, class: 'feed-url'});
+      const input = h('input', {type: 'text', readonly: true, value: urls[key], id: `feed-${key}`, class: 'feed-url'});
       const copy = button('Copy', async () => {
         input.select();
         try { await navigator.clipboard.writeText(input.value); ctx.flash('Link copied.'); }
         catch { ctx.flash('Copy with Ctrl+C: the link is selected.'); }
       }, {class: 'secondary', 'aria-label': `Copy the ${label.toLowerCase()} link`});
-      return [h('dt', {}, label), h('dd', {}, h('div', {class: 'row'}, input, copy), h('p', {class: 'hint'}, hint))];
+      return [h('dt', {}, h('label', {for: input.id}, label)), h('dd', {}, h('div', {class: 'row'}, input, copy), h('p', {class: 'hint'}, hint))];
     }));
   showFeeds(feeds);
   const rotate = button('Rotate feed links', () => busy(rotate, async () => {

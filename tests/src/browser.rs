@@ -129,6 +129,18 @@ impl Browser {
     }
 
     async fn command(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        self.try_command(method, path, body)
+            .await
+            .unwrap_or_else(|error| panic!("WebDriver {path}: {error}"))
+    }
+
+    /// A WebDriver command; its error (`{"error": …}`) as `Err`.
+    async fn try_command(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, Value> {
         let url = format!("{}/session/{}{path}", self.base, self.session);
         let mut request = self.http.request(method, url);
         if let Some(body) = body {
@@ -142,9 +154,9 @@ impl Browser {
             .await
             .expect("WebDriver JSON");
         if res["value"]["error"].is_string() {
-            panic!("WebDriver {path}: {}", res["value"]);
+            return Err(res["value"].clone());
         }
-        res["value"].clone()
+        Ok(res["value"].clone())
     }
 
     pub async fn goto(&self, url: &str) {
@@ -261,38 +273,46 @@ impl Browser {
     /// Clicks the enabled, visible button or link whose own text is `text` (the first, in page
     /// order), waiting for it to appear.
     pub async fn click_text(&self, text: &str) {
-        self.wait_until(
-            &format!("a button or link {text:?}"),
-            "const want = arguments[0].toLowerCase();
-             const el = [...document.querySelectorAll('button, a, summary')].find((e) =>
-               e.innerText.trim().toLowerCase() === want && !e.disabled && e.offsetParent !== null);
-             if (!el) return false;
-             el.scrollIntoView({block: 'center'});
-             el.setAttribute('data-webdriver-target', '1');
-             return true;",
-            json!([text]),
-        )
-        .await;
-        let element = self
-            .command(
-                reqwest::Method::POST,
-                "/element",
-                Some(json!({"using": "css selector", "value": "[data-webdriver-target]"})),
-            )
-            .await;
-        let id = element[ELEMENT].as_str().expect("an element id").to_owned();
-        // Unmarked before the click: the click may open a dialog that blocks every script.
-        self.execute(
-            "document.querySelector('[data-webdriver-target]').removeAttribute('data-webdriver-target')",
-            json!([]),
-        )
-        .await;
-        self.command(
-            reqwest::Method::POST,
-            &format!("/element/{id}/click"),
-            Some(json!({})),
-        )
-        .await;
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let mut last = Value::Null;
+        loop {
+            // The element itself comes back (WebDriver passes DOM elements out of scripts); if the
+            // page redraws it between finding and clicking (a sync finished), find it again.
+            let element = self
+                .execute(
+                    "const want = arguments[0].toLowerCase();
+                     const el = [...document.querySelectorAll('button, a, summary')].find((e) =>
+                       e.innerText.trim().toLowerCase() === want && !e.disabled && e.offsetParent !== null);
+                     if (!el) return null;
+                     el.scrollIntoView({block: 'center'});
+                     return el;",
+                    json!([text]),
+                )
+                .await;
+            if let Some(id) = element[ELEMENT].as_str() {
+                match self
+                    .try_command(
+                        reqwest::Method::POST,
+                        &format!("/element/{id}/click"),
+                        Some(json!({})),
+                    )
+                    .await
+                {
+                    Ok(_) => return,
+                    Err(error) => last = error,
+                }
+            }
+            if std::time::Instant::now() > deadline {
+                let page = self
+                    .execute("return document.body.innerText", json!([]))
+                    .await;
+                panic!(
+                    "no button or link {text:?} could be clicked in 30 s ({last}); the page says:\n{}",
+                    page.as_str().unwrap_or_default()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Types `value` into the input whose visible `<label>` reads `label` (replacing what it held).

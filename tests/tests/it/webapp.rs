@@ -21,8 +21,23 @@ fn screenshot(name: &str) -> PathBuf {
     dir.join(format!("{name}.png"))
 }
 
-/// A screenshot of the page from its top, as a person first sees it.
+/// A screenshot of the page from its top, as a person first sees it — and, on every page shot,
+/// the contract's rule that every visible input has a visible label with words in it.
 async fn snap(browser: &Browser, name: &str) {
+    let unlabelled = browser
+        .execute(
+            "return [...document.querySelectorAll('input, select, textarea')]
+               .filter((i) => i.type !== 'hidden' && i.checkVisibility())
+               .filter((i) => ![...(i.labels || [])].some((l) => l.checkVisibility() && l.innerText.trim()))
+               .map((i) => i.outerHTML)",
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        unlabelled,
+        json!([]),
+        "inputs without a visible label on {name}"
+    );
     browser.execute("window.scrollTo(0, 0)", json!([])).await;
     browser.screenshot(&screenshot(name)).await;
 }
