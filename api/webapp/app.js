@@ -4,7 +4,7 @@
 import {get, post, session, describe, sentence} from './api.js';
 import {h, replace, button} from './dom.js';
 import {showAuth} from './auth.js';
-import {showCalendars, startOAuth} from './calendars.js';
+import {showCalendars, startOAuth, OAUTH_PROVIDERS} from './calendars.js';
 import {showWeek} from './week.js';
 import {showConflicts} from './conflicts.js';
 import {showHours} from './hours.js';
@@ -140,7 +140,7 @@ function showReauth(calendars) {
   reauthEl.hidden = accounts.size === 0;
   replace(reauthEl, [...accounts.values()].map((c) => h('p', {},
     `${PROVIDERS[c.provider] || c.provider}${c.account ? ` (${c.account})` : ''} needs reconnecting: freeslot can no longer read its calendars, so your free time may be wrong. `,
-    ['google', 'microsoft', 'caldotcom'].includes(c.provider)
+    OAUTH_PROVIDERS.includes(c.provider)
       ? button('Reconnect', () => startOAuth(c.provider).catch((err) => flash(describe(err), 'error')), {class: 'primary'})
       : h('a', {href: '#/calendars'}, 'Reconnect under Calendars'))));
 }

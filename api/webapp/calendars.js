@@ -3,7 +3,8 @@
 import {get, post, patch, del, describe} from './api.js';
 import {h, field, replace, button, busy, notice} from './dom.js';
 
-const OAUTH = {google: 'Google', microsoft: 'Microsoft', caldotcom: 'Cal.com'};
+/** The providers connected through an OAuth consent page. */
+export const OAUTH_PROVIDERS = ['google', 'microsoft', 'caldotcom'];
 
 /** The provider's consent page, and back to this page with ?connected= (the cookie comes along). */
 export async function startOAuth(provider) {
@@ -40,7 +41,7 @@ function calendarCard(cal, ctx, rerender) {
     actions.push(sync);
     if (cal.connection_status === 'needs_reauth') {
       actions.push(button('Reconnect', async () => {
-        if (OAUTH[cal.provider]) {
+        if (OAUTH_PROVIDERS.includes(cal.provider)) {
           try { await startOAuth(cal.provider); } catch (err) { ctx.flash(describe(err), 'error'); }
         } else {
           document.getElementById('connect-other')?.scrollIntoView();
@@ -74,10 +75,10 @@ function connectPanel(ctx, rerender) {
   const fail = (err) => replace(result, notice('error', describe(err)));
   const oauthButton = (provider) => {
     const enabled = provider === 'caldotcom' ? ctx.server.connect.caldotcom === 'oauth' : ctx.server.connect[provider];
-    const b = button(`Connect ${OAUTH[provider]}`, () => busy(b, () => startOAuth(provider).catch(fail)),
+    const b = button(`Connect ${ctx.providerName(provider)}`, () => busy(b, () => startOAuth(provider).catch(fail)),
       {class: `connect ${provider}`, disabled: !enabled});
     return h('div', {class: 'connect-option'}, b,
-      enabled ? null : h('p', {class: 'hint'}, `${OAUTH[provider]} is not configured on this server.`));
+      enabled ? null : h('p', {class: 'hint'}, `${ctx.providerName(provider)} is not configured on this server.`));
   };
 
   const apiKey = h('input', {type: 'password', autocomplete: 'off'});

@@ -549,15 +549,14 @@ pub async fn delete(ctx: &AppContext, user_id: Uuid, id: Uuid) -> Result<(), Cal
     version::touch(&txn, user_id).await?;
     audit::record(
         &txn,
-        audit::Entry {
-            user_id: Some(user_id),
-            actor: Actor::User,
-            action: "calendar.deleted",
-            entity_type: "calendar",
-            entity_id: Some(id.to_string()),
-            details: None,
-            at: ctx.clock.now(),
-        },
+        audit::Entry::new(
+            Actor::User,
+            user_id,
+            "calendar.deleted",
+            "calendar",
+            id,
+            ctx.clock.now(),
+        ),
     )
     .await?;
     txn.commit().await?;

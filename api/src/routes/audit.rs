@@ -1,6 +1,5 @@
 //! The caller's audit log: who changed what, newest first (contract, "Audit log").
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -51,15 +50,7 @@ pub async fn list(
     user: AuthUser,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let limit = query.limit.unwrap_or(100);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_limit",
-            "limit must be between 1 and 500",
-        )
-        .with_field("limit"));
-    }
+    let limit = crate::routes::page_limit(query.limit, 100, 500)?;
     let after = query
         .page_token
         .as_deref()

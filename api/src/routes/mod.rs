@@ -134,6 +134,20 @@ pub(crate) fn nullable<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'
     <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
 }
 
+/// A `limit` query parameter: `default` when absent, else 1–`max` (422 `invalid_limit` otherwise).
+pub(crate) fn page_limit(raw: Option<u64>, default: u64, max: u64) -> Result<u64, ApiError> {
+    let limit = raw.unwrap_or(default);
+    if !(1..=max).contains(&limit) {
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_limit",
+            format!("limit must be between 1 and {max}"),
+        )
+        .with_field("limit"));
+    }
+    Ok(limit)
+}
+
 /// A field that parsed but is not acceptable: 422 with its own code.
 pub(crate) fn invalid(i: service::fields::Invalid) -> ApiError {
     ApiError::new(

@@ -3,7 +3,6 @@
 
 use std::convert::Infallible;
 
-use actix_web::http::StatusCode;
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use actix_web::web::Bytes;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, get, post, web};
@@ -76,15 +75,7 @@ pub async fn list(
     query: web::Query<FeedQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let after = cursor(query.after.as_deref())?.unwrap_or(0);
-    let limit = query.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_limit",
-            "limit must be between 1 and 1000",
-        )
-        .with_field("limit"));
-    }
+    let limit = crate::routes::page_limit(query.limit, 100, 1000)?;
     let rows = notifications::after(&ctx.db, user.id, after, limit)
         .await
         .map_err(|e| ApiError::internal(e.into()))?;

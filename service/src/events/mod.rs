@@ -463,15 +463,7 @@ async fn record(
 ) -> Result<(), DbErr> {
     audit::record(
         db,
-        audit::Entry {
-            user_id: Some(user_id),
-            actor: Actor::User,
-            action,
-            entity_type: "event",
-            entity_id: Some(id.to_string()),
-            details: None,
-            at,
-        },
+        audit::Entry::new(Actor::User, user_id, action, "event", id, at),
     )
     .await
 }
