@@ -36,6 +36,14 @@ if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
     python3 -m pip install --quiet --user --break-system-packages aiosmtpd==1.4.6
 fi
 
+# The webhook tests check every signature with an independent Standard Webhooks implementation,
+# the reference `standardwebhooks` package (pinned).
+if ! python3 -c 'import standardwebhooks' 2>/dev/null; then
+  echo "installing standardwebhooks for the webhook tests"
+  python3 -m pip install --quiet --user standardwebhooks==1.0.0 2>/dev/null ||
+    python3 -m pip install --quiet --user --break-system-packages standardwebhooks==1.0.0
+fi
+
 # The CalDAV tests run against a real CalDAV server, Radicale (pinned), started by each test.
 if ! python3 -c 'import radicale' 2>/dev/null; then
   echo "installing Radicale for the CalDAV tests"

@@ -19,6 +19,9 @@ pub mod sessions;
 pub mod states;
 pub mod sync_runs;
 pub mod users;
+pub mod webhook_attempts;
+pub mod webhook_endpoints;
+pub mod webhook_messages;
 
 pub use states::{ConnectionStatus, Provider, SyncRunStatus, SyncStatus, UnknownProvider};
 
@@ -38,4 +41,7 @@ pub mod prelude {
     pub use super::sessions::Entity as Sessions;
     pub use super::sync_runs::Entity as SyncRuns;
     pub use super::users::Entity as Users;
+    pub use super::webhook_attempts::Entity as WebhookAttempts;
+    pub use super::webhook_endpoints::Entity as WebhookEndpoints;
+    pub use super::webhook_messages::Entity as WebhookMessages;
 }

@@ -31,6 +31,7 @@ mod m20261203_000022_endless_series_never_end;
 mod m20261204_000023_add_busy_rules;
 mod m20261207_000024_create_notifications;
 mod m20261207_000025_add_alert_state;
+mod m20261207_000026_create_webhooks;
 
 pub struct Migrator;
 
@@ -63,6 +64,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000023_add_busy_rules::Migration),
             Box::new(m20261207_000024_create_notifications::Migration),
             Box::new(m20261207_000025_add_alert_state::Migration),
+            Box::new(m20261207_000026_create_webhooks::Migration),
         ]
     }
 }

@@ -255,6 +255,10 @@ pub struct AccessSettings {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// `FEEDS_ALLOW_PRIVATE=true` lets feed and CalDAV URLs reach internal addresses.
     pub feeds_allow_private: bool,
+    /// `WEBHOOK_ALLOW_HTTP=true` lets webhook endpoints be plain `http` (otherwise `https` only).
+    pub webhooks_allow_http: bool,
+    /// `WEBHOOK_ALLOW_PRIVATE=true` lets webhook endpoints be internal addresses.
+    pub webhooks_allow_private: bool,
 }
 
 impl std::fmt::Debug for Settings {
@@ -535,6 +539,8 @@ impl Settings {
             )?,
             trusted_proxies,
             feeds_allow_private: boolean("FEEDS_ALLOW_PRIVATE", get("FEEDS_ALLOW_PRIVATE"))?,
+            webhooks_allow_http: boolean("WEBHOOK_ALLOW_HTTP", get("WEBHOOK_ALLOW_HTTP"))?,
+            webhooks_allow_private: boolean("WEBHOOK_ALLOW_PRIVATE", get("WEBHOOK_ALLOW_PRIVATE"))?,
         };
 
         let alerts = get("SMTP_URL")
@@ -700,6 +706,7 @@ mod tests {
         assert!(s.providers.google.is_none() && s.providers.microsoft.is_none());
         assert_eq!(s.log_format, LogFormat::Pretty);
         assert!(s.access.registration_open && !s.access.feeds_allow_private);
+        assert!(!s.access.webhooks_allow_http && !s.access.webhooks_allow_private);
         assert_eq!(
             (
                 s.access.register_rate_per_hour,
@@ -717,9 +724,12 @@ mod tests {
             ("REGISTER_RATE_PER_HOUR", "0"),
             ("TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.7,::1"),
             ("FEEDS_ALLOW_PRIVATE", "true"),
+            ("WEBHOOK_ALLOW_HTTP", "true"),
+            ("WEBHOOK_ALLOW_PRIVATE", "true"),
         ])
         .unwrap();
         assert!(!s.access.registration_open && s.access.feeds_allow_private);
+        assert!(s.access.webhooks_allow_http && s.access.webhooks_allow_private);
         assert_eq!(s.access.register_rate_per_hour, 0);
         let nets: Vec<String> = s
             .access

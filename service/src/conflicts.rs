@@ -259,7 +259,7 @@ async fn detect_and_store(
     let told = notify(&txn, user_id, opened, &gone, now).await?;
     txn.commit().await?;
     if told {
-        ctx.notifier.wake(user_id);
+        crate::notifications::published(ctx, user_id).await;
     }
     if stats != RefreshStats::default() {
         tracing::info!(%user_id, opened = stats.opened, resolved = stats.resolved, "conflicts refreshed");
@@ -363,7 +363,7 @@ pub async fn resolve(
         )
         .await?;
         txn.commit().await?;
-        ctx.notifier.wake(user_id);
+        crate::notifications::published(ctx, user_id).await;
         row
     };
     Ok(with_events(db, user_id, vec![row]).await?.remove(0))

@@ -67,6 +67,9 @@ pub struct AppContext {
     pub http: reqwest::Client,
     /// Wake-ups for notification streams, across processes when Redis is configured.
     pub notifier: notifications::Notifier,
+    /// The client webhook deliveries go out with: no redirects, public addresses only (unless
+    /// `WEBHOOK_ALLOW_PRIVATE`), its own pool so that slow receivers never hold a provider's.
+    pub webhook_http: reqwest::Client,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -125,6 +128,8 @@ impl AppContext {
             .await
             .map_err(InitError::Migration)?;
         let http = providers::http::client();
+        let webhook_http =
+            providers::outbound::client_without_redirects(settings.access.webhooks_allow_private);
         let notifier = match settings.redis_url.as_deref() {
             Some(url) => notifications::Notifier::with_redis(url, &settings.job_queue)
                 .unwrap_or_else(|e| {
@@ -145,6 +150,7 @@ impl AppContext {
             queue,
             http,
             notifier,
+            webhook_http,
         }))
     }
 

@@ -1,5 +1,5 @@
-//! Secrets at rest (provider tokens, API keys, feed addresses, channel secrets, PKCE verifiers):
-//! AES-256-GCM with a fresh random nonce per value, bound to where it is stored.
+//! Secrets at rest (provider tokens, API keys, feed addresses, channel and webhook secrets, PKCE
+//! verifiers): AES-256-GCM with a fresh random nonce per value, bound to where it is stored.
 //!
 //! A sealed value reads `v2.<key id>.<base64url(nonce ‖ ciphertext ‖ tag)>`. The key id (the first
 //! 8 hex digits of the key's SHA-256) lets retired keys from `TOKEN_ENCRYPTION_KEYS_OLD` still open
@@ -32,16 +32,20 @@ pub enum Column {
     FeedToken,
     PkceVerifier,
     ChannelSecret,
+    WebhookSecret,
+    WebhookPreviousSecret,
 }
 
 impl Column {
-    pub const ALL: [Column; 6] = [
+    pub const ALL: [Column; 8] = [
         Column::ConnectionAccessToken,
         Column::ConnectionRefreshToken,
         Column::ConnectionCredentials,
         Column::FeedToken,
         Column::PkceVerifier,
         Column::ChannelSecret,
+        Column::WebhookSecret,
+        Column::WebhookPreviousSecret,
     ];
 
     /// `table.column`, as in the schema.
@@ -53,6 +57,8 @@ impl Column {
             Column::FeedToken => "feed_tokens.token_enc",
             Column::PkceVerifier => "oauth_states.pkce_verifier_enc",
             Column::ChannelSecret => "calendars.channel_secret_enc",
+            Column::WebhookSecret => "webhook_endpoints.secret_enc",
+            Column::WebhookPreviousSecret => "webhook_endpoints.previous_secret_enc",
         }
     }
 }

@@ -14,6 +14,7 @@ mod connect;
 pub mod dates;
 pub mod fakes;
 pub mod radicale;
+pub mod receiver;
 pub mod smtp;
 pub mod sse;
 mod tcp_proxy;

@@ -34,6 +34,7 @@ pub struct TestApp {
     pub(crate) answers: crate::answers::Answers,
 }
 
+#[derive(Clone, Debug)]
 pub struct TestUser {
     pub id: String,
     pub email: String,
@@ -274,6 +275,19 @@ impl TestApp {
         self.post_json("/api/auth/login", body, None).await
     }
 
+    /// Logs `user` in again (after the clock moved past their token's lifetime).
+    pub async fn login(&self, user: &TestUser) -> TestUser {
+        let res = self
+            .post_login(&serde_json::json!({"email": user.email, "password": user.password}))
+            .await;
+        assert_eq!(res.status(), reqwest::StatusCode::OK);
+        let body: Value = res.json().await.unwrap();
+        TestUser {
+            token: body["access_token"].as_str().unwrap().to_owned(),
+            ..user.clone()
+        }
+    }
+
     pub async fn get_me(&self, token: &str) -> Response {
         self.get("/api/me", Some(token)).await
     }
@@ -309,6 +323,8 @@ pub fn test_worker_options() -> WorkerOptions {
         cleanup_schedule: "0 0 0 1 1 *".to_owned(),
         token_refresh_schedule: "0 0 0 1 1 *".to_owned(),
         sync_schedule: "0 0 0 1 1 *".to_owned(),
+        // Every second: a retry a test moved the clock to is sent at once.
+        webhook_schedule: "* * * * * *".to_owned(),
         poll_interval: Duration::from_millis(100),
         shutdown_timeout: Duration::from_secs(10),
     }

@@ -51,6 +51,10 @@ async fn run(job: Job, ctx: Arc<AppContext>) -> Result<(), BoxDynError> {
                 tracing::warn!(%calendar_id, error = %e, "could not open a push channel");
             }
         }
+        Job::DeliverWebhook { message_id } => {
+            // The outcome (delivered, retry, given up) is recorded with the message.
+            service::notifications::webhooks::delivery::deliver(&ctx, message_id).await?;
+        }
         Job::SendAlerts { user_id } => {
             service::alerts::send_pending(&ctx, user_id).await?;
         }

@@ -27,6 +27,8 @@ pub struct WorkerOptions {
     pub token_refresh_schedule: String,
     /// Cron expression for looking for calendars due a periodic sync.
     pub sync_schedule: String,
+    /// Cron expression for looking for webhook messages due an attempt (retries come due here).
+    pub webhook_schedule: String,
     /// How often an idle worker looks for new jobs.
     pub poll_interval: Duration,
     /// How long in-flight jobs may take to finish after a shutdown signal.
@@ -39,6 +41,7 @@ impl Default for WorkerOptions {
             cleanup_schedule: "0 */10 * * * *".to_owned(),
             token_refresh_schedule: "30 * * * * *".to_owned(),
             sync_schedule: "0 * * * * *".to_owned(),
+            webhook_schedule: "*/5 * * * * *".to_owned(),
             poll_interval: Duration::from_millis(500),
             shutdown_timeout: Duration::from_secs(30),
         }
@@ -68,16 +71,20 @@ pub async fn run(
     })?;
     let syncs = cron::Schedule::from_str(&options.sync_schedule)
         .map_err(|e| WorkerError::Schedule(options.sync_schedule.clone(), e.to_string()))?;
+    let webhooks = cron::Schedule::from_str(&options.webhook_schedule)
+        .map_err(|e| WorkerError::Schedule(options.webhook_schedule.clone(), e.to_string()))?;
     tracing::info!(queue = ctx.queue.backend_name(), "worker started");
 
     let queue = supervise("freeslot-jobs", &options, stop.clone(), |name| {
         register_queue_worker(Monitor::new(), &ctx, options.poll_interval, name)
     });
     let cron = supervise("freeslot-cron", &options, stop, |name| {
-        let (ctx, ctx2, ctx3) = (ctx.clone(), ctx.clone(), ctx.clone());
+        let (ctx, ctx2, ctx3, ctx4) = (ctx.clone(), ctx.clone(), ctx.clone(), ctx.clone());
         let (cleanup, tokens, syncs) = (cleanup.clone(), tokens.clone(), syncs.clone());
+        let webhooks = webhooks.clone();
         let tokens_name = format!("{name}-tokens");
         let syncs_name = format!("{name}-syncs");
+        let webhooks_name = format!("{name}-webhooks");
         Monitor::new()
             .register(move |_| {
                 WorkerBuilder::new(format!("{name}-cleanup"))
@@ -96,6 +103,12 @@ pub async fn run(
                     .backend(CronScheduler::new(syncs.clone()))
                     .data(ctx3.clone())
                     .build(schedules::on_sync_tick)
+            })
+            .register(move |_| {
+                WorkerBuilder::new(webhooks_name.clone())
+                    .backend(CronScheduler::new(webhooks.clone()))
+                    .data(ctx4.clone())
+                    .build(schedules::on_webhook_tick)
             })
     });
     tokio::join!(queue, cron);

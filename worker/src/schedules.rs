@@ -1,4 +1,6 @@
 //! Cron ticks. A tick only enqueues; the job runs through the queue like any other.
+//! The webhook tick reads which messages are due and queues a job for each, so that a quiet
+//! minute adds no job at all (a tick every five seconds would otherwise fill the queue's table).
 
 use std::sync::Arc;
 
@@ -18,5 +20,10 @@ pub async fn on_token_tick(_tick: Tick, ctx: Data<Arc<AppContext>>) -> Result<()
 
 pub async fn on_sync_tick(_tick: Tick, ctx: Data<Arc<AppContext>>) -> Result<(), BoxDynError> {
     ctx.queue.push(Job::SyncDue).await?;
+    Ok(())
+}
+
+pub async fn on_webhook_tick(_tick: Tick, ctx: Data<Arc<AppContext>>) -> Result<(), BoxDynError> {
+    service::notifications::webhooks::delivery::enqueue_due(&ctx, None, ctx.clock.now()).await;
     Ok(())
 }

@@ -12,6 +12,7 @@ pub(crate) mod health;
 pub(crate) mod me;
 pub(crate) mod notifications;
 pub(crate) mod server;
+pub(crate) mod webhook_endpoints;
 pub(crate) mod webhooks;
 
 use actix_web::body::MessageBody;
@@ -50,6 +51,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(notifications::list)
                 .service(notifications::issue_ticket)
                 .service(notifications::follow)
+                .service(webhook_endpoints::list)
+                .service(webhook_endpoints::create)
+                .service(webhook_endpoints::get_one)
+                .service(webhook_endpoints::update)
+                .service(webhook_endpoints::remove)
+                .service(webhook_endpoints::rotate_secret)
+                .service(webhook_endpoints::send_test)
+                .service(webhook_endpoints::deliveries)
                 .service(accounts::register)
                 .service(accounts::login)
                 .service(accounts::logout)

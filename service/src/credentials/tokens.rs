@@ -208,7 +208,7 @@ async fn mark_needs_reauth(
     tracing::warn!(connection = %connection.id, reason = why, "connection needs to be reconnected");
     let update = needs_reauth_in_one_transaction(ctx, connection, why).await;
     if let Ok(true) = update {
-        ctx.notifier.wake(connection.user_id);
+        crate::notifications::published(ctx, connection.user_id).await;
         crate::follow_up::alerts(ctx, connection.user_id).await;
     }
     match update {

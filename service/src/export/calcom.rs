@@ -106,7 +106,7 @@ pub async fn push_calcom(
     }
     txn.commit().await?;
     if notice.is_some() {
-        ctx.notifier.wake(user_id);
+        crate::notifications::published(ctx, user_id).await;
     }
     result
 }

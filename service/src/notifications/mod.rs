@@ -1,7 +1,8 @@
 //! The notifications outbox (contract, "Notifications"): everything a user should hear about,
 //! written with `record` in the same transaction as the change that causes it — so none is lost
 //! when a process dies and none is sent for a change that was rolled back. The feed and the
-//! live stream read it; webhooks and e-mail will deliver from it.
+//! live stream read it; webhooks (`webhooks`: a message per endpoint, written by `record` in the
+//! same transaction) and e-mail (`crate::alerts`) deliver from it.
 //!
 //! Order: `record` increments `users.notification_seq` in the caller's transaction. That row
 //! lock holds until commit, so one user's notifications become visible in `seq` order, and a
@@ -13,6 +14,7 @@
 
 pub mod notifier;
 pub mod stream;
+pub mod webhooks;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -41,11 +43,33 @@ pub enum Kind {
     ConnectionNeedsReauth,
     ConflictOpened,
     ConflictResolved,
+    AvailabilityChanged,
     ExportPushed,
     ExportFailed,
+    TaskReminder,
+    TaskAtRisk,
+    WebhookDisabled,
 }
 
 impl Kind {
+    pub const ALL: [Kind; 11] = [
+        Kind::CalendarSynced,
+        Kind::CalendarSyncFailed,
+        Kind::ConnectionNeedsReauth,
+        Kind::ConflictOpened,
+        Kind::ConflictResolved,
+        Kind::AvailabilityChanged,
+        Kind::ExportPushed,
+        Kind::ExportFailed,
+        Kind::TaskReminder,
+        Kind::TaskAtRisk,
+        Kind::WebhookDisabled,
+    ];
+
+    pub fn parse(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::CalendarSynced => "calendar.synced",
@@ -53,8 +77,12 @@ impl Kind {
             Kind::ConnectionNeedsReauth => "connection.needs_reauth",
             Kind::ConflictOpened => "conflict.opened",
             Kind::ConflictResolved => "conflict.resolved",
+            Kind::AvailabilityChanged => "availability.changed",
             Kind::ExportPushed => "export.pushed",
             Kind::ExportFailed => "export.failed",
+            Kind::TaskReminder => "task.reminder",
+            Kind::TaskAtRisk => "task.at_risk",
+            Kind::WebhookDisabled => "webhook.disabled",
         }
     }
 }
@@ -70,8 +98,9 @@ pub fn parse_id(id: &str) -> Option<i64> {
     id.trim().parse::<i64>().ok().filter(|n| *n >= 0)
 }
 
-/// Writes a notification for `user_id` in the caller's transaction; returns its `seq`. Call
-/// `Notifier::wake` after the commit (a missed wake-up only delays: streams re-read the outbox).
+/// Writes a notification for `user_id` in the caller's transaction, with a webhook message for
+/// each endpoint that takes it; returns its `seq`. Call `published` after the commit (a missed
+/// call only delays: streams re-read the outbox, the worker looks for due webhooks).
 pub async fn record(
     txn: &impl ConnectionTrait,
     user_id: Uuid,
@@ -96,12 +125,20 @@ pub async fn record(
         user_id: Set(user_id),
         seq: Set(seq),
         kind: Set(kind.as_str().to_owned()),
-        data: Set(data),
+        data: Set(data.clone()),
         created_at: Set(now),
     }
     .insert(txn)
     .await?;
+    webhooks::queue(txn, user_id, &id_of(seq), kind, &data, now).await?;
     Ok(seq)
+}
+
+/// After the commit of a transaction that recorded notifications for `user_id`: wakes the
+/// user's streams (here and in other processes) and queues the webhook deliveries it wrote.
+pub async fn published(ctx: &crate::AppContext, user_id: Uuid) {
+    ctx.notifier.wake(user_id);
+    webhooks::delivery::enqueue_due(ctx, Some(user_id), ctx.clock.now()).await;
 }
 
 /// The `seq` of the user's newest notification (0 before the first).
@@ -131,12 +168,15 @@ pub async fn after(
         .await
 }
 
-/// Housekeeping: notifications older than `KEEP_DAYS`, and lapsed tickets.
+/// Housekeeping: notifications older than `KEEP_DAYS` (and their settled webhook messages and
+/// delivery log), and lapsed tickets.
 pub async fn purge(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, DbErr> {
+    let before = now - Duration::days(KEEP_DAYS);
     let old = notifications::Entity::delete_many()
-        .filter(notifications::Column::CreatedAt.lt(now - Duration::days(KEEP_DAYS)))
+        .filter(notifications::Column::CreatedAt.lt(before))
         .exec(db)
         .await?;
+    webhooks::purge(db, before).await?;
     notification_tickets::Entity::delete_many()
         .filter(notification_tickets::Column::ExpiresAt.lte(now))
         .exec(db)

@@ -391,7 +391,7 @@ async fn run_once(
     }
     txn.commit().await?;
     if notice.is_some() {
-        ctx.notifier.wake(calendar.user_id);
+        crate::notifications::published(ctx, calendar.user_id).await;
     }
     if error.is_some() {
         crate::follow_up::alerts(ctx, calendar.user_id).await;

@@ -22,3 +22,4 @@ mod push;
 mod real_world_ics;
 mod sync;
 mod webapp;
+mod webhooks_out;

@@ -3,7 +3,7 @@ use sea_orm::{ConnectionTrait, Statement};
 use service::db::{Step, migrate_step};
 use tests::{Backend, TestDatabase, backend_tests};
 
-const TABLES: [&str; 17] = [
+const TABLES: [&str; 20] = [
     "users",
     "calendar_connections",
     "calendars",
@@ -21,6 +21,9 @@ const TABLES: [&str; 17] = [
     "attempts",
     "notifications",
     "notification_tickets",
+    "webhook_endpoints",
+    "webhook_messages",
+    "webhook_attempts",
 ];
 
 async fn present_tables(db: &sea_orm::DatabaseConnection) -> Vec<&'static str> {
@@ -67,6 +70,14 @@ async fn migrations_go_up_down_and_up_again(backend: Backend) {
             .collect::<Vec<_>>()
     };
     let postgres = db.get_database_backend() == sea_orm::DbBackend::Postgres;
+    // 26: webhooks.
+    for table in ["webhook_endpoints", "webhook_messages", "webhook_attempts"] {
+        assert!(manager.has_table(table).await.unwrap(), "{table}");
+    }
+    migrate_step(&db, Step::Down(1)).await.unwrap();
+    for table in ["webhook_endpoints", "webhook_messages", "webhook_attempts"] {
+        assert!(!manager.has_table(table).await.unwrap(), "{table}");
+    }
     // 25: the e-mail alerts' state.
     assert!(
         manager
@@ -209,7 +220,7 @@ async fn migrations_go_up_down_and_up_again(backend: Backend) {
     assert!(!present_tables(&db).await.contains(&"audit_log"));
     assert_eq!(
         Migrator::get_pending_migrations(&db).await.unwrap().len(),
-        16
+        17
     );
 
     // All the way down leaves nothing of ours behind.
