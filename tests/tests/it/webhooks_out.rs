@@ -266,6 +266,62 @@ async fn gone_disables_the_endpoint(backend: Backend) {
     receiver::wait_for(&gone, "a delivery after re-enabling", |d| d.len() == 2).await;
 }
 
+/// Five days of failures with nothing delivered turn an endpoint off; one success resets the count.
+async fn five_days_of_failures_disable_the_endpoint(backend: Backend) {
+    let app = open_app(backend).await;
+    let user = app.register_user().await;
+    let receiver = receiver::start().await;
+    receiver.state().answers.extend([500, 200, 500]);
+    let (id, _) = endpoint(&app, &user, json!({"url": hook(&receiver)})).await;
+    let clock = tests::clock::clock();
+
+    // Fails, then (5 s later) arrives: the endpoint is healthy again.
+    send_test(&app, &user, &id).await;
+    log_of(&app, &user, &id, 1).await;
+    clock.advance(chrono::Duration::seconds(5));
+    log_of(&app, &user, &id, 2).await;
+    // Fails; a day short of five later, another failure leaves it on.
+    clock.advance(chrono::Duration::hours(1));
+    let user = app.login(&user).await;
+    send_test(&app, &user, &id).await;
+    log_of(&app, &user, &id, 3).await;
+    receiver.state().answers.extend([500; 20]);
+    clock.advance(chrono::Duration::days(4));
+    let user = app.login(&user).await;
+    let before = log(&app, &user, &id).await.len();
+    send_test(&app, &user, &id).await;
+    log_of(&app, &user, &id, before + 1).await;
+    let on: Value = app
+        .get(&format!("/api/webhook-endpoints/{id}"), Some(&user.token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(on["enabled"], true);
+    // Five days after the first failure since the last success, the next failure turns it off.
+    clock.advance(chrono::Duration::days(1));
+    let user = app.login(&user).await;
+    let before = log(&app, &user, &id).await.len();
+    send_test(&app, &user, &id).await;
+    log_of(&app, &user, &id, before + 1).await;
+    let off: Value = app
+        .get(&format!("/api/webhook-endpoints/{id}"), Some(&user.token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(off["enabled"], false, "{off}");
+    assert!(off["disabled_reason"].as_str().unwrap().contains("5 days"));
+    let feed: Value = app
+        .get_query("/api/notifications", &user.token, &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(feed["notifications"][0]["type"], "webhook.disabled");
+    assert_eq!(feed["notifications"][0]["data"]["endpoint_id"], id);
+}
+
 /// After a rotation deliveries carry both signatures for 24 hours, then only the new one.
 async fn a_rotated_secret_signs_beside_the_old_one_for_a_day(backend: Backend) {
     let app = open_app(backend).await;
@@ -523,6 +579,7 @@ backend_tests!(
     a_revoked_grant_reaches_the_receiver_signed,
     a_failing_receiver_gets_the_same_id_until_it_answers,
     gone_disables_the_endpoint,
+    five_days_of_failures_disable_the_endpoint,
     a_rotated_secret_signs_beside_the_old_one_for_a_day,
     endpoints_are_managed_and_validated,
     internal_addresses_are_refused,
