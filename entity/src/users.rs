@@ -19,6 +19,11 @@ pub struct Model {
     pub notification_seq: i64,
     /// The last notification the e-mail alerts looked at (`service::alerts`).
     pub alerted_seq: i64,
+    /// The span whose free time changed and is not yet told (`availability.changed`).
+    pub availability_from: Option<DateTimeUtc>,
+    pub availability_to: Option<DateTimeUtc>,
+    /// When `availability.changed` was last told.
+    pub availability_told_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

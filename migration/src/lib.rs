@@ -32,6 +32,7 @@ mod m20261204_000023_add_busy_rules;
 mod m20261207_000024_create_notifications;
 mod m20261207_000025_add_alert_state;
 mod m20261207_000026_create_webhooks;
+mod m20261207_000027_add_availability_changes;
 
 pub struct Migrator;
 
@@ -65,6 +66,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000024_create_notifications::Migration),
             Box::new(m20261207_000025_add_alert_state::Migration),
             Box::new(m20261207_000026_create_webhooks::Migration),
+            Box::new(m20261207_000027_add_availability_changes::Migration),
         ]
     }
 }

@@ -65,6 +65,9 @@ async fn setup() -> (DatabaseConnection, Uuid, Uuid, tempfile::TempDir) {
         calendars_version: Set(0),
         notification_seq: Set(0),
         alerted_seq: Set(0),
+        availability_from: Set(None),
+        availability_to: Set(None),
+        availability_told_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }

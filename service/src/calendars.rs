@@ -526,7 +526,8 @@ pub async fn update(
     row.updated_at = Set(ctx.clock.now());
     row.update(&txn).await?;
     if inclusion_changes {
-        version::touch(&txn, user_id).await?;
+        let span = crate::notifications::availability::of_calendars(&txn, &[id]).await?;
+        version::touch(&txn, user_id, span).await?;
     } else if renamed {
         version::touch_calendars(&txn, user_id).await?;
     }
@@ -545,8 +546,9 @@ pub async fn delete(ctx: &AppContext, user_id: Uuid, id: Uuid) -> Result<(), Cal
     }
     let txn = db::begin_write(&ctx.db).await?;
     owned_connected(&txn, user_id, id).await?;
+    let span = crate::notifications::availability::of_calendars(&txn, &[id]).await?;
     remove(&txn, vec![id]).await?;
-    version::touch(&txn, user_id).await?;
+    version::touch(&txn, user_id, span).await?;
     audit::record(
         &txn,
         audit::Entry::new(

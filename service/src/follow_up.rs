@@ -1,8 +1,9 @@
-//! What follows a change to a user's events, rules or calendars: conflicts are detected again
-//! and, when the user switched the automatic export on, Cal.com gets the new schedule. Both only
-//! enqueue jobs (the worker does the work), and neither fails the change: a queue outage only
-//! delays them (reading conflicts refreshes them too, and the schedule looks for due exports
-//! every minute).
+//! What follows a change to a user's events, rules or calendars: conflicts are detected again,
+//! the change is told (`availability.changed`) and, when the user switched the automatic export
+//! on, Cal.com gets the new schedule. All only enqueue jobs (the worker does the work), and none
+//! fails the change: a queue outage only delays them (reading conflicts refreshes them too, the
+//! worker's tick finds untold availability changes, and the schedule looks for due exports every
+//! minute).
 //!
 //! Architecture invariant: this module enqueues and reads settings; it calls no use-case.
 
@@ -15,6 +16,10 @@ use crate::{AppContext, Job};
 pub async fn availability_changed(ctx: &AppContext, user_id: Uuid) {
     if let Err(e) = ctx.queue.push(Job::DetectConflicts { user_id }).await {
         tracing::warn!(%user_id, error = %e, "could not enqueue conflict detection");
+    }
+    // The worker's tick finds the change too, should this be lost.
+    if let Err(e) = ctx.queue.push(Job::TellAvailability { user_id }).await {
+        tracing::warn!(%user_id, error = %e, "could not enqueue the availability notification");
     }
     export_if_automatic(ctx, user_id).await;
 }

@@ -14,6 +14,8 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
+use crate::notifications::availability::Span;
+
 /// The user's current version.
 pub async fn of(db: &impl ConnectionTrait, user_id: Uuid) -> Result<i64, DbErr> {
     of_user(db, user_id)
@@ -51,8 +53,17 @@ pub async fn touch_calendars(db: &impl ConnectionTrait, user_id: Uuid) -> Result
 
 /// Marks the user's events, rules or calendars as changed. It moves the calendars version too:
 /// whatever changes what availability is computed from (a calendar included, excluded, added,
-/// removed) may change which calendars an answer used.
-pub async fn touch(db: &impl ConnectionTrait, user_id: Uuid) -> Result<(), DbErr> {
+/// removed) may change which calendars an answer used. `changed` is the span whose free time
+/// may have changed (None when none can have, as for a calendar that has no events yet): it
+/// widens what the next `availability.changed` reports.
+pub async fn touch(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    changed: Option<Span>,
+) -> Result<(), DbErr> {
+    if let Some(span) = changed {
+        crate::notifications::availability::widen(db, user_id, span).await?;
+    }
     bump(
         db,
         user_id,

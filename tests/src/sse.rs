@@ -62,6 +62,16 @@ impl Sse {
         }
     }
 
+    /// The next event that is not of type `skip`.
+    pub async fn next_except(&mut self, skip: &str) -> Frame {
+        loop {
+            let frame = self.next().await;
+            if frame.event.as_deref() != Some(skip) {
+                return frame;
+            }
+        }
+    }
+
     /// Reads events until one of type `kind`; returns it and those before it.
     pub async fn until(&mut self, kind: &str) -> (Frame, Vec<Frame>) {
         let mut before = Vec::new();

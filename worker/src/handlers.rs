@@ -51,6 +51,9 @@ async fn run(job: Job, ctx: Arc<AppContext>) -> Result<(), BoxDynError> {
                 tracing::warn!(%calendar_id, error = %e, "could not open a push channel");
             }
         }
+        Job::TellAvailability { user_id } => {
+            service::notifications::availability::tell(&ctx, user_id).await?;
+        }
         Job::DeliverWebhook { message_id } => {
             // The outcome (delivered, retry, given up) is recorded with the message.
             service::notifications::webhooks::delivery::deliver(&ctx, message_id).await?;

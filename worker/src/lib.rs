@@ -27,7 +27,8 @@ pub struct WorkerOptions {
     pub token_refresh_schedule: String,
     /// Cron expression for looking for calendars due a periodic sync.
     pub sync_schedule: String,
-    /// Cron expression for looking for webhook messages due an attempt (retries come due here).
+    /// Cron expression for looking for webhook messages due an attempt (retries come due here)
+    /// and availability changes that had to wait their five seconds.
     pub webhook_schedule: String,
     /// How often an idle worker looks for new jobs.
     pub poll_interval: Duration,
@@ -108,7 +109,7 @@ pub async fn run(
                 WorkerBuilder::new(webhooks_name.clone())
                     .backend(CronScheduler::new(webhooks.clone()))
                     .data(ctx4.clone())
-                    .build(schedules::on_webhook_tick)
+                    .build(schedules::on_notifications_tick)
             })
     });
     tokio::join!(queue, cron);

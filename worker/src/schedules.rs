@@ -1,5 +1,5 @@
 //! Cron ticks. A tick only enqueues; the job runs through the queue like any other.
-//! The webhook tick reads which messages are due and queues a job for each, so that a quiet
+//! The notifications tick reads which webhook messages (and availability changes) are due and queues a job for each, so that a quiet
 //! minute adds no job at all (a tick every five seconds would otherwise fill the queue's table).
 
 use std::sync::Arc;
@@ -23,7 +23,11 @@ pub async fn on_sync_tick(_tick: Tick, ctx: Data<Arc<AppContext>>) -> Result<(),
     Ok(())
 }
 
-pub async fn on_webhook_tick(_tick: Tick, ctx: Data<Arc<AppContext>>) -> Result<(), BoxDynError> {
+pub async fn on_notifications_tick(
+    _tick: Tick,
+    ctx: Data<Arc<AppContext>>,
+) -> Result<(), BoxDynError> {
     service::notifications::webhooks::delivery::enqueue_due(&ctx, None, ctx.clock.now()).await;
+    service::notifications::availability::enqueue_due(&ctx, ctx.clock.now()).await;
     Ok(())
 }

@@ -233,7 +233,13 @@ pub async fn save_rules(
         },
     )
     .await?;
-    crate::version::touch(db, user_id).await?;
+    // Working hours and buffers shape every day from now on.
+    crate::version::touch(
+        db,
+        user_id,
+        Some(crate::notifications::availability::Span::from_now(now)),
+    )
+    .await?;
     crate::follow_up::availability_changed(ctx, user_id).await;
     Ok(rules)
 }

@@ -156,7 +156,9 @@ pub async fn connect(
     };
     let calendar_ids =
         store_calendars(&txn, &connection, &identity, remote, feed_name, now).await?;
-    version::touch(&txn, user_id).await?;
+    // A reconnected account may bring back calendars that still hold events.
+    let span = crate::notifications::availability::of_calendars(&txn, &calendar_ids).await?;
+    version::touch(&txn, user_id, span).await?;
     audit::record(
         &txn,
         audit::Entry {
@@ -321,6 +323,7 @@ pub async fn disconnect(
         revoke(ctx, provider, connection).await;
     }
     let txn = db::begin_write(&ctx.db).await?;
+    let mut spans = Vec::new();
     for connection in &found {
         let ids: Vec<Uuid> = calendars::Entity::find()
             .filter(calendars::Column::ConnectionId.eq(connection.id))
@@ -329,6 +332,7 @@ pub async fn disconnect(
             .into_iter()
             .map(|c| c.id)
             .collect();
+        spans.extend(crate::notifications::availability::of_calendars(&txn, &ids).await?);
         crate::calendars::remove(&txn, ids).await?;
         connections::Entity::delete_by_id(connection.id)
             .exec(&txn)
@@ -347,7 +351,8 @@ pub async fn disconnect(
         )
         .await?;
     }
-    version::touch(&txn, user_id).await?;
+    let span = crate::notifications::availability::Span::cover(spans);
+    version::touch(&txn, user_id, span).await?;
     txn.commit().await?;
     crate::follow_up::availability_changed(ctx, user_id).await;
     tracing::info!(%user_id, %provider, connections = found.len(), "disconnected");

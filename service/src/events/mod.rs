@@ -348,7 +348,8 @@ pub async fn create(
     fill(&mut row, &draft, now);
     let row = row.insert(&txn).await?;
     record(&txn, user_id, "event.created", id, ctx.clock.now()).await?;
-    crate::version::touch(&txn, user_id).await?;
+    let span = crate::notifications::availability::of_event(&row);
+    crate::version::touch(&txn, user_id, Some(span)).await?;
     txn.commit().await?;
     crate::follow_up::availability_changed(ctx, user_id).await;
     Ok(EventView::of_row(&row, None))
@@ -370,12 +371,15 @@ pub async fn update(
     }
     let draft = Draft::from_row(&row).apply(input, false)?;
     let now = ctx.clock.now();
+    let before = crate::notifications::availability::of_event(&row);
     let mut active: events::ActiveModel = row.into();
     fill(&mut active, &draft, now);
     let txn = crate::db::begin_write(&ctx.db).await?;
     let row = active.update(&txn).await?;
     record(&txn, user_id, "event.updated", id, ctx.clock.now()).await?;
-    crate::version::touch(&txn, user_id).await?;
+    // Where it was and where it is now.
+    let span = before.union(crate::notifications::availability::of_event(&row));
+    crate::version::touch(&txn, user_id, Some(span)).await?;
     txn.commit().await?;
     crate::follow_up::availability_changed(ctx, user_id).await;
     let client = Assigner::load(&ctx.db, user_id).await?.client_of(&row);
@@ -391,6 +395,13 @@ pub async fn delete(ctx: &AppContext, user_id: Uuid, key: &str) -> Result<(), Ev
         return Err(EventError::NotEditable(row.provider));
     }
     let txn = crate::db::begin_write(&ctx.db).await?;
+    let span = match occurrence {
+        None => crate::notifications::availability::of_event(&row),
+        Some(start) => crate::notifications::availability::Span::new(
+            start,
+            start + (row.end_at - row.start_at),
+        ),
+    };
     match occurrence {
         None => {
             events::Entity::delete_by_id(id).exec(&txn).await?;
@@ -422,7 +433,7 @@ pub async fn delete(ctx: &AppContext, user_id: Uuid, key: &str) -> Result<(), Ev
             .await?;
         }
     }
-    crate::version::touch(&txn, user_id).await?;
+    crate::version::touch(&txn, user_id, Some(span)).await?;
     txn.commit().await?;
     crate::follow_up::availability_changed(ctx, user_id).await;
     Ok(())

@@ -12,6 +12,7 @@
 //! Architecture invariant: this module is the only writer of `notifications` and
 //! `users.notification_seq`.
 
+pub mod availability;
 pub mod notifier;
 pub mod stream;
 pub mod webhooks;

@@ -27,6 +27,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use uuid::Uuid;
 
 use crate::credentials::tokens::{self, TokenError};
+use crate::notifications::availability::{self, Span};
 use crate::{AppContext, Job, db, notifications, version};
 
 /// How long a run may go without renewing its lease (renewed on every page).
@@ -671,8 +672,21 @@ async fn apply(
         txn.execute_unprepared("SET LOCAL synchronous_commit = off")
             .await?;
     }
+    // What the page's changes cover, for `availability.changed`: the rows it wrote, and the rows
+    // it deletes as they were.
+    let mut spans: Vec<Span> = Vec::new();
+    let upsert_ids: Vec<String> = upserts
+        .iter()
+        .map(|r| r.provider_event_id.clone())
+        .collect();
+    let was = availability::of_provider_events(&txn, calendar.id, &upsert_ids).await?;
+    let written_span = Span::cover(upserts.iter().map(availability::of_event).chain(was));
     let written = rows::upsert(&txn, calendar.id, upserts).await?;
     let upserted = written.added + written.updated;
+    if upserted > 0 {
+        spans.extend(written_span);
+    }
+    spans.extend(availability::of_provider_events(&txn, calendar.id, &deletes).await?);
     let mut deleted = rows::delete(&txn, calendar.id, &deletes).await?;
     // A resource rewritten or gone takes the events it no longer holds with it (a snapshot's
     // end does that for everything unseen anyway).
@@ -687,6 +701,7 @@ async fn apply(
                 resources.get(prefix).is_some_and(|held| !held.contains(id))
             })
             .collect();
+        spans.extend(availability::of_provider_events(&txn, calendar.id, &stale).await?);
         deleted += rows::delete(&txn, calendar.id, &stale).await?;
     }
     if done {
@@ -696,6 +711,7 @@ async fn apply(
                 .into_iter()
                 .filter(|id| !seen.contains(id))
                 .collect();
+            spans.extend(availability::of_provider_events(&txn, calendar.id, &gone).await?);
             deleted += rows::delete(&txn, calendar.id, &gone).await?;
         }
         calendars::ActiveModel {
@@ -716,7 +732,7 @@ async fn apply(
         .await?;
     }
     if upserted > 0 || deleted > 0 {
-        version::touch(&txn, calendar.user_id).await?;
+        version::touch(&txn, calendar.user_id, Span::cover(spans)).await?;
     }
     txn.commit().await?;
     outcome.upserted += upserted;

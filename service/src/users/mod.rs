@@ -198,6 +198,9 @@ pub async fn register(
         calendars_version: Set(0),
         notification_seq: Set(0),
         alerted_seq: Set(0),
+        availability_from: Set(None),
+        availability_to: Set(None),
+        availability_told_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -374,6 +377,9 @@ pub async fn update_profile(
     if name.is_none() && timezone.is_none() {
         return Ok(user);
     }
+    let zone_changed = timezone
+        .as_ref()
+        .is_some_and(|tz| tz.name() != user.timezone);
     let mut active: users::ActiveModel = user.into();
     if let Some(name) = name {
         active.name = Set(name.into_inner());
@@ -397,8 +403,10 @@ pub async fn update_profile(
         },
     )
     .await?;
-    // Users without saved rules work in their own zone: a new zone moves their hours.
-    crate::version::touch(&txn, id).await?;
+    // Users without saved rules work in their own zone: a new zone moves their hours (the
+    // worker's tick tells the change).
+    let span = zone_changed.then(|| crate::notifications::availability::Span::from_now(now));
+    crate::version::touch(&txn, id, span).await?;
     txn.commit().await?;
     Ok(user)
 }

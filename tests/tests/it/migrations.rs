@@ -70,6 +70,24 @@ async fn migrations_go_up_down_and_up_again(backend: Backend) {
             .collect::<Vec<_>>()
     };
     let postgres = db.get_database_backend() == sea_orm::DbBackend::Postgres;
+    // 27: the pending availability change.
+    assert!(
+        manager
+            .has_column("users", "availability_from")
+            .await
+            .unwrap()
+    );
+    migrate_step(&db, Step::Down(1)).await.unwrap();
+    for column in [
+        "availability_from",
+        "availability_to",
+        "availability_told_at",
+    ] {
+        assert!(
+            !manager.has_column("users", column).await.unwrap(),
+            "{column}"
+        );
+    }
     // 26: webhooks.
     for table in ["webhook_endpoints", "webhook_messages", "webhook_attempts"] {
         assert!(manager.has_table(table).await.unwrap(), "{table}");
@@ -220,7 +238,7 @@ async fn migrations_go_up_down_and_up_again(backend: Backend) {
     assert!(!present_tables(&db).await.contains(&"audit_log"));
     assert_eq!(
         Migrator::get_pending_migrations(&db).await.unwrap().len(),
-        17
+        18
     );
 
     // All the way down leaves nothing of ours behind.

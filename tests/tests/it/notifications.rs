@@ -8,7 +8,19 @@ use tests::smtp::Smtp;
 use tests::sse::Sse;
 use tests::{Backend, TestApp, TestUser, backend_tests, fakes, test_worker_options};
 
+/// The feed after `after`, without `availability.changed`: those follow every change on their
+/// own schedule (at most one per 5 s) and have tests of their own (`availability_feed`).
 async fn feed(app: &TestApp, user: &TestUser, after: &str) -> Vec<Value> {
+    all_of_feed(app, user, after)
+        .await
+        .into_iter()
+        .filter(|n| n["type"] != AVAILABILITY)
+        .collect()
+}
+
+const AVAILABILITY: &str = "availability.changed";
+
+async fn all_of_feed(app: &TestApp, user: &TestUser, after: &str) -> Vec<Value> {
     let res = app
         .get_query("/api/notifications", &user.token, &[("after", after)])
         .await;
@@ -67,11 +79,10 @@ async fn a_revoked_grant_is_told_on_the_stream_and_in_the_feed(backend: Backend)
     google.state().oauth.revoke_everything();
     app.sync_calendar(&user.token, &id).await;
     let (told, before) = live.until("connection.needs_reauth").await;
-    assert!(
-        before
-            .iter()
-            .all(|f| f.event.as_deref() == Some("calendar.sync_failed"))
-    );
+    assert!(before.iter().all(|f| matches!(
+        f.event.as_deref(),
+        Some("calendar.sync_failed" | AVAILABILITY)
+    )));
     assert_eq!(told.data["type"], "connection.needs_reauth");
     assert_eq!(
         told.data["data"],
@@ -146,8 +157,8 @@ async fn a_stream_resumes_across_a_restart(backend: Backend) {
     let app = app.restart().await;
 
     let mut live = stream(&app, &user.token, all[0]["id"].as_str()).await;
-    let second = live.next().await;
-    let third = live.next().await;
+    let second = live.next_except(AVAILABILITY).await;
+    let third = live.next_except(AVAILABILITY).await;
     assert_eq!(second.id.as_deref(), all[1]["id"].as_str());
     assert_eq!(third.id.as_deref(), all[2]["id"].as_str());
     assert_eq!(third.data, all[2]);
@@ -157,7 +168,7 @@ async fn a_stream_resumes_across_a_restart(backend: Backend) {
         fakes::google::event("g4", "Demo", "2026-12-04T09:00:00Z", "2026-12-04T10:00:00Z"),
     );
     app.sync_calendar(&user.token, &id).await;
-    let fourth = live.next().await;
+    let fourth = live.next_except(AVAILABILITY).await;
     assert_eq!(fourth.event.as_deref(), Some("calendar.synced"));
     assert_eq!(fourth.data["data"]["added"], 1);
     assert!(fourth.id.as_deref() > third.id.as_deref());
@@ -181,7 +192,7 @@ async fn a_notification_from_another_instance_reaches_the_stream(backend: Backen
     );
     // The sibling's api takes the request; either worker may run it: the stream hears it.
     other.sync_calendar(&user.token, &id).await;
-    let frame = live.next().await;
+    let frame = live.next_except(AVAILABILITY).await;
     assert_eq!(frame.event.as_deref(), Some("calendar.synced"));
     assert_eq!(frame.data["data"]["calendar_id"], id.as_str());
 }
@@ -230,8 +241,6 @@ async fn a_ticket_opens_the_stream_once(backend: Backend) {
 async fn conflicts_opened_and_resolved_are_told(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let user = app.register_user().await;
-    let event =
-        |title: &str, start: &str, end: &str| json!({"title": title, "start": start, "end": end});
     app.create_event(
         &user.token,
         event("Kickoff", "2026-12-01T09:00:00Z", "2026-12-01T10:00:00Z"),
@@ -495,7 +504,125 @@ async fn a_calendar_failing_for_an_hour_is_one_email(backend: Backend) {
     assert_eq!(smtp.messages().len(), 1, "one e-mail per incident");
 }
 
+fn event(title: &str, start: &str, end: &str) -> Value {
+    json!({"title": title, "start": start, "end": end})
+}
+
+/// Waits until the feed holds `n` `availability.changed` notifications; returns them.
+async fn availability_feed(app: &TestApp, user: &TestUser, n: usize) -> Vec<Value> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let told: Vec<Value> = all_of_feed(app, user, "0")
+            .await
+            .into_iter()
+            .filter(|n| n["type"] == AVAILABILITY)
+            .collect();
+        if told.len() >= n {
+            return told;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{n} availability changes, got {told:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// `availability.changed` names the span whose free time changed — a manual event's own time —
+/// and changes within 5 s of the last one told become one notification that covers them all.
+async fn availability_changes_are_told_at_most_every_five_seconds(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let user = app.register_user().await;
+    app.create_event(
+        &user.token,
+        event("Focus", "2026-12-01T09:00:00Z", "2026-12-01T10:00:00Z"),
+    )
+    .await;
+    let told = availability_feed(&app, &user, 1).await;
+    assert_eq!(
+        told[0]["data"],
+        json!({"start": "2026-12-01T09:00:00Z", "end": "2026-12-01T10:00:00Z"})
+    );
+    // Two more at once: held back until five seconds have passed, then told as one.
+    let review = app
+        .create_event(
+            &user.token,
+            event("Review", "2026-12-03T09:00:00Z", "2026-12-03T10:00:00Z"),
+        )
+        .await;
+    app.create_event(
+        &user.token,
+        event("Retro", "2026-12-05T15:00:00Z", "2026-12-05T16:00:00Z"),
+    )
+    .await;
+    tests::clock::clock().advance(chrono::Duration::seconds(5));
+    let told = availability_feed(&app, &user, 2).await;
+    assert_eq!(told.len(), 2, "{told:?}");
+    assert_eq!(
+        told[1]["data"],
+        json!({"start": "2026-12-03T09:00:00Z", "end": "2026-12-05T16:00:00Z"})
+    );
+    // Moving an event changes where it was and where it is.
+    tests::clock::clock().advance(chrono::Duration::seconds(5));
+    let res = app
+        .patch_json(
+            &format!("/api/events/{}", review["id"].as_str().unwrap()),
+            &json!({"start": "2026-12-04T11:00:00Z", "end": "2026-12-04T12:00:00Z"}),
+            &user.token,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let told = availability_feed(&app, &user, 3).await;
+    assert_eq!(
+        told[2]["data"],
+        json!({"start": "2026-12-03T09:00:00Z", "end": "2026-12-04T12:00:00Z"})
+    );
+}
+
+/// A sync that changes a calendar tells the span of what changed: a meeting moved at Google
+/// frees its old time and takes its new one; a deleted one frees its time.
+async fn a_synced_change_tells_its_span(backend: Backend) {
+    let (google, app) = google_app(backend).await;
+    let user = app.register_user().await;
+    app.oauth_dance("google", &user.token, "allow").await;
+    let id = app.synced_calendars(&user.token).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let told = availability_feed(&app, &user, 1).await;
+    assert_eq!(
+        told[0]["data"],
+        json!({"start": "2026-12-01T09:00:00Z", "end": "2026-12-01T10:00:00Z"})
+    );
+    tests::clock::clock().advance(chrono::Duration::seconds(5));
+    google.state().put_event(
+        "ada@example.com",
+        fakes::google::event(
+            "g1",
+            "Planning",
+            "2026-12-02T14:00:00Z",
+            "2026-12-02T15:00:00Z",
+        ),
+    );
+    app.sync_calendar(&user.token, &id).await;
+    let told = availability_feed(&app, &user, 2).await;
+    assert_eq!(
+        told[1]["data"],
+        json!({"start": "2026-12-01T09:00:00Z", "end": "2026-12-02T15:00:00Z"})
+    );
+    tests::clock::clock().advance(chrono::Duration::seconds(5));
+    google.state().delete_event("ada@example.com", "g1");
+    app.sync_calendar(&user.token, &id).await;
+    let told = availability_feed(&app, &user, 3).await;
+    assert_eq!(
+        told[2]["data"],
+        json!({"start": "2026-12-02T14:00:00Z", "end": "2026-12-02T15:00:00Z"})
+    );
+}
+
 backend_tests!(
+    availability_changes_are_told_at_most_every_five_seconds,
+    a_synced_change_tells_its_span,
     a_revoked_grant_is_one_email,
     a_calendar_failing_for_an_hour_is_one_email,
     exports_are_told,
