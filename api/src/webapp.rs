@@ -50,6 +50,7 @@ static ASSETS: &[Asset] = assets! {
     "publish.js" => JS,
     "clients.js" => JS,
     "notifications.js" => JS,
+    "webhooks.js" => JS,
 };
 
 /// FNV-1a: stable across builds and Rust versions, which an ETag needs; not a security hash.

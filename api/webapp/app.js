@@ -11,6 +11,7 @@ import {showHours} from './hours.js';
 import {showPublish} from './publish.js';
 import {showClients} from './clients.js';
 import {follow, showNotifications, words} from './notifications.js';
+import {showWebhooks} from './webhooks.js';
 import {ago} from './time.js';
 
 const SECTIONS = [
@@ -21,6 +22,7 @@ const SECTIONS = [
   ['publish', 'Publish', showPublish],
   ['clients', 'Clients', showClients],
   ['notifications', 'Notifications', showNotifications],
+  ['webhooks', 'Webhooks', showWebhooks],
 ];
 
 const main = document.getElementById('main');

@@ -1,6 +1,7 @@
 // What freeslot told the user: the live stream that keeps the page current, and the list.
 
 import {get, post, describe} from './api.js';
+import {TYPES} from './webhooks.js';
 import {h, replace, notice} from './dom.js';
 import {dateTimeText} from './time.js';
 
@@ -30,6 +31,12 @@ export function words(n, ctx) {
       return `Sending your availability to Cal.com failed: ${d.error}`;
     case 'connection.needs_reauth':
       return `${ctx.providerName(d.provider)} (${d.account}) needs reconnecting: freeslot can no longer read it.`;
+    case 'availability.changed': {
+      const tz = ctx.me.timezone;
+      return `Your free time changed between ${dateTimeText(Date.parse(d.start), tz)} and ${dateTimeText(Date.parse(d.end), tz)}.`;
+    }
+    case 'webhook.disabled':
+      return `A webhook endpoint was turned off: ${d.reason}. Turn it on again under Webhooks once its receiver works.`;
     default:
       return `${n.type.replace(/[._]/g, ' ')}.`;
   }
@@ -55,10 +62,7 @@ export function follow(onNotification) {
         last = e.lastEventId || last;
         try { onNotification(JSON.parse(e.data)); } catch { /* one bad message never stops the stream */ }
       };
-      for (const type of ['calendar.synced', 'calendar.sync_failed', 'connection.needs_reauth',
-        'conflict.opened', 'conflict.resolved', 'availability.changed', 'export.pushed', 'export.failed']) {
-        source.addEventListener(type, handle);
-      }
+      for (const [type] of TYPES) source.addEventListener(type, handle);
       // The ticket was used: an error means a new ticket, a little later.
       source.onerror = () => { source.close(); retry = setTimeout(open, 5000); };
     } catch {
@@ -69,10 +73,21 @@ export function follow(onNotification) {
   return () => { stopped = true; clearTimeout(retry); if (source) source.close(); };
 }
 
+/** The newest `count` notifications (the feed runs oldest first: read it to its end). */
+async function newestNotifications(count) {
+  let kept = [];
+  let after = '0';
+  for (;;) {
+    const page = await get(`/api/notifications?limit=1000&after=${encodeURIComponent(after)}`);
+    kept = kept.concat(page.notifications).slice(-count);
+    if (!page.next_after) return kept.reverse();
+    after = page.next_after;
+  }
+}
+
 export async function showNotifications(main, ctx, current) {
-  const {notifications} = await get('/api/notifications?limit=1000');
+  const newest = await newestNotifications(200);
   if (!current()) return;
-  const newest = [...notifications].reverse().slice(0, 200);
   replace(main, h('h1', {}, 'Notifications'),
     h('p', {class: 'meta'}, 'What freeslot noticed about your calendars, newest first. The page also updates by itself as they arrive.'),
     newest.length

@@ -589,3 +589,58 @@ async fn a_broken_connection_is_reconnected_from_the_page() {
     assert_eq!(reconnect_left, false);
     browser.quit().await;
 }
+
+/// Webhook endpoints from the page: a bad address is refused in words, a good one shows its
+/// secret once, a test reaches the receiver signed with that secret, and the delivery log says
+/// it arrived.
+#[tokio::test]
+async fn webhook_endpoints_are_kept_from_the_page() {
+    let env = HashMap::from([
+        ("WEBHOOK_ALLOW_HTTP".to_owned(), "true".to_owned()),
+        ("WEBHOOK_ALLOW_PRIVATE".to_owned(), "true".to_owned()),
+    ]);
+    let app = TestApp::spawn_with(Backend::Sqlite, env, test_worker_options()).await;
+    let receiver = tests::receiver::start().await;
+    let browser = Browser::start().await;
+    browser.goto(&app.url("/")).await;
+    browser.click_text("Sign up").await;
+    browser.fill("Name", "Ada").await;
+    browser.fill("Email", "ada@example.com").await;
+    browser.fill("Password", "correct horse battery").await;
+    browser.fill("Time zone", "Europe/Berlin").await;
+    browser.click_text("Sign up").await;
+    browser.wait_for_text("free this week").await;
+    browser.click_text("Webhooks").await;
+    browser.wait_for_text("No endpoints yet").await;
+
+    browser
+        .fill("Endpoint URL", "ftp://hooks.example.com/")
+        .await;
+    browser.click_text("Add endpoint").await;
+    browser
+        .wait_for_text("Webhook endpoints must be https URLs.")
+        .await;
+
+    let url = receiver.url("/hooks/freeslot");
+    browser.fill("Endpoint URL", &url).await;
+    browser.fill("Description", "CRM").await;
+    browser.click_text("Add endpoint").await;
+    browser
+        .wait_for_text("Copy it now: it is not shown again.")
+        .await;
+    let secret = browser.text(".secret-value").await;
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    browser.wait_for_text("Every notification").await;
+
+    browser.click_text("Send a test").await;
+    let got = tests::receiver::wait_for(&receiver, "the test delivery", |d| !d.is_empty()).await;
+    assert_eq!(got[0].json()["type"], "webhook.test");
+    assert_eq!(tests::receiver::verify(&secret, &got), [true]);
+    // The page watches the log until the attempt is there.
+    browser.wait_for_text("Delivered (200)").await;
+    snap(&browser, "webhooks").await;
+
+    browser.click_text("Turn off").await;
+    browser.wait_for_text("Off.").await;
+    browser.quit().await;
+}
