@@ -10,6 +10,7 @@ pub mod explain;
 pub mod export;
 pub mod interval;
 pub mod local;
+pub mod plan;
 pub mod recurrence;
 pub mod rules;
 mod timezone;

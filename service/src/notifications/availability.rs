@@ -88,32 +88,6 @@ pub async fn of_calendars(
     Ok(Span::cover(spans))
 }
 
-/// The span the calendar's events with these provider ids cover (what deleting them changes).
-pub async fn of_provider_events(
-    db: &impl ConnectionTrait,
-    calendar_id: Uuid,
-    provider_ids: &[String],
-) -> Result<Option<Span>, DbErr> {
-    use entity::events;
-    use sea_orm::sea_query::ExprTrait as _;
-    let mut spans = Vec::new();
-    for chunk in provider_ids.chunks(500) {
-        let found = events::Entity::find()
-            .select_only()
-            .column_as(Expr::col(events::Column::StartAt).min(), "first")
-            .column_as(Expr::col(events::Column::RangeEndAt).max(), "last")
-            .filter(events::Column::CalendarId.eq(calendar_id))
-            .filter(events::Column::ProviderEventId.is_in(chunk.iter().map(String::as_str)))
-            .into_tuple::<(Option<DateTime<Utc>>, Option<DateTime<Utc>>)>()
-            .one(db)
-            .await?;
-        if let Some((Some(first), Some(last))) = found {
-            spans.push(Span::new(first, last));
-        }
-    }
-    Ok(Span::cover(spans))
-}
-
 /// Widens the user's pending span by `span`, in the caller's transaction.
 pub async fn widen(db: &impl ConnectionTrait, user_id: Uuid, span: Span) -> Result<(), DbErr> {
     // LEAST/GREATEST on Postgres; SQLite's two-argument MIN/MAX are its scalar functions.

@@ -27,7 +27,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use uuid::Uuid;
 
 use crate::credentials::tokens::{self, TokenError};
-use crate::notifications::availability::{self, Span};
+use crate::notifications::availability::Span;
 use crate::{AppContext, Job, db, notifications, version};
 
 /// How long a run may go without renewing its lease (renewed on every page).
@@ -672,22 +672,13 @@ async fn apply(
         txn.execute_unprepared("SET LOCAL synchronous_commit = off")
             .await?;
     }
-    // What the page's changes cover, for `availability.changed`: the rows it wrote, and the rows
-    // it deletes as they were.
+    // What the page's changes cover, for `availability.changed`: the rows it wrote, where they
+    // are and were, and the rows it deletes.
     let mut spans: Vec<Span> = Vec::new();
-    let upsert_ids: Vec<String> = upserts
-        .iter()
-        .map(|r| r.provider_event_id.clone())
-        .collect();
-    let was = availability::of_provider_events(&txn, calendar.id, &upsert_ids).await?;
-    let written_span = Span::cover(upserts.iter().map(availability::of_event).chain(was));
     let written = rows::upsert(&txn, calendar.id, upserts).await?;
     let upserted = written.added + written.updated;
-    if upserted > 0 {
-        spans.extend(written_span);
-    }
-    spans.extend(availability::of_provider_events(&txn, calendar.id, &deletes).await?);
-    let mut deleted = rows::delete(&txn, calendar.id, &deletes).await?;
+    spans.extend(written.span);
+    let mut deleted = delete(&txn, calendar.id, &deletes, &mut spans).await?;
     // A resource rewritten or gone takes the events it no longer holds with it (a snapshot's
     // end does that for everything unseen anyway).
     if !resources.is_empty() && !snapshot {
@@ -701,8 +692,7 @@ async fn apply(
                 resources.get(prefix).is_some_and(|held| !held.contains(id))
             })
             .collect();
-        spans.extend(availability::of_provider_events(&txn, calendar.id, &stale).await?);
-        deleted += rows::delete(&txn, calendar.id, &stale).await?;
+        deleted += delete(&txn, calendar.id, &stale, &mut spans).await?;
     }
     if done {
         if snapshot {
@@ -711,8 +701,7 @@ async fn apply(
                 .into_iter()
                 .filter(|id| !seen.contains(id))
                 .collect();
-            spans.extend(availability::of_provider_events(&txn, calendar.id, &gone).await?);
-            deleted += rows::delete(&txn, calendar.id, &gone).await?;
+            deleted += delete(&txn, calendar.id, &gone, &mut spans).await?;
         }
         calendars::ActiveModel {
             id: Set(calendar.id),
@@ -740,6 +729,18 @@ async fn apply(
     outcome.updated += written.updated;
     outcome.deleted += deleted;
     Ok(())
+}
+
+/// `rows::delete`, adding the span of what went to `spans`.
+async fn delete(
+    txn: &impl ConnectionTrait,
+    calendar_id: Uuid,
+    provider_ids: &[String],
+    spans: &mut Vec<Span>,
+) -> Result<u64, sea_orm::DbErr> {
+    let deleted = rows::delete(txn, calendar_id, provider_ids).await?;
+    spans.extend(deleted.span);
+    Ok(deleted.count)
 }
 
 fn in_window_or_series(e: &providers::RemoteEvent, window: &Window) -> bool {

@@ -15,6 +15,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::fields::zone_named;
+use crate::notifications::availability::{self, Span};
 
 /// Rows per INSERT: ~30 columns each stays far below SQLite's parameter limit.
 const CHUNK: usize = 200;
@@ -159,17 +160,28 @@ pub fn in_window(e: &RemoteEvent, window: &Window) -> bool {
 }
 
 /// How many rows a write added, and how many it changed (rows equal to what was stored are
-/// neither).
+/// neither); and the span the written rows cover, where they are now and where the changed ones
+/// were (what `availability.changed` reports).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Written {
     pub added: u64,
     pub updated: u64,
+    pub span: Option<Span>,
+}
+
+impl Written {
+    fn cover(&mut self, span: Span) {
+        self.span = Some(self.span.map_or(span, |s| s.union(span)));
+    }
 }
 
 impl std::ops::AddAssign for Written {
     fn add_assign(&mut self, other: Self) {
         self.added += other.added;
         self.updated += other.updated;
+        if let Some(span) = other.span {
+            self.cover(span);
+        }
     }
 }
 
@@ -199,10 +211,12 @@ pub async fn upsert(
             .filter(|r| match stored.get(&r.provider_event_id) {
                 None => {
                     written.added += 1;
+                    written.cover(availability::of_event(r));
                     true
                 }
                 Some(old) if !same(old, r) => {
                     written.updated += 1;
+                    written.cover(availability::of_event(r).union(availability::of_event(old)));
                     true
                 }
                 Some(_) => false,
@@ -230,7 +244,9 @@ pub async fn upsert(
 /// parameters is parsed and planned anew each time). Parsing that JSON is most of Postgres's
 /// work, so it carries only what differs per row: short keys, no nulls, and the calendar's own
 /// columns as separate parameters. The conflict clause only rewrites rows whose provider-owned
-/// columns differ, and `RETURNING` says what was written (`xmax = 0`: a new row, not an update): no read beforehand, whose plan
+/// columns differ, and `RETURNING` says what was written (`xmax = 0`: a new row, not an update)
+/// and where it was before (a subquery in `RETURNING` reads the statement's snapshot, which
+/// holds the old version; one index probe per changed row, none for a new or unchanged one): no read beforehand, whose plan
 /// Postgres would pick from statistics that a first sync of 50,000 events outgrows (it chose a
 /// sequential scan, 200 ms a page).
 async fn upsert_postgres(
@@ -405,6 +421,12 @@ async fn execute_batch(
         } else {
             written.updated += 1;
         }
+        written.cover(Span::new(row.try_get("", "s")?, row.try_get("", "re")?));
+        let was: (Option<Instant>, Option<Instant>) =
+            (row.try_get("", "ws")?, row.try_get("", "wre")?);
+        if let (Some(start), Some(end)) = was {
+            written.cover(Span::new(start, end));
+        }
     }
     Ok(written)
 }
@@ -442,22 +464,40 @@ EXCLUDED.start_at, EXCLUDED.end_at, EXCLUDED.all_day, EXCLUDED.start_date, EXCLU
 EXCLUDED.timezone, EXCLUDED.status, EXCLUDED.busy, EXCLUDED.out_of_office, EXCLUDED.self_response, EXCLUDED.rrule, \
 EXCLUDED.exdates::text, EXCLUDED.rdates::text, EXCLUDED.range_end_at, EXCLUDED.organizer_email, \
 EXCLUDED.attendees::text, EXCLUDED.etag, EXCLUDED.provider_updated_at) \
-RETURNING (xmax = 0) AS inserted";
+RETURNING (xmax = 0) AS inserted, start_at AS s, range_end_at AS re, \
+CASE WHEN xmax = 0 THEN NULL ELSE (SELECT o.start_at FROM events o \
+WHERE o.calendar_id = events.calendar_id AND o.provider_event_id = events.provider_event_id) END AS ws, \
+CASE WHEN xmax = 0 THEN NULL ELSE (SELECT o.range_end_at FROM events o \
+WHERE o.calendar_id = events.calendar_id AND o.provider_event_id = events.provider_event_id) END AS wre";
 
-/// Deletes the calendar's events with these provider ids; returns how many went.
+/// What a delete removed: how many rows, and the span they covered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Deleted {
+    pub count: u64,
+    pub span: Option<Span>,
+}
+
+/// Deletes the calendar's events with these provider ids; returns what went (`RETURNING`: no
+/// read beforehand, see `upsert_postgres`).
 pub async fn delete(
     db: &impl ConnectionTrait,
     calendar_id: Uuid,
     provider_ids: &[String],
-) -> Result<u64, DbErr> {
-    let mut deleted = 0;
+) -> Result<Deleted, DbErr> {
+    let mut deleted = Deleted::default();
     for chunk in provider_ids.chunks(500) {
-        deleted += events::Entity::delete_many()
+        let gone = events::Entity::delete_many()
             .filter(events::Column::CalendarId.eq(calendar_id))
             .filter(events::Column::ProviderEventId.is_in(chunk.iter().map(String::as_str)))
-            .exec(db)
-            .await?
-            .rows_affected;
+            .exec_with_returning(db)
+            .await?;
+        deleted.count += gone.len() as u64;
+        deleted.span = Span::cover(
+            deleted
+                .span
+                .into_iter()
+                .chain(gone.iter().map(availability::of_event)),
+        );
     }
     Ok(deleted)
 }

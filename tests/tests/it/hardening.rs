@@ -129,6 +129,14 @@ async fn deleting_the_account_deletes_everything_it_owns(backend: Backend) {
             .post_json("/api/clients", &json!({"name": "Acme"}), Some(&u.token))
             .await;
         assert_eq!(res.status(), StatusCode::CREATED);
+        let res = app
+            .post_json(
+                "/api/webhook-endpoints",
+                &json!({"url": "https://hooks.example.com/freeslot"}),
+                Some(&u.token),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
         assert_eq!(
             app.get("/api/feeds", Some(&u.token)).await.status(),
             StatusCode::OK
@@ -184,8 +192,11 @@ async fn deleting_the_account_deletes_everything_it_owns(backend: Backend) {
             rows_of!(feed_tokens, id),
             rows_of!(sessions, id),
             rows_of!(audit_log, Some(id)),
+            rows_of!(notifications, id),
+            rows_of!(webhook_endpoints, id),
+            rows_of!(webhook_messages, id),
         ],
-        [0; 7]
+        [0; 10]
     );
     assert!(
         entity::users::Entity::find_by_id(id)

@@ -575,7 +575,42 @@ async fn a_slow_receiver_holds_nobody_else(backend: Backend) {
     );
 }
 
+/// A delivery whose job was lost (a worker killed after taking it) is sent once its lease lapses.
+async fn a_lost_delivery_job_only_delays(backend: Backend) {
+    let app = open_app(backend).await;
+    let user = app.register_user().await;
+    let receiver = receiver::start().await;
+    let (id, secret) = endpoint(&app, &user, json!({"url": hook(&receiver)})).await;
+    // A message leased by a job that died: written as such, so no job holds it.
+    use sea_orm::{ActiveModelTrait, Set};
+    let now = tests::clock::now();
+    entity::webhook_messages::ActiveModel {
+        id: Set(uuid::Uuid::now_v7()),
+        endpoint_id: Set(id.parse().unwrap()),
+        user_id: Set(user.id.parse().unwrap()),
+        webhook_id: Set("000000000042".into()),
+        kind: Set("calendar.synced".into()),
+        body: Set(
+            r#"{"type":"calendar.synced","timestamp":"2026-11-23T07:00:00Z","data":{}}"#.into(),
+        ),
+        attempts: Set(0),
+        state: Set("pending".into()),
+        next_attempt_at: Set(Some(now)),
+        queued_until: Set(Some(now + chrono::Duration::minutes(2))),
+        created_at: Set(now),
+    }
+    .insert(&app.ctx.db)
+    .await
+    .unwrap();
+    tests::clock::clock().advance(chrono::Duration::minutes(2) + chrono::Duration::seconds(1));
+    let got =
+        receiver::wait_for(&receiver, "the delivery after the lease", |d| !d.is_empty()).await;
+    assert_eq!(got[0].id, "000000000042");
+    assert_eq!(receiver::verify(&secret, &got), [true]);
+}
+
 backend_tests!(
+    a_lost_delivery_job_only_delays,
     a_revoked_grant_reaches_the_receiver_signed,
     a_failing_receiver_gets_the_same_id_until_it_answers,
     gone_disables_the_endpoint,
