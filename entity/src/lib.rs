@@ -18,6 +18,8 @@ pub mod oauth_states;
 pub mod sessions;
 pub mod states;
 pub mod sync_runs;
+pub mod task_blocks;
+pub mod tasks;
 pub mod users;
 pub mod webhook_attempts;
 pub mod webhook_endpoints;
@@ -40,6 +42,8 @@ pub mod prelude {
     pub use super::oauth_states::Entity as OauthStates;
     pub use super::sessions::Entity as Sessions;
     pub use super::sync_runs::Entity as SyncRuns;
+    pub use super::task_blocks::Entity as TaskBlocks;
+    pub use super::tasks::Entity as Tasks;
     pub use super::users::Entity as Users;
     pub use super::webhook_attempts::Entity as WebhookAttempts;
     pub use super::webhook_endpoints::Entity as WebhookEndpoints;

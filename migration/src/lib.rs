@@ -33,6 +33,7 @@ mod m20261207_000024_create_notifications;
 mod m20261207_000025_add_alert_state;
 mod m20261207_000026_create_webhooks;
 mod m20261207_000027_add_availability_changes;
+mod m20261208_000028_create_tasks;
 
 pub struct Migrator;
 
@@ -67,6 +68,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000025_add_alert_state::Migration),
             Box::new(m20261207_000026_create_webhooks::Migration),
             Box::new(m20261207_000027_add_availability_changes::Migration),
+            Box::new(m20261208_000028_create_tasks::Migration),
         ]
     }
 }

@@ -21,6 +21,10 @@ pub async fn availability_changed(ctx: &AppContext, user_id: Uuid) {
     if let Err(e) = ctx.queue.push(Job::TellAvailability { user_id }).await {
         tracing::warn!(%user_id, error = %e, "could not enqueue the availability notification");
     }
+    // Free time moved: so may the plan.
+    if let Err(e) = ctx.queue.push(Job::PlanTasks { user_id }).await {
+        tracing::warn!(%user_id, error = %e, "could not enqueue a task re-plan");
+    }
     export_if_automatic(ctx, user_id).await;
 }
 

@@ -33,6 +33,7 @@ pub mod secrets;
 pub mod series;
 pub mod sessions;
 pub mod sync;
+pub mod tasks;
 pub mod users;
 pub mod vault;
 pub mod version;

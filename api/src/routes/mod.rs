@@ -12,6 +12,7 @@ pub(crate) mod health;
 pub(crate) mod me;
 pub(crate) mod notifications;
 pub(crate) mod server;
+pub(crate) mod tasks;
 pub(crate) mod webhook_endpoints;
 pub(crate) mod webhooks;
 
@@ -59,6 +60,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(webhook_endpoints::rotate_secret)
                 .service(webhook_endpoints::send_test)
                 .service(webhook_endpoints::deliveries)
+                .service(tasks::list)
+                .service(tasks::create)
+                .service(tasks::get_one)
+                .service(tasks::update)
+                .service(tasks::remove)
+                .service(tasks::complete)
+                .service(tasks::plan)
                 .service(accounts::register)
                 .service(accounts::login)
                 .service(accounts::logout)

@@ -21,5 +21,6 @@ mod provider_clients;
 mod push;
 mod real_world_ics;
 mod sync;
+mod tasks;
 mod webapp;
 mod webhooks_out;

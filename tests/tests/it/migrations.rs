@@ -3,7 +3,7 @@ use sea_orm::{ConnectionTrait, Statement};
 use service::db::{Step, migrate_step};
 use tests::{Backend, TestDatabase, backend_tests};
 
-const TABLES: [&str; 20] = [
+const TABLES: [&str; 22] = [
     "users",
     "calendar_connections",
     "calendars",
@@ -24,6 +24,8 @@ const TABLES: [&str; 20] = [
     "webhook_endpoints",
     "webhook_messages",
     "webhook_attempts",
+    "tasks",
+    "task_blocks",
 ];
 
 async fn present_tables(db: &sea_orm::DatabaseConnection) -> Vec<&'static str> {
@@ -70,6 +72,11 @@ async fn migrations_go_up_down_and_up_again(backend: Backend) {
             .collect::<Vec<_>>()
     };
     let postgres = db.get_database_backend() == sea_orm::DbBackend::Postgres;
+    // 28: tasks and their plan.
+    assert!(manager.has_table("tasks").await.unwrap());
+    migrate_step(&db, Step::Down(1)).await.unwrap();
+    assert!(!manager.has_table("tasks").await.unwrap());
+    assert!(!manager.has_table("task_blocks").await.unwrap());
     // 27: the pending availability change.
     assert!(
         manager
@@ -238,7 +245,7 @@ async fn migrations_go_up_down_and_up_again(backend: Backend) {
     assert!(!present_tables(&db).await.contains(&"audit_log"));
     assert_eq!(
         Migrator::get_pending_migrations(&db).await.unwrap().len(),
-        18
+        19
     );
 
     // All the way down leaves nothing of ours behind.

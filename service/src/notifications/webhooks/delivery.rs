@@ -16,7 +16,7 @@ use entity::{webhook_attempts, webhook_endpoints, webhook_messages};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    QuerySelect, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -283,7 +283,7 @@ async fn record_outcome(
             .map(|_| "nothing could be delivered for 5 days".to_owned()),
     };
 
-    let txn = ctx.db.begin().await?;
+    let txn = crate::db::begin_write(&ctx.db).await?;
     // Counted once: an attempt another job already recorded leaves this one without effect.
     let moved = webhook_messages::Entity::update_many()
         .col_expr(webhook_messages::Column::Attempts, Expr::value(attempt))

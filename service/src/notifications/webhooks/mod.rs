@@ -15,7 +15,7 @@ use entity::{webhook_attempts, webhook_endpoints, webhook_messages};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -180,7 +180,7 @@ pub async fn create(
     }
     let id = Uuid::now_v7();
     let secret = signing::new_secret();
-    let txn = ctx.db.begin().await?;
+    let txn = crate::db::begin_write(&ctx.db).await?;
     let row = webhook_endpoints::ActiveModel {
         id: Set(id),
         user_id: Set(user_id),
@@ -264,7 +264,7 @@ pub async fn update(
         .map(|t| t.map(parse_types).transpose())
         .transpose()?;
     let description = input.description.map(parse_description).transpose()?;
-    let txn = ctx.db.begin().await?;
+    let txn = crate::db::begin_write(&ctx.db).await?;
     let current = find(&txn, user_id, id).await?;
     let mut row: webhook_endpoints::ActiveModel = current.clone().into();
     let mut changed = serde_json::Map::new();
@@ -317,7 +317,7 @@ pub async fn delete(
     id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), WebhookError> {
-    let txn = ctx.db.begin().await?;
+    let txn = crate::db::begin_write(&ctx.db).await?;
     let endpoint = find(&txn, user_id, id).await?;
     // The log and the messages go with it (foreign keys cascade; spelled out for SQLite
     // connections that do not enforce them).
@@ -356,7 +356,7 @@ pub async fn rotate_secret(
     id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Created, WebhookError> {
-    let txn = ctx.db.begin().await?;
+    let txn = crate::db::begin_write(&ctx.db).await?;
     let current = find(&txn, user_id, id).await?;
     let old = ctx
         .vault
@@ -430,7 +430,7 @@ pub async fn send_test(
     }
     let webhook_id = format!("test_{}", Uuid::now_v7().simple());
     let body = body(TEST_TYPE, now, &json!({"endpoint_id": id}));
-    let txn = ctx.db.begin().await?;
+    let txn = crate::db::begin_write(&ctx.db).await?;
     insert_message(&txn, &endpoint, &webhook_id, TEST_TYPE, body, now).await?;
     audit::record(
         &txn,

@@ -1,0 +1,190 @@
+//! The plan: every open task of a user placed into their free time by `domain::plan`, stored as
+//! `task_blocks`, with each task's verdict (`at_risk`, `unscheduled_minutes`).
+//!
+//! Re-planned by the `PlanTasks` job after every change to events, rules or tasks (it only
+//! enqueues there: `requested`). A run reads the free time (the engine's input, task blocks left
+//! out), plans, and writes the result in one transaction that first locks the user's row, so two
+//! runs one after the other leave the second's plan, never a mix. Blocks that have begun stay.
+//! A task that becomes at risk is told (`task.at_risk`) in that transaction.
+
+use chrono::{DateTime, Duration, Utc};
+use domain::Interval;
+use domain::plan::{HORIZON, PlanTask, plan};
+use entity::{task_blocks, tasks, users};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    Set,
+};
+use uuid::Uuid;
+
+use super::{OPEN, TaskView};
+use crate::AppContext;
+use crate::jobs::Job;
+use crate::notifications::{self, Kind};
+
+/// Queues a re-plan of the user's tasks (a lost one only delays: the next change queues another).
+pub async fn requested(ctx: &AppContext, user_id: Uuid) {
+    if let Err(e) = ctx.queue.push(Job::PlanTasks { user_id }).await {
+        tracing::warn!(%user_id, error = %e, "could not enqueue a task re-plan");
+    }
+}
+
+/// What one re-plan changed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Replanned {
+    pub tasks: usize,
+    pub newly_at_risk: usize,
+}
+
+/// Plans the user's open tasks again and stores the plan.
+pub async fn replan(ctx: &AppContext, user_id: Uuid) -> Result<Replanned, anyhow::Error> {
+    let now = ctx.clock.now();
+    let range = Interval::new(now, now + HORIZON).expect("a positive horizon");
+    let input = crate::availability::engine_input(ctx, user_id, None, &range, now).await?;
+    let rules = input.rules();
+    let (_, free) =
+        domain::availability::free_time(rules, input.blocked(), &range, now + rules.minimum_notice);
+
+    let txn = crate::db::begin_write(&ctx.db).await?;
+    lock_user(&txn, user_id).await?;
+    let open = tasks::Entity::find()
+        .filter(tasks::Column::UserId.eq(user_id))
+        .filter(tasks::Column::Status.eq(OPEN))
+        .all(&txn)
+        .await?;
+    let blocks = task_blocks::Entity::find()
+        .filter(task_blocks::Column::UserId.eq(user_id))
+        .order_by_asc(task_blocks::Column::StartAt)
+        .all(&txn)
+        .await?;
+    let planned: Vec<PlanTask> = open
+        .iter()
+        .map(|t| PlanTask {
+            id: t.id.as_u128(),
+            due: t.due,
+            priority: u8::try_from(t.priority).unwrap_or(4),
+            created_at: t.created_at,
+            duration: Duration::minutes(i64::from(t.duration_minutes)),
+            min_chunk: Duration::minutes(i64::from(t.min_chunk_minutes)),
+            max_chunk: Duration::minutes(i64::from(t.max_chunk_minutes)),
+            earliest_start: t.earliest_start,
+            begun: blocks
+                .iter()
+                .filter(|b| b.task_id == t.id && b.start_at <= now)
+                .filter_map(|b| Interval::new(b.start_at, b.end_at))
+                .collect(),
+        })
+        .collect();
+    let placements = plan(&free, &planned);
+
+    // Every block that has not begun is planned anew (and those of tasks no longer open go).
+    task_blocks::Entity::delete_many()
+        .filter(task_blocks::Column::UserId.eq(user_id))
+        .filter(task_blocks::Column::StartAt.gt(now))
+        .exec(&txn)
+        .await?;
+    let mut replanned = Replanned::default();
+    let mut told = false;
+    for placement in &placements {
+        let Some(task) = open.iter().find(|t| t.id.as_u128() == placement.id) else {
+            continue;
+        };
+        let begun = planned
+            .iter()
+            .find(|p| p.id == placement.id)
+            .map_or(0, |p| p.begun.len());
+        let fresh: Vec<&Interval> = placement.blocks.iter().skip(begun).collect();
+        if !fresh.is_empty() {
+            task_blocks::Entity::insert_many(fresh.iter().map(|b| task_blocks::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                task_id: Set(task.id),
+                user_id: Set(user_id),
+                start_at: Set(b.start()),
+                end_at: Set(b.end()),
+            }))
+            .exec_without_returning(&txn)
+            .await?;
+        }
+        let unscheduled = i32::try_from(placement.unscheduled.num_minutes()).unwrap_or(i32::MAX);
+        if task.at_risk != placement.at_risk || task.unscheduled_minutes != unscheduled {
+            let mut row: tasks::ActiveModel = task.clone().into();
+            row.at_risk = Set(placement.at_risk);
+            row.unscheduled_minutes = Set(unscheduled);
+            let row = row.update(&txn).await?;
+            if placement.at_risk && !task.at_risk {
+                let view = super::view(&txn, row).await?;
+                notifications::record(&txn, user_id, Kind::TaskAtRisk, json(&view), now).await?;
+                replanned.newly_at_risk += 1;
+                told = true;
+            }
+        }
+        replanned.tasks += 1;
+    }
+    txn.commit().await?;
+    if told {
+        notifications::published(ctx, user_id).await;
+    }
+    Ok(replanned)
+}
+
+fn json(view: &TaskView) -> serde_json::Value {
+    serde_json::json!({ "task": view.to_json() })
+}
+
+/// Serialises re-plans of one user: the row lock (a no-op update) holds until commit.
+async fn lock_user(db: &impl ConnectionTrait, user_id: Uuid) -> Result<(), DbErr> {
+    users::Entity::update_many()
+        .col_expr(
+            users::Column::UpdatedAt,
+            Expr::col(users::Column::UpdatedAt),
+        )
+        .filter(users::Column::Id.eq(user_id))
+        .exec(db)
+        .await
+        .map(drop)
+}
+
+/// One block of the plan, as `GET /api/plan` shows it.
+#[derive(Clone, Debug)]
+pub struct PlanBlock {
+    pub task_id: Uuid,
+    pub title: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub at_risk: bool,
+}
+
+/// The blocks overlapping `[start, end)`, in time order.
+pub async fn blocks_between(
+    ctx: &AppContext,
+    user_id: Uuid,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<Vec<PlanBlock>, DbErr> {
+    let blocks = task_blocks::Entity::find()
+        .filter(task_blocks::Column::UserId.eq(user_id))
+        .filter(task_blocks::Column::StartAt.lt(end))
+        .filter(task_blocks::Column::EndAt.gt(start))
+        .order_by_asc(task_blocks::Column::StartAt)
+        .all(&ctx.db)
+        .await?;
+    let ids: Vec<Uuid> = blocks.iter().map(|b| b.task_id).collect();
+    let owners = tasks::Entity::find()
+        .filter(tasks::Column::Id.is_in(ids))
+        .all(&ctx.db)
+        .await?;
+    Ok(blocks
+        .into_iter()
+        .filter_map(|b| {
+            let task = owners.iter().find(|t| t.id == b.task_id)?;
+            Some(PlanBlock {
+                task_id: task.id,
+                title: task.title.clone(),
+                start: b.start_at,
+                end: b.end_at,
+                at_risk: task.at_risk,
+            })
+        })
+        .collect())
+}
