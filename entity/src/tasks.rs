@@ -20,6 +20,8 @@ pub struct Model {
     pub max_chunk_minutes: i32,
     pub client_id: Option<Uuid>,
     pub reminder_minutes: Option<i32>,
+    /// `due − reminder_minutes`, kept for the reminder tick's index.
+    pub remind_at: Option<DateTimeUtc>,
     pub rrule: Option<String>,
     /// The occurrences of one repeating task share it.
     pub series_id: Option<Uuid>,

@@ -9,7 +9,8 @@ pub struct Migration;
 /// Tasks planned into free time (contract, "Tasks scheduled into free time"). A repeating task
 /// (`rrule`) is one row per occurrence: `series_id` ties them together and `series_start` is the
 /// first occurrence's due, where the rule is anchored; completing one writes the next.
-/// `at_risk`/`unscheduled_minutes` are the last plan's verdict, `reminded_at` when
+/// `at_risk`/`unscheduled_minutes` are the last plan's verdict; `remind_at` is `due −
+/// reminder_minutes` (indexed: the worker's tick looks for due reminders) and `reminded_at` when
 /// `task.reminder` was told for this due.
 #[derive(DeriveIden)]
 pub enum Tasks {
@@ -27,6 +28,7 @@ pub enum Tasks {
     MaxChunkMinutes,
     ClientId,
     ReminderMinutes,
+    RemindAt,
     Rrule,
     SeriesId,
     SeriesStart,
@@ -81,6 +83,7 @@ impl MigrationTrait for Migration {
                     .col(integer(T::MaxChunkMinutes))
                     .col(uuid_null(T::ClientId))
                     .col(integer_null(T::ReminderMinutes))
+                    .col(instant_null(T::RemindAt))
                     .col(text_null(T::Rrule))
                     .col(uuid_null(T::SeriesId))
                     .col(instant_null(T::SeriesStart))
@@ -103,6 +106,15 @@ impl MigrationTrait for Migration {
                     .table(T::Table)
                     .col(T::UserId)
                     .col(T::Status)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_tasks_remind_at")
+                    .table(T::Table)
+                    .col(T::RemindAt)
                     .to_owned(),
             )
             .await?;

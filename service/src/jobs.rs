@@ -39,6 +39,8 @@ pub enum Job {
     ExportCalcom { user_id: uuid::Uuid },
     /// E-mail the user about what their new notifications call for (`service::alerts`).
     SendAlerts { user_id: uuid::Uuid },
+    /// Tell a task's reminder (`tasks::remind`).
+    RemindTask { task_id: uuid::Uuid },
     /// Plan the user's open tasks again (`tasks::plan`).
     PlanTasks { user_id: uuid::Uuid },
     /// Tell the user's pending availability change (`notifications::availability`).

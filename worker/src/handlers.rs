@@ -51,6 +51,9 @@ async fn run(job: Job, ctx: Arc<AppContext>) -> Result<(), BoxDynError> {
                 tracing::warn!(%calendar_id, error = %e, "could not open a push channel");
             }
         }
+        Job::RemindTask { task_id } => {
+            service::tasks::remind(&ctx, task_id).await?;
+        }
         Job::PlanTasks { user_id } => {
             service::tasks::plan::replan(&ctx, user_id).await?;
         }

@@ -1,5 +1,6 @@
 //! Cron ticks. A tick only enqueues; the job runs through the queue like any other.
-//! The notifications tick reads which webhook messages (and availability changes) are due and queues a job for each, so that a quiet
+//! The notifications tick reads which webhook messages (availability changes, task reminders)
+//! are due and queues a job for each, so that a quiet
 //! minute adds no job at all (a tick every five seconds would otherwise fill the queue's table).
 
 use std::sync::Arc;
@@ -29,5 +30,6 @@ pub async fn on_notifications_tick(
 ) -> Result<(), BoxDynError> {
     service::notifications::webhooks::delivery::enqueue_due(&ctx, None, ctx.clock.now()).await;
     service::notifications::availability::enqueue_due(&ctx, ctx.clock.now()).await;
+    service::tasks::enqueue_due_reminders(&ctx, ctx.clock.now()).await;
     Ok(())
 }

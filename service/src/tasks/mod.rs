@@ -374,6 +374,10 @@ fn set_fields(row: &mut tasks::ActiveModel, v: Valid) {
     row.min_chunk_minutes = Set(v.min_chunk);
     row.max_chunk_minutes = Set(v.max_chunk);
     row.client_id = Set(v.client_id);
+    row.remind_at = Set(v
+        .due
+        .zip(v.reminder)
+        .map(|(due, r)| due - Duration::minutes(i64::from(r))));
     row.reminder_minutes = Set(v.reminder);
     row.rrule = Set(v.rrule);
 }
@@ -618,6 +622,9 @@ pub async fn complete(ctx: &AppContext, user_id: Uuid, id: Uuid) -> Result<TaskV
                 max_chunk_minutes: Set(task.max_chunk_minutes),
                 client_id: Set(task.client_id),
                 reminder_minutes: Set(task.reminder_minutes),
+                remind_at: Set(task
+                    .reminder_minutes
+                    .map(|r| due - Duration::minutes(i64::from(r)))),
                 rrule: Set(task.rrule.clone()),
                 series_id: Set(task.series_id.or(Some(task.id))),
                 series_start: Set(task.series_start.or(task.due)),
@@ -760,4 +767,71 @@ pub async fn list(
         })
         .collect();
     Ok((views, next))
+}
+
+/// The worker's tick: queues `task.reminder` for every open task whose reminder time
+/// (`due − reminder_minutes`) has come and that has not been reminded for this due.
+pub async fn enqueue_due_reminders(ctx: &AppContext, now: DateTime<Utc>) {
+    let due = tasks::Entity::find()
+        .filter(tasks::Column::RemindAt.lte(now))
+        .filter(tasks::Column::RemindedAt.is_null())
+        .filter(tasks::Column::Status.eq(OPEN))
+        .limit(500)
+        .all(&ctx.db)
+        .await;
+    let due = match due {
+        Ok(rows) => rows,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not look for task reminders");
+            return;
+        }
+    };
+    for task in due {
+        if let Err(e) = ctx
+            .queue
+            .push(crate::Job::RemindTask { task_id: task.id })
+            .await
+        {
+            tracing::warn!(error = %e, "task reminders not queued; the next look retries");
+            return;
+        }
+    }
+}
+
+/// Tells `task.reminder` for the task, once per due: the conditional update that stamps
+/// `reminded_at` is what makes it once, also when two jobs race.
+pub async fn remind(ctx: &AppContext, task_id: Uuid) -> Result<bool, DbErr> {
+    let now = ctx.clock.now();
+    let txn = crate::db::begin_write(&ctx.db).await?;
+    let Some(task) = tasks::Entity::find_by_id(task_id).one(&txn).await? else {
+        txn.rollback().await?;
+        return Ok(false);
+    };
+    if task.status != OPEN || task.remind_at.is_none_or(|at| at > now) {
+        txn.rollback().await?;
+        return Ok(false);
+    }
+    let stamped = tasks::Entity::update_many()
+        .col_expr(tasks::Column::RemindedAt, Expr::value(now))
+        .filter(tasks::Column::Id.eq(task_id))
+        .filter(tasks::Column::RemindedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if stamped.rows_affected == 0 {
+        txn.rollback().await?;
+        return Ok(false);
+    }
+    let user_id = task.user_id;
+    let view = view(&txn, task).await?;
+    crate::notifications::record(
+        &txn,
+        user_id,
+        crate::notifications::Kind::TaskReminder,
+        json!({ "task": view.to_json() }),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    crate::notifications::published(ctx, user_id).await;
+    Ok(true)
 }

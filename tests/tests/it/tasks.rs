@@ -474,7 +474,81 @@ async fn tasks_repeat_complete_and_validate(backend: Backend) {
     assert!(audit.contains("task.completed") && audit.contains("task.deleted"));
 }
 
+async fn reminders(app: &TestApp, token: String) -> Vec<Value> {
+    let feed: Value = app
+        .get_query("/api/notifications", &token, &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    feed["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["type"] == "task.reminder")
+        .cloned()
+        .collect()
+}
+
+/// A reminder is told once, when `due − reminder_minutes` comes.
+async fn a_reminder_is_told_once_when_it_is_time(backend: Backend) {
+    let app = TestApp::spawn_with(backend, Default::default(), test_worker_options()).await;
+    let user = app.register_user().await;
+    let due = (tests::clock::now() + chrono::Duration::hours(2)).to_rfc3339();
+    let task = create(
+        &app,
+        &user,
+        json!({"title": "Send the invoice", "duration_minutes": 15, "due": due, "reminder_minutes": 60}),
+    )
+    .await;
+    // The plan has run (a job like the reminder's), and no reminder yet.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let one: Value = app
+            .get(
+                &format!("/api/tasks/{}", task["id"].as_str().unwrap()),
+                Some(&user.token),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        if !one["blocks"].as_array().unwrap().is_empty() || one["at_risk"] == true {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never planned: {one}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(reminders(&app, user.token.clone()).await.is_empty());
+
+    tests::clock::clock().advance(chrono::Duration::minutes(61));
+    let user = app.login(&user).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let told = loop {
+        let told = reminders(&app, user.token.clone()).await;
+        if !told.is_empty() {
+            break told;
+        }
+        assert!(std::time::Instant::now() < deadline, "no reminder");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(told[0]["data"]["task"]["id"], task["id"]);
+    assert_eq!(told[0]["data"]["task"]["title"], "Send the invoice");
+    // Later looks find it told.
+    tests::clock::clock().advance(chrono::Duration::minutes(10));
+    let user = app.login(&user).await;
+    let again = create(
+        &app,
+        &user,
+        json!({"title": "marker", "duration_minutes": 5}),
+    )
+    .await;
+    assert!(again["id"].as_str().is_some());
+    assert_eq!(reminders(&app, user.token.clone()).await.len(), 1);
+}
+
 backend_tests!(
+    a_reminder_is_told_once_when_it_is_time,
     tasks_are_planned_around_meetings_and_move_with_them,
     tasks_repeat_complete_and_validate,
 );
