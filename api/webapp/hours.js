@@ -49,6 +49,9 @@ export async function showHours(main, ctx, current) {
     days_off: h('textarea', {rows: 3}, (rules.days_off || []).join('\n')),
   };
   const tentative = h('input', {type: 'checkbox', checked: rules.tentative_is_busy});
+  const taskBlocks = h('select', {},
+    [['at_risk', 'Only for tasks at risk'], ['busy', 'Always'], ['free', 'Never']]
+      .map(([value, text]) => h('option', {value, selected: (rules.task_blocks || 'at_risk') === value}, text)));
   const result = h('div', {'aria-live': 'polite'});
   const save = h('button', {type: 'submit'}, 'Save');
   let zones = [];
@@ -69,6 +72,7 @@ export async function showHours(main, ctx, current) {
         minimum_notice_minutes: Number(inputs.minimum_notice_minutes.value || 0),
         slot_interval_minutes: Number(inputs.slot_interval_minutes.value || 30),
         tentative_is_busy: tentative.checked,
+        task_blocks: taskBlocks.value,
       };
       try {
         await post('/api/availability/rules', body);
@@ -88,7 +92,8 @@ export async function showHours(main, ctx, current) {
     field('Buffer after meetings (minutes)', inputs.buffer_after_minutes),
     field('Minimum notice (minutes)', inputs.minimum_notice_minutes, 'No slot starts sooner than this from now.'),
     field('Slot interval (minutes)', inputs.slot_interval_minutes, 'Slots start this often within your hours.'),
-    field('Days off', inputs.days_off, 'One date per line, such as 2026-12-24.')),
+    field('Days off', inputs.days_off, 'One date per line, such as 2026-12-24.'),
+    field('Planned task time counts as busy', taskBlocks, 'Whether the time your tasks are planned into is offered as free.')),
   h('label', {class: 'check'}, tentative, ' Tentative events count as busy'),
   h('datalist', {id: 'zones'}, zones.map((z) => h('option', {value: z}))),
   result, h('div', {class: 'actions'}, save));

@@ -34,6 +34,24 @@ pub fn blocked(rules: &AvailabilityRules, events: &[Event]) -> IntervalSet {
     )
 }
 
+/// `blocked` with the task blocks the rules count as busy (`(block, its task is at risk)`), as
+/// they are: buffers are for meetings, not for one's own work.
+pub fn with_task_blocks(
+    rules: &AvailabilityRules,
+    blocked: IntervalSet,
+    blocks: &[(Interval, bool)],
+) -> IntervalSet {
+    let busy: Vec<Interval> = blocks
+        .iter()
+        .filter(|(_, at_risk)| rules.task_blocks.counts(*at_risk))
+        .map(|(b, _)| *b)
+        .collect();
+    if busy.is_empty() {
+        return blocked;
+    }
+    blocked.union(&IntervalSet::from_intervals(busy))
+}
+
 /// Working windows ∩ `[max(start, now + notice), end)` minus blocked time, as maximal intervals.
 /// `notice` is passed separately so that the export can ignore it.
 pub fn free_time(

@@ -21,5 +21,5 @@ pub use conflicts::{Conflict, ConflictKind, Severity};
 pub use event::{Event, EventStatus, EventTime, SelfResponse};
 pub use interval::{Instant, Interval, IntervalSet};
 pub use recurrence::{Recurrence, RecurrenceError};
-pub use rules::{AvailabilityRules, RulesError, TimeOfDay, WeeklyHours};
+pub use rules::{AvailabilityRules, RulesError, TaskBlocks, TimeOfDay, WeeklyHours};
 pub use timezone::{TimeZone, UnknownTimeZone};

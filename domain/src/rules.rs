@@ -166,6 +166,45 @@ impl WeeklyHours {
     }
 }
 
+/// Which task blocks of the plan count as busy in availability, conflicts and feeds (never in
+/// planning itself).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TaskBlocks {
+    Busy,
+    /// Only the blocks of tasks at risk: time the plan cannot give up.
+    #[default]
+    AtRisk,
+    Free,
+}
+
+impl TaskBlocks {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "busy" => Some(Self::Busy),
+            "at_risk" => Some(Self::AtRisk),
+            "free" => Some(Self::Free),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Busy => "busy",
+            Self::AtRisk => "at_risk",
+            Self::Free => "free",
+        }
+    }
+
+    /// Whether a block of a task (at risk or not) counts as busy.
+    pub fn counts(self, at_risk: bool) -> bool {
+        match self {
+            Self::Busy => true,
+            Self::AtRisk => at_risk,
+            Self::Free => false,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AvailabilityRules {
     pub timezone: TimeZone,
@@ -176,6 +215,7 @@ pub struct AvailabilityRules {
     pub minimum_notice: Duration,
     pub slot_interval: Duration,
     pub tentative_is_busy: bool,
+    pub task_blocks: TaskBlocks,
 }
 
 /// Generous upper bounds that still keep every computation cheap.
@@ -195,6 +235,7 @@ impl AvailabilityRules {
             minimum_notice: Duration::zero(),
             slot_interval: Duration::minutes(30),
             tentative_is_busy: true,
+            task_blocks: TaskBlocks::AtRisk,
         }
     }
 

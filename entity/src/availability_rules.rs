@@ -13,6 +13,8 @@ pub struct Model {
     pub minimum_notice_minutes: i32,
     pub slot_interval_minutes: i32,
     pub tentative_is_busy: bool,
+    /// `busy`, `at_risk` (default) or `free`: which task blocks count as busy.
+    pub task_blocks: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

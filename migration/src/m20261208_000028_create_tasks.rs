@@ -62,6 +62,13 @@ enum Clients {
     Table,
 }
 
+/// Which task blocks count as busy (`busy`, `at_risk`, `free`).
+#[derive(DeriveIden)]
+enum AvailabilityRules {
+    Table,
+    TaskBlocks,
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -118,6 +125,19 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(AvailabilityRules::Table)
+                    .add_column(
+                        ColumnDef::new(AvailabilityRules::TaskBlocks)
+                            .string()
+                            .not_null()
+                            .default("at_risk"),
+                    )
+                    .to_owned(),
+            )
+            .await?;
         use TaskBlocks as B;
         manager
             .create_table(
@@ -148,6 +168,14 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         drop(manager, TaskBlocks::Table).await?;
-        drop(manager, Tasks::Table).await
+        drop(manager, Tasks::Table).await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(AvailabilityRules::Table)
+                    .drop_column(AvailabilityRules::TaskBlocks)
+                    .to_owned(),
+            )
+            .await
     }
 }

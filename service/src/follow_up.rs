@@ -28,6 +28,16 @@ pub async fn availability_changed(ctx: &AppContext, user_id: Uuid) {
     export_if_automatic(ctx, user_id).await;
 }
 
+/// What follows a new plan: its blocks may count as busy, so the change is told and the export
+/// follows — but no re-plan (the plan is what changed) and no conflict detection (conflicts are
+/// between events).
+pub async fn plan_changed(ctx: &AppContext, user_id: Uuid) {
+    if let Err(e) = ctx.queue.push(Job::TellAvailability { user_id }).await {
+        tracing::warn!(%user_id, error = %e, "could not enqueue the availability notification");
+    }
+    export_if_automatic(ctx, user_id).await;
+}
+
 /// Queues a Cal.com export if the user switched the automatic export on.
 pub async fn export_if_automatic(ctx: &AppContext, user_id: Uuid) {
     let auto = calcom_exports::Entity::find_by_id(user_id)

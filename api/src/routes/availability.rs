@@ -37,6 +37,9 @@ pub struct Rules {
     minimum_notice_minutes: i64,
     slot_interval_minutes: i64,
     tentative_is_busy: bool,
+    /// Which task blocks of the plan count as busy: `busy`, `at_risk` (only at-risk tasks') or `free`.
+    #[schema(example = "at_risk")]
+    task_blocks: String,
 }
 
 /// Rules to save. A weekday left out has no working hours; omitted numbers are 0 (slot interval 30),
@@ -58,6 +61,13 @@ pub struct RulesRequest {
     slot_interval_minutes: i64,
     #[serde(default = "yes")]
     tentative_is_busy: bool,
+    /// Default `at_risk`.
+    #[serde(default = "at_risk")]
+    task_blocks: String,
+}
+
+fn at_risk() -> String {
+    "at_risk".to_owned()
 }
 
 fn thirty() -> i64 {
@@ -93,6 +103,7 @@ impl From<RulesDocument> for Rules {
             minimum_notice_minutes: d.minimum_notice_minutes,
             slot_interval_minutes: d.slot_interval_minutes,
             tentative_is_busy: d.tentative_is_busy,
+            task_blocks: d.task_blocks,
         }
     }
 }
@@ -206,6 +217,7 @@ pub async fn save_rules(
         minimum_notice_minutes: body.minimum_notice_minutes,
         slot_interval_minutes: body.slot_interval_minutes,
         tentative_is_busy: body.tentative_is_busy,
+        task_blocks: body.task_blocks,
     };
     let rules = availability::save_rules(&ctx, user.id, doc).await?;
     Ok(ok_json(&Rules::from(RulesDocument::of(&rules))))

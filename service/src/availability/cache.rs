@@ -86,6 +86,8 @@ impl EngineCache {
         let sources = calendars::sources(db, user_id).await?;
         let events = events::domain_events(&rows, &sources, window.start(), window.end());
         let blocked = domain::availability::blocked(&rules, &events);
+        let blocks = availability::task_blocks_in(db, user_id, &window).await?;
+        let blocked = domain::availability::with_task_blocks(&rules, blocked, &blocks);
         let entry = Arc::new(CachedEngine {
             version,
             rules,

@@ -36,6 +36,8 @@ pub struct RulesDocument {
     pub minimum_notice_minutes: i64,
     pub slot_interval_minutes: i64,
     pub tentative_is_busy: bool,
+    /// `busy`, `at_risk` or `free`.
+    pub task_blocks: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -113,6 +115,13 @@ impl RulesDocument {
             slot_interval: AvailabilityRules::slot_interval_minutes(self.slot_interval_minutes)
                 .map_err(|e| rules_err("slot_interval_minutes", e))?,
             tentative_is_busy: self.tentative_is_busy,
+            task_blocks: domain::TaskBlocks::parse(&self.task_blocks).ok_or_else(|| {
+                Invalid::new(
+                    "task_blocks",
+                    "invalid_task_blocks",
+                    "task_blocks is `busy`, `at_risk` or `free`.",
+                )
+            })?,
         })
     }
 
@@ -143,6 +152,7 @@ impl RulesDocument {
             minimum_notice_minutes: rules.minimum_notice.num_minutes(),
             slot_interval_minutes: rules.slot_interval.num_minutes(),
             tentative_is_busy: rules.tentative_is_busy,
+            task_blocks: rules.task_blocks.as_str().to_owned(),
         }
     }
 }
@@ -165,6 +175,7 @@ pub async fn rules_for(
             minimum_notice_minutes: row.minimum_notice_minutes.into(),
             slot_interval_minutes: row.slot_interval_minutes.into(),
             tentative_is_busy: row.tentative_is_busy,
+            task_blocks: row.task_blocks,
         };
         return doc.parse().map_err(|e| {
             AvailabilityError::Internal(anyhow::anyhow!("stored rules are invalid: {e}"))
@@ -198,6 +209,7 @@ pub async fn save_rules(
         minimum_notice_minutes: Set(as_i32(rules.minimum_notice)),
         slot_interval_minutes: Set(as_i32(rules.slot_interval)),
         tentative_is_busy: Set(rules.tentative_is_busy),
+        task_blocks: Set(rules.task_blocks.as_str().to_owned()),
         created_at: Set(now),
         updated_at: Set(now),
     };
@@ -214,6 +226,7 @@ pub async fn save_rules(
                     C::MinimumNoticeMinutes,
                     C::SlotIntervalMinutes,
                     C::TentativeIsBusy,
+                    C::TaskBlocks,
                     C::UpdatedAt,
                 ])
                 .to_owned(),
@@ -307,7 +320,7 @@ pub async fn engine_input(
         return Ok(EngineInput::Cached(cached));
     }
     let included = calendars::included_ids(&ctx.db, user_id).await?;
-    load_input(&ctx.db, user_id, range, &included).await
+    load_input(&ctx.db, user_id, range, &included, true).await
 }
 
 async fn load_input(
@@ -315,14 +328,67 @@ async fn load_input(
     user_id: Uuid,
     range: &Interval,
     calendars: &[Uuid],
+    with_tasks: bool,
 ) -> Result<EngineInput, AvailabilityError> {
     let rules = rules_for(db, user_id).await?;
     let rows =
         events::timings_in_window(db, user_id, range.start(), range.end(), Some(calendars)).await?;
     let sources = calendars::sources(db, user_id).await?;
     let events = events::domain_events(&rows, &sources, range.start(), range.end());
-    let blocked = domain::availability::blocked(&rules, &events);
+    let mut blocked = domain::availability::blocked(&rules, &events);
+    if with_tasks {
+        let blocks = task_blocks_in(db, user_id, range).await?;
+        blocked = domain::availability::with_task_blocks(&rules, blocked, &blocks);
+    }
     Ok(EngineInput::Loaded(Box::new((rules, blocked))))
+}
+
+/// What the plan works with: the rules and the time events block, task blocks left out.
+pub async fn planning_input(
+    ctx: &AppContext,
+    user_id: Uuid,
+    range: &Interval,
+) -> Result<EngineInput, AvailabilityError> {
+    let included = calendars::included_ids(&ctx.db, user_id).await?;
+    load_input(&ctx.db, user_id, range, &included, false).await
+}
+
+/// The plan's blocks overlapping `range`, each with whether its task is at risk.
+pub async fn task_blocks_in(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    range: &Interval,
+) -> Result<Vec<(Interval, bool)>, DbErr> {
+    use entity::{task_blocks, tasks};
+    use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
+    let blocks = task_blocks::Entity::find()
+        .filter(task_blocks::Column::UserId.eq(user_id))
+        .filter(task_blocks::Column::StartAt.lt(range.end()))
+        .filter(task_blocks::Column::EndAt.gt(range.start()))
+        .all(db)
+        .await?;
+    if blocks.is_empty() {
+        return Ok(Vec::new());
+    }
+    let at_risk: BTreeSet<Uuid> = tasks::Entity::find()
+        .select_only()
+        .column(tasks::Column::Id)
+        .filter(tasks::Column::UserId.eq(user_id))
+        .filter(tasks::Column::AtRisk.eq(true))
+        .into_tuple::<Uuid>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(blocks
+        .into_iter()
+        .filter_map(|b| {
+            Some((
+                Interval::new(b.start_at, b.end_at)?,
+                at_risk.contains(&b.task_id),
+            ))
+        })
+        .collect())
 }
 
 /// `versions`: the user's versions if this request already read them (the authenticated api
@@ -368,7 +434,7 @@ pub async fn find(
         Some(wanted) => {
             let chosen = chosen_calendars(&ctx.db, user_id, &wanted).await?;
             (
-                load_input(&ctx.db, user_id, &range, &chosen).await?,
+                load_input(&ctx.db, user_id, &range, &chosen, true).await?,
                 Some(chosen),
             )
         }

@@ -5,7 +5,10 @@
 //! enqueues there: `requested`). A run reads the free time (the engine's input, task blocks left
 //! out), plans, and writes the result in one transaction that first locks the user's row, so two
 //! runs one after the other leave the second's plan, never a mix. Blocks that have begun stay.
-//! A task that becomes at risk is told (`task.at_risk`) in that transaction.
+//! A task that becomes at risk is told (`task.at_risk`) in that transaction. A plan that moved
+//! (blocks, or which tasks are at risk) moves the availability version with the span it changed
+//! — task blocks count as busy by the rules' `task_blocks` — and what follows a change to free
+//! time follows, except another re-plan.
 
 use chrono::{DateTime, Duration, Utc};
 use domain::Interval;
@@ -21,6 +24,7 @@ use uuid::Uuid;
 use super::{OPEN, TaskView};
 use crate::AppContext;
 use crate::jobs::Job;
+use crate::notifications::availability::Span;
 use crate::notifications::{self, Kind};
 
 /// Queues a re-plan of the user's tasks (a lost one only delays: the next change queues another).
@@ -41,7 +45,8 @@ pub struct Replanned {
 pub async fn replan(ctx: &AppContext, user_id: Uuid) -> Result<Replanned, anyhow::Error> {
     let now = ctx.clock.now();
     let range = Interval::new(now, now + HORIZON).expect("a positive horizon");
-    let input = crate::availability::engine_input(ctx, user_id, None, &range, now).await?;
+    // Task blocks never count as busy for the plan itself.
+    let input = crate::availability::planning_input(ctx, user_id, &range).await?;
     let rules = input.rules();
     let (_, free) =
         domain::availability::free_time(rules, input.blocked(), &range, now + rules.minimum_notice);
@@ -86,6 +91,15 @@ pub async fn replan(ctx: &AppContext, user_id: Uuid) -> Result<Replanned, anyhow
         .await?;
     let mut replanned = Replanned::default();
     let mut told = false;
+    // What availability sees of the plan: the blocks that had not begun, and which tasks are at
+    // risk. When either moves, cached engine input is stale and free time changed there.
+    let mut before: Vec<(Uuid, DateTime<Utc>, DateTime<Utc>)> = blocks
+        .iter()
+        .filter(|b| b.start_at > now)
+        .map(|b| (b.task_id, b.start_at, b.end_at))
+        .collect();
+    let mut after: Vec<(Uuid, DateTime<Utc>, DateTime<Utc>)> = Vec::new();
+    let mut risk_moved: Vec<Uuid> = Vec::new();
     for placement in &placements {
         let Some(task) = open.iter().find(|t| t.id.as_u128() == placement.id) else {
             continue;
@@ -95,6 +109,7 @@ pub async fn replan(ctx: &AppContext, user_id: Uuid) -> Result<Replanned, anyhow
             .find(|p| p.id == placement.id)
             .map_or(0, |p| p.begun.len());
         let fresh: Vec<&Interval> = placement.blocks.iter().skip(begun).collect();
+        after.extend(fresh.iter().map(|b| (task.id, b.start(), b.end())));
         if !fresh.is_empty() {
             task_blocks::Entity::insert_many(fresh.iter().map(|b| task_blocks::ActiveModel {
                 id: Set(Uuid::now_v7()),
@@ -107,6 +122,9 @@ pub async fn replan(ctx: &AppContext, user_id: Uuid) -> Result<Replanned, anyhow
             .await?;
         }
         let unscheduled = i32::try_from(placement.unscheduled.num_minutes()).unwrap_or(i32::MAX);
+        if task.at_risk != placement.at_risk {
+            risk_moved.push(task.id);
+        }
         if task.at_risk != placement.at_risk || task.unscheduled_minutes != unscheduled {
             let mut row: tasks::ActiveModel = task.clone().into();
             row.at_risk = Set(placement.at_risk);
@@ -121,9 +139,28 @@ pub async fn replan(ctx: &AppContext, user_id: Uuid) -> Result<Replanned, anyhow
         }
         replanned.tasks += 1;
     }
+    before.sort();
+    after.sort();
+    let moved = before != after || !risk_moved.is_empty();
+    if moved {
+        // The span: blocks that went or came, and every block of a task whose verdict moved.
+        let changed = before
+            .iter()
+            .filter(|b| !after.contains(b) || risk_moved.contains(&b.0))
+            .chain(
+                after
+                    .iter()
+                    .filter(|b| !before.contains(b) || risk_moved.contains(&b.0)),
+            );
+        let span = Span::cover(changed.map(|(_, s, e)| Span::new(*s, *e)));
+        crate::version::touch(&txn, user_id, span).await?;
+    }
     txn.commit().await?;
     if told {
         notifications::published(ctx, user_id).await;
+    }
+    if moved {
+        crate::follow_up::plan_changed(ctx, user_id).await;
     }
     Ok(replanned)
 }

@@ -58,6 +58,35 @@ async fn week_plan(app: &TestApp, user: &TestUser) -> Vec<(String, String, Strin
         .collect()
 }
 
+/// Monday's free intervals from `GET /api/availability`.
+async fn monday_free(app: &TestApp, user: &TestUser) -> Vec<(String, String)> {
+    let res = app
+        .get_query(
+            "/api/availability",
+            &user.token,
+            &[
+                ("start", "2026-11-23T00:00:00Z"),
+                ("end", "2026-11-24T00:00:00Z"),
+                ("duration", "30"),
+                ("timezone", "UTC"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    body["free"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["start"].as_str().unwrap().to_owned(),
+                f["end"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
 /// Waits until the plan is `expected` (the re-plan runs as a job, within seconds).
 async fn plan_becomes(app: &TestApp, user: &TestUser, expected: &[(&str, &str, &str, bool)]) {
     let expected: Vec<(String, String, String, bool)> = expected
@@ -270,6 +299,57 @@ async fn tasks_are_planned_around_meetings_and_move_with_them(backend: Backend) 
         ],
     )
     .await;
+    // By default only the at-risk task's block counts as busy in availability.
+    assert_eq!(
+        monday_free(&app, &user).await,
+        [(
+            "2026-11-23T12:30:00Z".to_owned(),
+            "2026-11-23T16:00:00Z".to_owned()
+        )]
+    );
+    let office = json!({"monday": [{"start": "09:00", "end": "17:00"}],
+        "tuesday": [{"start": "09:00", "end": "17:00"}], "wednesday": [{"start": "09:00", "end": "17:00"}],
+        "thursday": [{"start": "09:00", "end": "17:00"}], "friday": [{"start": "09:00", "end": "17:00"}]});
+    for (task_blocks, free) in [
+        (
+            "busy",
+            vec![("2026-11-23T15:30:00Z", "2026-11-23T16:00:00Z")],
+        ),
+        (
+            "free",
+            vec![("2026-11-23T12:00:00Z", "2026-11-23T16:00:00Z")],
+        ),
+    ] {
+        let res = app
+            .post_json(
+                "/api/availability/rules",
+                &json!({"weekly": office, "task_blocks": task_blocks}),
+                Some(&user.token),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let rules: Value = res.json().await.unwrap();
+        assert_eq!(rules["task_blocks"], task_blocks);
+        let free: Vec<(String, String)> = free
+            .into_iter()
+            .map(|(a, b)| (a.to_owned(), b.to_owned()))
+            .collect();
+        assert_eq!(
+            monday_free(&app, &user).await,
+            free,
+            "task_blocks {task_blocks}"
+        );
+    }
+    let res = app
+        .post_json(
+            "/api/availability/rules",
+            &json!({"weekly": office, "task_blocks": "sometimes"}),
+            Some(&user.token),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_code(res).await, "invalid_task_blocks");
+
     let feed: Value = app
         .get_query("/api/notifications", &user.token, &[])
         .await
