@@ -255,14 +255,95 @@ pub async fn render(
         FeedKind::Full => format!("{} — all calendars", user.name),
     };
     let zone = TimeZone::parse(&user.timezone).unwrap_or(TimeZone::UTC);
+    let mut events: Vec<VEvent> = entries.iter().map(|e| e.vevent(kind)).collect();
+    events.extend(task_blocks(ctx, user_id, &rules, kind, from, to).await?);
     let calendar = ics::Calendar {
         name: &name,
         timezone: zone.name(),
-        events: entries.iter().map(|e| e.vevent(kind)).collect(),
+        events,
     };
     let body = calendar.render();
     let etag = format!("\"{}\"", &hash(&body)[..32]);
     Ok(Feed { body, etag })
+}
+
+/// The plan's task blocks: in the full feed every block, with its task's title (busy as the rules'
+/// `task_blocks` say); in the busy feed the blocks that count as busy.
+async fn task_blocks(
+    ctx: &AppContext,
+    user_id: Uuid,
+    rules: &domain::AvailabilityRules,
+    kind: FeedKind,
+    from: Instant,
+    to: Instant,
+) -> anyhow::Result<Vec<VEvent>> {
+    use entity::{task_blocks, tasks};
+    let blocks = task_blocks::Entity::find()
+        .filter(task_blocks::Column::UserId.eq(user_id))
+        .filter(task_blocks::Column::StartAt.lt(to))
+        .filter(task_blocks::Column::EndAt.gt(from))
+        .all(&ctx.db)
+        .await?;
+    if blocks.is_empty() {
+        return Ok(Vec::new());
+    }
+    let owners: HashMap<Uuid, tasks::Model> = tasks::Entity::find()
+        .filter(tasks::Column::UserId.eq(user_id))
+        .filter(tasks::Column::Id.is_in(blocks.iter().map(|b| b.task_id)))
+        .all(&ctx.db)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t))
+        .collect();
+    Ok(blocks
+        .iter()
+        .filter_map(|b| {
+            let task = owners.get(&b.task_id)?;
+            let busy = rules.task_blocks.counts(task.at_risk);
+            if kind == FeedKind::Busy && !busy {
+                return None;
+            }
+            let uid = format!(
+                "{}@freeslot",
+                &hash(&format!(
+                    "{}:task:{}:{}",
+                    kind.as_str(),
+                    b.task_id,
+                    b.start_at.timestamp()
+                ))[..32]
+            );
+            let when = When::Timed {
+                start: b.start_at,
+                end: b.end_at,
+            };
+            Some(match kind {
+                FeedKind::Busy => VEvent {
+                    uid,
+                    stamp: task.updated_at,
+                    when,
+                    summary: "Busy".to_owned(),
+                    description: None,
+                    location: None,
+                    status: "CONFIRMED",
+                    busy: true,
+                    categories: Vec::new(),
+                    extra: Vec::new(),
+                },
+                FeedKind::Full => VEvent {
+                    uid,
+                    stamp: task.updated_at,
+                    when,
+                    summary: task.title.clone(),
+                    description: task.notes.clone(),
+                    location: None,
+                    status: "CONFIRMED",
+                    busy,
+                    categories: vec!["Tasks".to_owned()],
+                    extra: vec![("X-FREESLOT-TASK", task.id.to_string())],
+                },
+            })
+        })
+        .collect())
 }
 
 struct Entry<'a> {

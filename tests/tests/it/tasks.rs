@@ -340,6 +340,36 @@ async fn tasks_are_planned_around_meetings_and_move_with_them(backend: Backend) 
             "task_blocks {task_blocks}"
         );
     }
+    // The feeds: the full one shows every block under its task's title; the busy one only the
+    // blocks that count (none, with `free`; then all, with `busy`).
+    let urls: Value = app
+        .get("/api/feeds", Some(&user.token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let fetch = |url: String| async move { reqwest::get(url).await.unwrap().text().await.unwrap() };
+    let full = fetch(urls["full"].as_str().unwrap().to_owned()).await;
+    assert!(full.contains("SUMMARY:Write proposal"), "{full}");
+    assert!(full.contains("X-FREESLOT-TASK:"), "{full}");
+    let proposal_block = "DTSTART:20261123T123000Z";
+    let busy = fetch(urls["busy"].as_str().unwrap().to_owned()).await;
+    assert!(!busy.contains(proposal_block), "free: {busy}");
+    let res = app
+        .post_json(
+            "/api/availability/rules",
+            &json!({"weekly": office, "task_blocks": "busy"}),
+            Some(&user.token),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let busy = fetch(urls["busy"].as_str().unwrap().to_owned()).await;
+    assert!(busy.contains(proposal_block), "busy: {busy}");
+    assert!(
+        !busy.contains("Write proposal"),
+        "the busy feed names nothing"
+    );
+
     let res = app
         .post_json(
             "/api/availability/rules",
