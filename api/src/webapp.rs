@@ -51,6 +51,7 @@ static ASSETS: &[Asset] = assets! {
     "clients.js" => JS,
     "notifications.js" => JS,
     "webhooks.js" => JS,
+    "tasks.js" => JS,
 };
 
 /// FNV-1a: stable across builds and Rust versions, which an ETag needs; not a security hash.

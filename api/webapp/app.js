@@ -12,10 +12,12 @@ import {showPublish} from './publish.js';
 import {showClients} from './clients.js';
 import {follow, showNotifications, words} from './notifications.js';
 import {showWebhooks} from './webhooks.js';
+import {showTasks} from './tasks.js';
 import {ago} from './time.js';
 
 const SECTIONS = [
   ['week', 'Week', showWeek],
+  ['tasks', 'Tasks', showTasks],
   ['calendars', 'Calendars', showCalendars],
   ['conflicts', 'Conflicts', showConflicts],
   ['hours', 'Working hours', showHours],

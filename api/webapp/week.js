@@ -41,6 +41,7 @@ const minutesText = (m) => (m % 60 ? `${Math.floor(m / 60)} h ${m % 60} min` : `
 export function drawWeek(data, tz, now, onSelect) {
   performance.mark('week-render-start');
   const {days, bounds, events, free, windows, conflicted, colours} = data;
+  const taskPieces = piecesByDay(data.tasks || [], bounds);
   const timed = events.filter((e) => !e.all_day).map((e) => ({...e, start: Date.parse(e.start), end: Date.parse(e.end)}));
   const allDay = events.filter((e) => e.all_day);
   const eventPieces = piecesByDay(timed, bounds);
@@ -99,6 +100,17 @@ export function drawWeek(data, tz, now, onSelect) {
       h('span', {class: 'title'}, e.title || '(no title)'),
       h('span', {class: 'when'}, `${startText}–${endText}`)));
     }
+    // The plan's task blocks, under the events (a meeting booked over one shows on top).
+    for (const p of taskPieces[i]) {
+      const t = p.item;
+      const height = Math.max(p.to - p.from, MIN_BLOCK_MINUTES) * PX_PER_MINUTE;
+      const label = `Task: ${t.title}, ${at(p.from, t.start)}–${at(p.to, t.end)}${t.at_risk ? ', at risk' : ''}`;
+      col.append(h('div', {class: `task-block${t.at_risk ? ' at-risk' : ''}`, role: 'listitem', 'aria-label': label, title: label,
+        style: {top: `${p.from * PX_PER_MINUTE}px`, height: `${height - 2}px`}},
+      t.at_risk ? h('span', {class: 'clash'}, 'At risk') : null,
+      h('span', {class: 'title'}, t.title),
+      h('span', {class: 'when'}, `${at(p.from, t.start)}–${at(p.to, t.end)}`)));
+    }
     if (date === today) {
       col.append(h('div', {class: 'now-line', 'aria-hidden': 'true', style: {top: `${(now - bounds[i]) / 60000 * PX_PER_MINUTE}px`}}));
     }
@@ -133,18 +145,20 @@ async function loadWeek(ctx, monday) {
   const days = Array.from({length: 7}, (_, i) => addDays(monday, i));
   const bounds = [...days, addDays(monday, 7)].map((d) => startOfDay(d, tz));
   const range = `start=${encodeURIComponent(iso(bounds[0]))}&end=${encodeURIComponent(iso(bounds[7]))}`;
-  const [events, explain, conflicts, rules] = await Promise.all([
+  const [events, explain, conflicts, rules, plan] = await Promise.all([
     getAll(`/api/events?${range}&limit=2500`, 'events'),
     get(`/api/availability/explain?${range}&timezone=${encodeURIComponent(tz)}`),
     get('/api/conflicts?status=open'),
     get('/api/availability/rules'),
+    get(`/api/plan?${range}`),
   ]);
+  const tasks = plan.blocks.map((b) => ({...b, start: Date.parse(b.start), end: Date.parse(b.end)}));
   const conflicted = new Set(conflicts.conflicts.flatMap((c) => c.event_ids));
   const free = explain.intervals.filter((i) => i.state === 'free').map((i) => ({start: Date.parse(i.start), end: Date.parse(i.end)}));
   const colours = new Map(ctx.calendars.map((c) => [c.id, c.color || '#5b7fa6']));
   const windows = workingWindows(rules, bounds[0], bounds[7]);
   const events_ = events.filter((e) => e.status !== 'cancelled');
-  return {days, bounds, events: events_, free, windows, conflicted, colours, conflicts: conflicts.conflicts};
+  return {days, bounds, events: events_, free, windows, conflicted, colours, conflicts: conflicts.conflicts, tasks};
 }
 
 function details(e, ctx, tz, reload) {
@@ -256,7 +270,7 @@ export async function showWeek(main, ctx, current) {
     button('Next week →', () => move(1), {class: 'secondary'}));
   const legend = h('p', {class: 'legend', 'aria-hidden': 'true'},
     h('span', {class: 'key key-working'}), 'Working hours ', h('span', {class: 'key key-free'}), 'Free ',
-    h('span', {class: 'key key-conflict'}), 'Conflict');
+    h('span', {class: 'key key-conflict'}), 'Conflict ', h('span', {class: 'key key-task'}), 'Planned task');
   replace(main, h('div', {class: 'week-head'}, h('div', {}, heading, summary), nav), legend,
     h('div', {class: 'week-empty'}), picture, side,
     h('div', {class: 'week-tools'}, slotFinder(ctx, tz), eventForm(ctx, tz, reload)));

@@ -44,6 +44,22 @@ pub struct Replanned {
 /// Plans the user's open tasks again and stores the plan.
 pub async fn replan(ctx: &AppContext, user_id: Uuid) -> Result<Replanned, anyhow::Error> {
     let now = ctx.clock.now();
+    // Most changes are to users without tasks: nothing to plan, nothing to clear.
+    let anything = tasks::Entity::find()
+        .filter(tasks::Column::UserId.eq(user_id))
+        .filter(tasks::Column::Status.eq(OPEN))
+        .one(&ctx.db)
+        .await?
+        .is_some()
+        || task_blocks::Entity::find()
+            .filter(task_blocks::Column::UserId.eq(user_id))
+            .filter(task_blocks::Column::StartAt.gt(now))
+            .one(&ctx.db)
+            .await?
+            .is_some();
+    if !anything {
+        return Ok(Replanned::default());
+    }
     let range = Interval::new(now, now + HORIZON).expect("a positive horizon");
     // Task blocks never count as busy for the plan itself.
     let input = crate::availability::planning_input(ctx, user_id, &range).await?;

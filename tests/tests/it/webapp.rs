@@ -644,3 +644,60 @@ async fn webhook_endpoints_are_kept_from_the_page() {
     browser.wait_for_text("Off.").await;
     browser.quit().await;
 }
+
+/// Tasks from the page: a bad duration is refused in words beside its field; a task is added,
+/// shows where the plan put it, appears in the week, and is marked done.
+#[tokio::test]
+async fn tasks_are_planned_and_done_from_the_page() {
+    let app = TestApp::spawn_with(Backend::Sqlite, HashMap::new(), test_worker_options()).await;
+    let browser = Browser::start().await;
+    browser.goto(&app.url("/")).await;
+    browser.click_text("Sign up").await;
+    browser.fill("Name", "Ada").await;
+    browser.fill("Email", "ada@example.com").await;
+    browser.fill("Password", "correct horse battery").await;
+    browser.fill("Time zone", "Europe/Berlin").await;
+    browser.click_text("Sign up").await;
+    browser.wait_for_text("free this week").await;
+    browser.click_text("Tasks").await;
+    browser.wait_for_text("Nothing to do").await;
+
+    browser.fill("Task", "Write proposal").await;
+    browser.fill("Duration (minutes)", "3").await;
+    browser.click_text("Add task").await;
+    browser
+        .wait_for_text("duration_minutes must be between 5 and 10080 (a week).")
+        .await;
+    browser.fill("Duration (minutes)", "180").await;
+    browser.fill("Shortest piece (minutes)", "60").await;
+    browser.fill("Longest piece (minutes)", "120").await;
+    browser.fill("Tags", "acme").await;
+    browser.click_text("Add task").await;
+    browser.wait_for_text("“Write proposal” added.").await;
+    // The plan: Monday 09:00–11:00 in Berlin, then what is left in the next free stretch.
+    browser.wait_for_text("Planned:").await;
+    snap(&browser, "tasks").await;
+
+    browser.click_text("Week").await;
+    let blocks = browser
+        .wait_until(
+            "the task's blocks in the week",
+            "const b = [...document.querySelectorAll('.task-block')].map((b) => b.getAttribute('aria-label'));
+             return b.length ? b : null",
+            json!([]),
+        )
+        .await;
+    assert!(
+        blocks.as_array().is_some_and(|b| !b.is_empty()
+            && b.iter()
+                .all(|l| l.as_str().unwrap().starts_with("Task: Write proposal"))),
+        "{blocks}"
+    );
+
+    browser.click_text("Tasks").await;
+    browser.wait_for_text("Planned:").await;
+    browser.click_text("Done").await;
+    browser.wait_for_text("“Write proposal” done.").await;
+    browser.wait_for_text("Nothing to do").await;
+    browser.quit().await;
+}
