@@ -35,6 +35,14 @@ export function words(n, ctx) {
       const tz = ctx.me.timezone;
       return `Your free time changed between ${dateTimeText(Date.parse(d.start), tz)} and ${dateTimeText(Date.parse(d.end), tz)}.`;
     }
+    case 'task.reminder': {
+      const t = d.task || {};
+      return `Reminder: “${t.title}” is due ${t.due ? dateTimeText(Date.parse(t.due), ctx.me.timezone) : 'soon'}.`;
+    }
+    case 'task.at_risk': {
+      const t = d.task || {};
+      return `“${t.title}” is at risk: it can no longer all be done${t.due ? ` by ${dateTimeText(Date.parse(t.due), ctx.me.timezone)}` : ' in the next four weeks'}.`;
+    }
     case 'webhook.disabled':
       return `A webhook endpoint was turned off: ${d.reason}. Turn it on again under Webhooks once its receiver works.`;
     default:
