@@ -346,7 +346,7 @@ pub struct PlanQuery {
     responses(
         (status = 200, body = PlanBody),
         (status = 400, body = ErrorBody),
-        (status = 422, body = ErrorBody, description = "invalid_range"),
+        (status = 422, body = ErrorBody, description = "invalid_range, range_too_long"),
     ))]
 #[get("/plan")]
 pub async fn plan(

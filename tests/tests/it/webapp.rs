@@ -701,7 +701,9 @@ async fn tasks_are_planned_and_done_from_the_page() {
     browser.fill("Duration (minutes)", "120").await;
     browser.click_text("Save task").await;
     browser.wait_for_text("“Write proposal” saved.").await;
-    browser.wait_for_text("2 h · no due date · priority 3 · acme").await;
+    browser
+        .wait_for_text("2 h · no due date · priority 3 · acme")
+        .await;
     browser.wait_for_text("Planned:").await;
     browser.click_text("Done").await;
     browser.wait_for_text("“Write proposal” done.").await;
