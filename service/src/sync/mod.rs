@@ -247,7 +247,24 @@ pub async fn run(
         let result = run_once(ctx, calendar_id, trigger).await;
         let again = match &result {
             Ok(_) => release(ctx, calendar_id).await?,
-            Err(_) => {
+            Err(e) => {
+                if matches!(e, SyncError::Internal(_) | SyncError::Queue(_)) {
+                    // Failed where the run could not record it (its own writes failed): say so
+                    // on the calendar, which would otherwise show "syncing" until the next run.
+                    tracing::warn!(%calendar_id, error = %e, "a sync failed before it could record its end");
+                    calendars::Entity::update_many()
+                        .col_expr(calendars::Column::SyncStatus, Expr::value(SyncStatus::Error))
+                        .col_expr(
+                            calendars::Column::LastError,
+                            Expr::value(Some(
+                                "The sync was interrupted by an internal error; it is retried at the next scheduled sync.",
+                            )),
+                        )
+                        .filter(calendars::Column::Id.eq(calendar_id))
+                        .filter(calendars::Column::SyncStatus.eq(SyncStatus::Syncing))
+                        .exec(&ctx.db)
+                        .await?;
+                }
                 release(ctx, calendar_id).await?;
                 false
             }
