@@ -245,30 +245,29 @@ pub async fn run(
     let mut trigger = trigger;
     loop {
         let result = run_once(ctx, calendar_id, trigger).await;
-        let again = match &result {
-            Ok(_) => release(ctx, calendar_id).await?,
-            Err(e) => {
-                if matches!(e, SyncError::Internal(_) | SyncError::Queue(_)) {
-                    // Failed where the run could not record it (its own writes failed): say so
-                    // on the calendar, which would otherwise show "syncing" until the next run.
-                    tracing::warn!(%calendar_id, error = %e, "a sync failed before it could record its end");
-                    calendars::Entity::update_many()
-                        .col_expr(calendars::Column::SyncStatus, Expr::value(SyncStatus::Error))
-                        .col_expr(
-                            calendars::Column::LastError,
-                            Expr::value(Some(
-                                "The sync was interrupted by an internal error; it is retried at the next scheduled sync.",
-                            )),
-                        )
-                        .filter(calendars::Column::Id.eq(calendar_id))
-                        .filter(calendars::Column::SyncStatus.eq(SyncStatus::Syncing))
-                        .exec(&ctx.db)
-                        .await?;
-                }
-                release(ctx, calendar_id).await?;
-                false
-            }
-        };
+        if let Err(e) = &result
+            && matches!(e, SyncError::Internal(_) | SyncError::Queue(_))
+        {
+            // Failed where the run could not record it (its own writes failed): say so on the
+            // calendar, which would otherwise show "syncing" until the next run.
+            tracing::warn!(%calendar_id, error = %e, "a sync failed before it could record its end");
+            calendars::Entity::update_many()
+                .col_expr(calendars::Column::SyncStatus, Expr::value(SyncStatus::Error))
+                .col_expr(
+                    calendars::Column::LastError,
+                    Expr::value(Some(
+                        "The sync was interrupted by an internal error; it is retried at the next scheduled sync.",
+                    )),
+                )
+                .filter(calendars::Column::Id.eq(calendar_id))
+                .filter(calendars::Column::SyncStatus.eq(SyncStatus::Syncing))
+                .exec(&ctx.db)
+                .await?;
+        }
+        // Asked for again while it ran — whether it succeeded or failed: `release` then keeps
+        // the lease (and says "syncing"), so the next round must run. (Ignoring that after a
+        // failed run left the calendar "syncing" under a lease nobody used, for two minutes.)
+        let again = release(ctx, calendar_id).await?;
         if !again {
             return result.map(Some);
         }
