@@ -51,14 +51,7 @@ pub async fn list(
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = crate::routes::page_limit(query.limit, 100, 500)?;
-    let after = query
-        .page_token
-        .as_deref()
-        .map(|t| {
-            t.parse::<Uuid>()
-                .map_err(|_| ApiError::bad_request("`page_token` is not one this API gave"))
-        })
-        .transpose()?;
+    let after = crate::routes::page_token::<Uuid>(query.page_token.as_deref())?;
     let (entries, next) = audit::page(&ctx.db, user.id, limit, after)
         .await
         .map_err(|e| ApiError::internal(e.into()))?;

@@ -165,6 +165,15 @@ pub(crate) fn page_limit(raw: Option<u64>, default: u64, max: u64) -> Result<u64
     Ok(limit)
 }
 
+/// A `page_token` query parameter: one this API gave (`next_page_token`), else 400.
+pub(crate) fn page_token<T: std::str::FromStr>(raw: Option<&str>) -> Result<Option<T>, ApiError> {
+    raw.map(|t| {
+        t.parse::<T>()
+            .map_err(|_| ApiError::bad_request("`page_token` is not one this API gave"))
+    })
+    .transpose()
+}
+
 /// A field that parsed but is not acceptable: 422 with its own code.
 pub(crate) fn invalid(i: service::fields::Invalid) -> ApiError {
     ApiError::new(

@@ -216,15 +216,7 @@ pub async fn list(
             .with_field("sort"));
         }
     };
-    let offset = q
-        .page_token
-        .as_deref()
-        .map(|t| {
-            t.parse::<u64>()
-                .map_err(|_| ApiError::bad_request("`page_token` is not one this API gave"))
-        })
-        .transpose()?
-        .unwrap_or(0);
+    let offset = crate::routes::page_token::<u64>(q.page_token.as_deref())?.unwrap_or(0);
     let query = TaskQuery {
         status: q.status,
         tag: q.tag,

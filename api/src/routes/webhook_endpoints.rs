@@ -290,14 +290,7 @@ pub async fn deliveries(
     query: web::Query<DeliveryQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = crate::routes::page_limit(query.limit, 50, 500)?;
-    let after = query
-        .page_token
-        .as_deref()
-        .map(|t| {
-            t.parse::<Uuid>()
-                .map_err(|_| ApiError::bad_request("`page_token` is not one this API gave"))
-        })
-        .transpose()?;
+    let after = crate::routes::page_token::<Uuid>(query.page_token.as_deref())?;
     let (rows, next) = webhooks::deliveries(&ctx, user.id, *id, limit, after).await?;
     Ok(ok_json(&DeliveryPage {
         deliveries: rows.into_iter().map(DeliveryBody::from).collect(),

@@ -277,29 +277,11 @@ async fn task_blocks(
     from: Instant,
     to: Instant,
 ) -> anyhow::Result<Vec<VEvent>> {
-    use entity::{task_blocks, tasks};
-    let blocks = task_blocks::Entity::find()
-        .filter(task_blocks::Column::UserId.eq(user_id))
-        .filter(task_blocks::Column::StartAt.lt(to))
-        .filter(task_blocks::Column::EndAt.gt(from))
-        .all(&ctx.db)
-        .await?;
-    if blocks.is_empty() {
-        return Ok(Vec::new());
-    }
-    let owners: HashMap<Uuid, tasks::Model> = tasks::Entity::find()
-        .filter(tasks::Column::UserId.eq(user_id))
-        .filter(tasks::Column::Id.is_in(blocks.iter().map(|b| b.task_id)))
-        .all(&ctx.db)
-        .await?
-        .into_iter()
-        .map(|t| (t.id, t))
-        .collect();
+    let blocks = crate::tasks::plan::blocks_between(ctx, user_id, from, to).await?;
     Ok(blocks
-        .iter()
+        .into_iter()
         .filter_map(|b| {
-            let task = owners.get(&b.task_id)?;
-            let busy = rules.task_blocks.counts(task.at_risk);
+            let busy = rules.task_blocks.counts(b.at_risk);
             if kind == FeedKind::Busy && !busy {
                 return None;
             }
@@ -309,17 +291,17 @@ async fn task_blocks(
                     "{}:task:{}:{}",
                     kind.as_str(),
                     b.task_id,
-                    b.start_at.timestamp()
+                    b.start.timestamp()
                 ))[..32]
             );
             let when = When::Timed {
-                start: b.start_at,
-                end: b.end_at,
+                start: b.start,
+                end: b.end,
             };
             Some(match kind {
                 FeedKind::Busy => VEvent {
                     uid,
-                    stamp: task.updated_at,
+                    stamp: b.task_updated_at,
                     when,
                     summary: "Busy".to_owned(),
                     description: None,
@@ -331,15 +313,15 @@ async fn task_blocks(
                 },
                 FeedKind::Full => VEvent {
                     uid,
-                    stamp: task.updated_at,
+                    stamp: b.task_updated_at,
                     when,
-                    summary: task.title.clone(),
-                    description: task.notes.clone(),
+                    summary: b.title,
+                    description: b.notes,
                     location: None,
                     status: "CONFIRMED",
                     busy,
                     categories: vec!["Tasks".to_owned()],
-                    extra: vec![("X-FREESLOT-TASK", task.id.to_string())],
+                    extra: vec![("X-FREESLOT-TASK", b.task_id.to_string())],
                 },
             })
         })

@@ -203,12 +203,15 @@ async fn lock_user(db: &impl ConnectionTrait, user_id: Uuid) -> Result<(), DbErr
 pub struct PlanBlock {
     pub task_id: Uuid,
     pub title: String,
+    pub notes: Option<String>,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
     pub at_risk: bool,
+    /// When the task last changed (what a feed stamps the block with).
+    pub task_updated_at: DateTime<Utc>,
 }
 
-/// The blocks overlapping `[start, end)`, in time order.
+/// The blocks overlapping `[start, end)`, in time order (`GET /api/plan`, the feeds).
 pub async fn blocks_between(
     ctx: &AppContext,
     user_id: Uuid,
@@ -224,6 +227,7 @@ pub async fn blocks_between(
         .await?;
     let ids: Vec<Uuid> = blocks.iter().map(|b| b.task_id).collect();
     let owners = tasks::Entity::find()
+        .filter(tasks::Column::UserId.eq(user_id))
         .filter(tasks::Column::Id.is_in(ids))
         .all(&ctx.db)
         .await?;
@@ -234,9 +238,11 @@ pub async fn blocks_between(
             Some(PlanBlock {
                 task_id: task.id,
                 title: task.title.clone(),
+                notes: task.notes.clone(),
                 start: b.start_at,
                 end: b.end_at,
                 at_risk: task.at_risk,
+                task_updated_at: task.updated_at,
             })
         })
         .collect())

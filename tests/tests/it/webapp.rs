@@ -42,6 +42,18 @@ async fn snap(browser: &Browser, name: &str) {
     browser.screenshot(&screenshot(name)).await;
 }
 
+/// Opens the page and signs up as Ada (Berlin), as a person does, until the week is shown.
+async fn sign_up_as_ada(browser: &Browser, app: &TestApp) {
+    browser.goto(&app.url("/")).await;
+    browser.click_text("Sign up").await;
+    browser.fill("Name", "Ada").await;
+    browser.fill("Email", "ada@example.com").await;
+    browser.fill("Password", "correct horse battery").await;
+    browser.fill("Time zone", "Europe/Berlin").await;
+    browser.click_text("Sign up").await;
+    browser.wait_for_text("free this week").await;
+}
+
 /// How many seconds of the week the page shows as free, read from its own summary line.
 async fn free_hours_text(browser: &Browser) -> String {
     browser
@@ -539,14 +551,7 @@ async fn a_broken_connection_is_reconnected_from_the_page() {
     let consent_page = env["GOOGLE_AUTH_URL"].clone();
     let app = TestApp::spawn_with(Backend::Sqlite, env, test_worker_options()).await;
     let browser = Browser::start().await;
-    browser.goto(&app.url("/")).await;
-    browser.click_text("Sign up").await;
-    browser.fill("Name", "Ada").await;
-    browser.fill("Email", "ada@example.com").await;
-    browser.fill("Password", "correct horse battery").await;
-    browser.fill("Time zone", "Europe/Berlin").await;
-    browser.click_text("Sign up").await;
-    browser.wait_for_text("free this week").await;
+    sign_up_as_ada(&browser, &app).await;
     browser.click_text("Calendars").await;
     browser.click_text("Connect Google").await;
     browser.wait_for_url(&consent_page).await;
@@ -602,14 +607,7 @@ async fn webhook_endpoints_are_kept_from_the_page() {
     let app = TestApp::spawn_with(Backend::Sqlite, env, test_worker_options()).await;
     let receiver = tests::receiver::start().await;
     let browser = Browser::start().await;
-    browser.goto(&app.url("/")).await;
-    browser.click_text("Sign up").await;
-    browser.fill("Name", "Ada").await;
-    browser.fill("Email", "ada@example.com").await;
-    browser.fill("Password", "correct horse battery").await;
-    browser.fill("Time zone", "Europe/Berlin").await;
-    browser.click_text("Sign up").await;
-    browser.wait_for_text("free this week").await;
+    sign_up_as_ada(&browser, &app).await;
     browser.click_text("Webhooks").await;
     browser.wait_for_text("No endpoints yet").await;
 
@@ -651,14 +649,7 @@ async fn webhook_endpoints_are_kept_from_the_page() {
 async fn tasks_are_planned_and_done_from_the_page() {
     let app = TestApp::spawn_with(Backend::Sqlite, HashMap::new(), test_worker_options()).await;
     let browser = Browser::start().await;
-    browser.goto(&app.url("/")).await;
-    browser.click_text("Sign up").await;
-    browser.fill("Name", "Ada").await;
-    browser.fill("Email", "ada@example.com").await;
-    browser.fill("Password", "correct horse battery").await;
-    browser.fill("Time zone", "Europe/Berlin").await;
-    browser.click_text("Sign up").await;
-    browser.wait_for_text("free this week").await;
+    sign_up_as_ada(&browser, &app).await;
     browser.click_text("Tasks").await;
     browser.wait_for_text("Nothing to do").await;
 

@@ -34,6 +34,15 @@ async fn endpoint(app: &TestApp, user: &TestUser, body: Value) -> (String, Strin
     )
 }
 
+/// The endpoint as `GET /api/webhook-endpoints/{id}` shows it now.
+async fn endpoint_now(app: &TestApp, user: &TestUser, id: &str) -> Value {
+    app.get(&format!("/api/webhook-endpoints/{id}"), Some(&user.token))
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
 async fn send_test(app: &TestApp, user: &TestUser, id: &str) -> String {
     let res = app
         .post_json(
@@ -225,12 +234,7 @@ async fn gone_disables_the_endpoint(backend: Backend) {
     assert_eq!(body["type"], "webhook.disabled");
     assert_eq!(body["data"]["endpoint_id"], id);
     assert!(body["data"]["reason"].as_str().unwrap().contains("410"));
-    let now: Value = app
-        .get(&format!("/api/webhook-endpoints/{id}"), Some(&user.token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let now: Value = endpoint_now(&app, &user, &id).await;
     assert_eq!(now["enabled"], false);
     assert!(now["disabled_reason"].as_str().unwrap().contains("410"));
     let res = app
@@ -291,12 +295,7 @@ async fn five_days_of_failures_disable_the_endpoint(backend: Backend) {
     let before = log(&app, &user, &id).await.len();
     send_test(&app, &user, &id).await;
     log_of(&app, &user, &id, before + 1).await;
-    let on: Value = app
-        .get(&format!("/api/webhook-endpoints/{id}"), Some(&user.token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let on: Value = endpoint_now(&app, &user, &id).await;
     assert_eq!(on["enabled"], true);
     // Five days after the first failure since the last success, the next failed attempt (the
     // retries still due) turns it off.
@@ -304,12 +303,7 @@ async fn five_days_of_failures_disable_the_endpoint(backend: Backend) {
     let user = app.login(&user).await;
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     let off = loop {
-        let now: Value = app
-            .get(&format!("/api/webhook-endpoints/{id}"), Some(&user.token))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let now: Value = endpoint_now(&app, &user, &id).await;
         if now["enabled"] == false {
             break now;
         }
@@ -412,12 +406,7 @@ async fn endpoints_are_managed_and_validated(backend: Backend) {
     assert_eq!(created["description"], "CRM");
     assert!(created["created_at"].as_str().is_some());
 
-    let one: Value = app
-        .get(&format!("/api/webhook-endpoints/{id}"), Some(&user.token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let one: Value = endpoint_now(&app, &user, &id).await;
     assert!(one.get("secret").is_none(), "{one}");
     let res = app
         .patch_json(
@@ -445,12 +434,7 @@ async fn endpoints_are_managed_and_validated(backend: Backend) {
         )
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let still: Value = app
-        .get(&format!("/api/webhook-endpoints/{id}"), Some(&user.token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let still: Value = endpoint_now(&app, &user, &id).await;
     assert_eq!(still["url"], "https://hooks.example.com/a");
 
     // Another user's endpoint does not exist for them.
