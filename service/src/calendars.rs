@@ -587,6 +587,18 @@ pub(crate) async fn remove(
     if ids.is_empty() {
         return Ok(());
     }
+    // The calendars' rows first, then their children: the order every sync write takes (its
+    // page and its end both update the calendar before events and runs). Deleting events first
+    // and the calendar second deadlocked on Postgres with a run ending meanwhile. (SQLite's
+    // write transactions are serial; the lock clause is left out there.)
+    calendars::Entity::find()
+        .select_only()
+        .column(calendars::Column::Id)
+        .filter(calendars::Column::Id.is_in(ids.clone()))
+        .lock_exclusive()
+        .into_tuple::<Uuid>()
+        .all(txn)
+        .await?;
     entity::events::Entity::delete_many()
         .filter(entity::events::Column::CalendarId.is_in(ids.clone()))
         .exec(txn)

@@ -47,6 +47,10 @@ pub enum SyncError {
     Provider(#[from] ProviderError),
     #[error(transparent)]
     Queue(#[from] crate::jobs::QueueError),
+    /// The calendar was deleted (by the user, or with its account) while the run went on: the
+    /// run stops, and there is nothing left to record.
+    #[error("the calendar was removed during the sync")]
+    CalendarGone,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -323,25 +327,6 @@ async fn run_once(
     };
     // The run's record, the calendar's status and what the user is told, together.
     let txn = crate::db::begin_write(&ctx.db).await?;
-    sync_runs::ActiveModel {
-        id: Set(run_id),
-        mode: Set(if outcome.full { "full" } else { "incremental" }.to_owned()),
-        status: Set(if error.is_some() {
-            SyncRunStatus::Failed
-        } else {
-            SyncRunStatus::Succeeded
-        }),
-        finished_at: Set(Some(finished)),
-        pages: Set(outcome.pages as i32),
-        events_upserted: Set(outcome.upserted as i32),
-        events_deleted: Set(outcome.deleted as i32),
-        cursor_reset: Set(outcome.cursor_reset),
-        error: Set(error.clone()),
-        ..Default::default()
-    }
-    .update(&txn)
-    .await?;
-
     let mut row = calendars::ActiveModel {
         id: Set(calendar.id),
         updated_at: Set(finished),
@@ -385,7 +370,35 @@ async fn run_once(
             }
         }
     }
-    row.update(&txn).await?;
+    // The calendar's row before the run's (its child), the order `calendars::remove` locks in.
+    match row.update(&txn).await {
+        Ok(_) => {}
+        Err(sea_orm::DbErr::RecordNotUpdated) => {
+            // Removed while it ran: its runs and events went with it.
+            tracing::info!(calendar = %calendar.id, "the calendar was removed during its sync");
+            return Ok(outcome);
+        }
+        Err(e) => return Err(e.into()),
+    }
+    sync_runs::ActiveModel {
+        id: Set(run_id),
+        mode: Set(if outcome.full { "full" } else { "incremental" }.to_owned()),
+        status: Set(if error.is_some() {
+            SyncRunStatus::Failed
+        } else {
+            SyncRunStatus::Succeeded
+        }),
+        finished_at: Set(Some(finished)),
+        pages: Set(outcome.pages as i32),
+        events_upserted: Set(outcome.upserted as i32),
+        events_deleted: Set(outcome.deleted as i32),
+        cursor_reset: Set(outcome.cursor_reset),
+        error: Set(error.clone()),
+        ..Default::default()
+    }
+    .update(&txn)
+    .await?;
+
     if result.is_ok() {
         // A good sync makes the calendar fresh again (after the write, never before).
         crate::version::touch_calendars(&txn, calendar.user_id).await?;
@@ -688,6 +701,26 @@ async fn apply(
         txn.execute_unprepared("SET LOCAL synchronous_commit = off")
             .await?;
     }
+    // The calendar's row first, then its events: every writer locks a calendar before its
+    // children (`calendars::remove` too), so a page written while the calendar is being
+    // deleted waits for the delete instead of deadlocking with it — and then finds it gone.
+    let touched = if done {
+        calendars::Entity::update_many()
+            .col_expr(calendars::Column::SyncCursor, Expr::value(cursor))
+    } else {
+        // Still alive: keep the lease.
+        calendars::Entity::update_many().col_expr(
+            calendars::Column::SyncLeaseUntil,
+            Expr::value(Some(ctx.clock.now() + LEASE)),
+        )
+    }
+    .filter(calendars::Column::Id.eq(calendar.id))
+    .exec(&txn)
+    .await?
+    .rows_affected;
+    if touched == 0 {
+        return Err(SyncError::CalendarGone);
+    }
     // What the page's changes cover, for `availability.changed`: the rows it wrote, where they
     // are and were, and the rows it deletes.
     let mut spans: Vec<Span> = Vec::new();
@@ -710,31 +743,13 @@ async fn apply(
             .collect();
         deleted += delete(&txn, calendar.id, &stale, &mut spans).await?;
     }
-    if done {
-        if snapshot {
-            let gone: Vec<String> = rows::stored_ids(&txn, calendar.id)
-                .await?
-                .into_iter()
-                .filter(|id| !seen.contains(id))
-                .collect();
-            deleted += delete(&txn, calendar.id, &gone, &mut spans).await?;
-        }
-        calendars::ActiveModel {
-            id: Set(calendar.id),
-            sync_cursor: Set(cursor),
-            ..Default::default()
-        }
-        .update(&txn)
-        .await?;
-    } else {
-        // Still alive: keep the lease.
-        calendars::ActiveModel {
-            id: Set(calendar.id),
-            sync_lease_until: Set(Some(ctx.clock.now() + LEASE)),
-            ..Default::default()
-        }
-        .update(&txn)
-        .await?;
+    if done && snapshot {
+        let gone: Vec<String> = rows::stored_ids(&txn, calendar.id)
+            .await?
+            .into_iter()
+            .filter(|id| !seen.contains(id))
+            .collect();
+        deleted += delete(&txn, calendar.id, &gone, &mut spans).await?;
     }
     if upserted > 0 || deleted > 0 {
         version::touch(&txn, calendar.user_id, Span::cover(spans)).await?;

@@ -428,6 +428,76 @@ async fn two_syncs_of_one_calendar_never_run_at_once(backend: Backend) {
     converge(&app, &user, &["g1"]).await;
 }
 
+/// The user deletes a calendar while its sync is between two pages: the delete answers 204
+/// (it neither waits for the run nor deadlocks with it), the run stops at its next write
+/// without an error or a stray row, and nothing of the calendar is left.
+async fn a_calendar_deleted_during_its_sync_stops_the_run_cleanly(backend: Backend) {
+    let google = fakes::google::start("ada@example.com").await;
+    let cal = "ada@example.com";
+    let app = app_with(backend, google.env()).await;
+    let user = app.register_user().await;
+    app.oauth_dance("google", &user.token, "allow").await;
+    let calendars = wait_idle(&app, &user).await;
+    let id: uuid::Uuid = calendars[0]["id"].as_str().unwrap().parse().unwrap();
+    let stored = || async {
+        entity::events::Entity::find()
+            .filter(entity::events::Column::CalendarId.eq(id))
+            .count(&app.ctx.db)
+            .await
+            .unwrap()
+    };
+    // No run in flight any more (a re-run may follow the first one).
+    for _ in 0..100 {
+        let row = entity::calendars::Entity::find_by_id(id)
+            .one(&app.ctx.db)
+            .await
+            .unwrap()
+            .unwrap();
+        if row.sync_lease_until.is_none() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // 600 new events, three pages; the second comes slowly.
+    let ids: Vec<String> = (0..600).map(|i| format!("d{i:03}")).collect();
+    {
+        let mut s = google.state();
+        put_busy_mornings(&mut s, cal, &ids, "2027-01");
+        s.list_faults.push(Fault::Delay(Duration::ZERO));
+        s.list_faults.push(Fault::Delay(Duration::from_secs(2)));
+    }
+    let run = tokio::spawn({
+        let ctx = app.ctx.clone();
+        async move { sync::run(&ctx, id, Trigger::Manual).await }
+    });
+    for _ in 0..250 {
+        if stored().await >= 250 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(stored().await >= 250, "the first page was written");
+
+    let res = app
+        .delete(&format!("/api/calendars/{id}"), &user.token)
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let outcome = run.await.unwrap();
+    assert!(
+        outcome.is_ok(),
+        "the run stops without an error: {outcome:?}"
+    );
+    assert_eq!(stored().await, 0, "no row of the calendar is left");
+    assert!(app.calendars(&user.token).await.is_empty());
+    let runs = sync_runs::Entity::find()
+        .filter(sync_runs::Column::CalendarId.eq(id))
+        .count(&app.ctx.db)
+        .await
+        .unwrap();
+    assert_eq!(runs, 0, "its runs went with it");
+}
+
 async fn a_revoked_grant_stops_syncing_and_says_so(backend: Backend) {
     let google = fakes::google::start("ada@example.com").await;
     google.state().put_event(
@@ -649,6 +719,7 @@ async fn hostile_feeds_are_read_within_bounds(backend: Backend) {
 backend_tests!(
     hostile_feeds_are_read_within_bounds,
     a_worker_stopped_between_two_pages_converges_after_a_restart,
+    a_calendar_deleted_during_its_sync_stops_the_run_cleanly,
     google_calendars_converge_through_changes,
     microsoft_recovers_from_a_delta_expiry_in_the_middle_of_a_round,
     calcom_bookings_and_ics_feeds_converge,
