@@ -16,6 +16,12 @@ function eventLine(e, ctx, tz) {
     e.status === 'tentative' ? h('span', {class: 'meta'}, ' · tentative') : null);
 }
 
+function blockLine(b, tz) {
+  return h('li', {}, h('span', {class: 'swatch task-swatch'}),
+    h('strong', {}, `Task “${b.title}”`), ` · ${spanText(Date.parse(b.start), Date.parse(b.end), tz)}`,
+    h('span', {class: 'meta'}, b.at_risk ? ' · planned, at risk' : ' · planned'));
+}
+
 export async function showConflicts(main, ctx, current) {
   const tz = ctx.me.timezone;
   let status = 'open';
@@ -37,7 +43,8 @@ export async function showConflicts(main, ctx, current) {
         h('div', {class: 'conflict-head'},
           h('span', {class: `badge sev-${c.severity}`}, `${SEVERITY[c.severity]}`),
           h('h2', {}, `${KIND[c.kind] || c.kind}: ${spanText(Date.parse(c.start), Math.max(Date.parse(c.end), Date.parse(c.start) + 60000), tz)}`)),
-        h('ul', {class: 'conflict-events'}, c.events.map((e) => eventLine(e, ctx, tz))),
+        h('ul', {class: 'conflict-events'}, c.events.map((e) => eventLine(e, ctx, tz)),
+          (c.task_blocks || []).map((b) => blockLine(b, tz))),
         c.status === 'resolved' ? h('p', {class: 'meta'}, c.resolution === 'auto'
           ? 'Resolved by itself: the events no longer clash.' : 'Resolved by you.') : null,
         resolve);
@@ -50,7 +57,7 @@ export async function showConflicts(main, ctx, current) {
       render().catch((err) => replace(list, notice('error', describe(err))));
     }, {dataset: {status: s}, 'aria-pressed': String(s === status), class: 'secondary'})));
   replace(main, h('h1', {}, 'Conflicts'),
-    h('p', {class: 'meta'}, 'Events that overlap, or sit closer together than your buffers allow, across every calendar.'),
+    h('p', {class: 'meta'}, 'Events that overlap, or sit closer together than your buffers allow, across every calendar — and meetings over planned task time that counts as busy.'),
     tabs, list);
   ctx.onSynced = () => render().catch(() => {});
   await render();

@@ -104,10 +104,12 @@ export function drawWeek(data, tz, now, onSelect) {
     for (const p of taskPieces[i]) {
       const t = p.item;
       const height = Math.max(p.to - p.from, MIN_BLOCK_MINUTES) * PX_PER_MINUTE;
-      const label = `Task: ${t.title}, ${at(p.from, t.start)}–${at(p.to, t.end)}${t.at_risk ? ', at risk' : ''}`;
-      col.append(h('div', {class: `task-block${t.at_risk ? ' at-risk' : ''}`, role: 'listitem', 'aria-label': label, title: label,
+      const clash = data.clashingBlocks?.has(`${t.task_id}@${t.start}`);
+      const label = `Task: ${t.title}, ${at(p.from, t.start)}–${at(p.to, t.end)}${t.at_risk ? ', at risk' : ''}${clash ? ', a meeting clashes with it' : ''}`;
+      col.append(h('div', {class: `task-block${t.at_risk ? ' at-risk' : ''}${clash ? ' conflict' : ''}`, role: 'listitem', 'aria-label': label, title: label,
         style: {top: `${p.from * PX_PER_MINUTE}px`, height: `${height - 2}px`}},
       t.at_risk ? h('span', {class: 'clash'}, 'At risk') : null,
+      clash ? h('span', {class: 'clash'}, 'Conflict') : null,
       h('span', {class: 'title'}, t.title),
       h('span', {class: 'when'}, `${at(p.from, t.start)}–${at(p.to, t.end)}`)));
     }
@@ -154,11 +156,13 @@ async function loadWeek(ctx, monday) {
   ]);
   const tasks = plan.blocks.map((b) => ({...b, start: Date.parse(b.start), end: Date.parse(b.end)}));
   const conflicted = new Set(conflicts.conflicts.flatMap((c) => c.event_ids));
+  // Task blocks a meeting clashes with, by task and start.
+  const clashingBlocks = new Set(conflicts.conflicts.flatMap((c) => (c.task_blocks || []).map((b) => `${b.task_id}@${Date.parse(b.start)}`)));
   const free = explain.intervals.filter((i) => i.state === 'free').map((i) => ({start: Date.parse(i.start), end: Date.parse(i.end)}));
   const colours = new Map(ctx.calendars.map((c) => [c.id, c.color || '#5b7fa6']));
   const windows = workingWindows(rules, bounds[0], bounds[7]);
   const events_ = events.filter((e) => e.status !== 'cancelled');
-  return {days, bounds, events: events_, free, windows, conflicted, colours, conflicts: conflicts.conflicts, tasks};
+  return {days, bounds, events: events_, free, windows, conflicted, clashingBlocks, colours, conflicts: conflicts.conflicts, tasks};
 }
 
 function details(e, ctx, tz, reload) {

@@ -60,10 +60,41 @@ struct Placed<'a> {
     interval: Interval,
 }
 
+/// A block of the task plan, for conflicts with the events around it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskBlock {
+    /// Its identity in a conflict (the service's `task:<task id>/<start>`).
+    pub key: String,
+    pub interval: Interval,
+    /// Its task is at risk (the rules' `task_blocks` may count only those).
+    pub at_risk: bool,
+}
+
+/// An entry of the overlap sweep: a busy event, or a task block that counts.
+struct Item<'a> {
+    key: &'a str,
+    interval: Interval,
+    tentative: bool,
+    block: bool,
+}
+
 /// All conflicts among `events` under `rules`: overlaps between different meetings (high when
 /// both are confirmed, medium when one is tentative), and gaps shorter than the larger buffer
 /// (low). The same meeting seen twice counts once. O(n log n + k) for k conflicts.
 pub fn detect<'a>(rules: &AvailabilityRules, events: &'a [Event]) -> Vec<Conflict<'a>> {
+    detect_with_blocks(rules, events, &[])
+}
+
+/// `detect`, and the task blocks the rules' `task_blocks` count as busy overlapping an event
+/// (a meeting booked over a block that had begun, or synced before the re-plan moved it). A block
+/// is confirmed time of one's own: it never duplicates a meeting, never clashes with another
+/// block (the plan decides their spacing) and has no buffer conflicts — buffers are for
+/// meetings, as in availability.
+pub fn detect_with_blocks<'a>(
+    rules: &AvailabilityRules,
+    events: &'a [Event],
+    blocks: &'a [TaskBlock],
+) -> Vec<Conflict<'a>> {
     let tz = rules.timezone.tz();
     let mut placed: Vec<Placed> = events
         .iter()
@@ -79,14 +110,40 @@ pub fn detect<'a>(rules: &AvailabilityRules, events: &'a [Event]) -> Vec<Conflic
     let placed = without_duplicates(placed);
     let mut out = Vec::with_capacity(placed.len());
 
-    // Overlaps: sweep in start order, keeping the events still running at the current start.
+    // Overlaps: sweep in start order, keeping the entries still running at the current start.
+    let mut items: Vec<Item> = placed
+        .iter()
+        .map(|p| Item {
+            key: &p.event.key,
+            interval: p.interval,
+            tentative: p.event.is_tentative(),
+            block: false,
+        })
+        .collect();
+    let mut counted = blocks
+        .iter()
+        .filter(|b| rules.task_blocks.counts(b.at_risk))
+        .peekable();
+    if counted.peek().is_some() {
+        items.extend(counted.map(|b| Item {
+            key: &b.key,
+            interval: b.interval,
+            tentative: false,
+            block: true,
+        }));
+        items
+            .sort_unstable_by(|x, y| (x.interval.start(), x.key).cmp(&(y.interval.start(), y.key)));
+    }
     let mut active: Vec<usize> = Vec::new();
-    for (j, b) in placed.iter().enumerate() {
+    for (j, b) in items.iter().enumerate() {
         let start = b.interval.start();
-        active.retain(|&i| placed[i].interval.end() > start);
+        active.retain(|&i| items[i].interval.end() > start);
         for &i in &active {
-            let a = &placed[i];
-            let severity = if a.event.is_tentative() || b.event.is_tentative() {
+            let a = &items[i];
+            if a.block && b.block {
+                continue;
+            }
+            let severity = if a.tentative || b.tentative {
                 Severity::Medium
             } else {
                 Severity::High
@@ -94,8 +151,8 @@ pub fn detect<'a>(rules: &AvailabilityRules, events: &'a [Event]) -> Vec<Conflic
             out.push(Conflict {
                 kind: ConflictKind::Overlap,
                 severity,
-                a: &a.event.key,
-                b: &b.event.key,
+                a: a.key,
+                b: b.key,
                 start,
                 end: a.interval.end().min(b.interval.end()),
             });

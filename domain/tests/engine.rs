@@ -4,11 +4,11 @@ use std::collections::BTreeSet;
 
 use chrono::{Duration, NaiveDate, TimeZone as _, Utc};
 use domain::availability::{SlotQuery, compute};
-use domain::conflicts::{ConflictKind, Severity, detect};
+use domain::conflicts::{ConflictKind, Severity, TaskBlock, detect, detect_with_blocks};
 use domain::explain::{Reason, State};
 use domain::{
     AvailabilityRules, BusyRules, Counts, Event, EventStatus, EventTime, Instant, Interval,
-    IntervalSet, SelfResponse, SourceCalendar, TimeZone, WeeklyHours,
+    IntervalSet, SelfResponse, SourceCalendar, TaskBlocks, TimeZone, WeeklyHours,
 };
 use proptest::prelude::*;
 
@@ -374,6 +374,82 @@ fn the_same_meeting_twice_is_no_conflict() {
     assert!(detect(&r, &[a.clone(), copy]).is_empty());
     // `other` and `same_uid` are one meeting: it overlaps `a` once, not twice.
     assert_eq!(detect(&r, &[a, other, same_uid]).len(), 1);
+}
+
+#[test]
+fn task_blocks_clash_with_meetings_only_where_they_count() {
+    let mut r = rules("UTC", &[]);
+    r.buffer_after = Duration::minutes(15);
+    let block = |key: &str, start, end, at_risk| TaskBlock {
+        key: key.into(),
+        interval: iv(start, end),
+        at_risk,
+    };
+    // A tentative call over the first block; the second block touches the first (no buffer
+    // conflict between blocks, nor with the call that ends 5 minutes before it).
+    let call = Event {
+        status: EventStatus::Tentative,
+        ..timed("call", utc(2026, 12, 1, 9, 30), utc(2026, 12, 1, 9, 55))
+    };
+    let blocks = [
+        block(
+            "task:1",
+            utc(2026, 12, 1, 9, 0),
+            utc(2026, 12, 1, 10, 0),
+            false,
+        ),
+        block(
+            "task:2",
+            utc(2026, 12, 1, 10, 0),
+            utc(2026, 12, 1, 11, 0),
+            true,
+        ),
+        block(
+            "task:3",
+            utc(2026, 12, 1, 9, 40),
+            utc(2026, 12, 1, 9, 50),
+            true,
+        ),
+    ];
+    let events = [call];
+    let summary = |r: &AvailabilityRules| -> Vec<(ConflictKind, Severity, String, String)> {
+        detect_with_blocks(r, &events, &blocks)
+            .iter()
+            .map(|c| (c.kind, c.severity, c.a.to_owned(), c.b.to_owned()))
+            .collect()
+    };
+    r.task_blocks = TaskBlocks::Busy;
+    assert_eq!(
+        summary(&r),
+        vec![
+            (
+                ConflictKind::Overlap,
+                Severity::Medium,
+                "task:1".into(),
+                "call".into()
+            ),
+            (
+                ConflictKind::Overlap,
+                Severity::Medium,
+                "call".into(),
+                "task:3".into()
+            ),
+        ],
+        "blocks never clash with each other, and have no buffers"
+    );
+    r.task_blocks = TaskBlocks::AtRisk;
+    assert_eq!(
+        summary(&r),
+        vec![(
+            ConflictKind::Overlap,
+            Severity::Medium,
+            "call".into(),
+            "task:3".into()
+        )]
+    );
+    r.task_blocks = TaskBlocks::Free;
+    assert!(summary(&r).is_empty());
+    assert!(detect(&r, &events).is_empty());
 }
 
 // ---------------------------------------------------------------- properties

@@ -1,4 +1,5 @@
-//! Conflicts between a user's events: detected by the engine, stored once per pair and kind.
+//! Conflicts between a user's events (and the task blocks that count as busy): detected by the
+//! engine, stored once per pair and kind.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -6,13 +7,15 @@ use std::sync::{Arc, LazyLock, Mutex};
 
 use chrono::Duration;
 use domain::Instant;
+use domain::conflicts::TaskBlock;
 use entity::conflicts;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
 use crate::events::{self, EventView};
-use crate::{AppContext, availability, calendars};
+use crate::tasks::plan::PlanBlock;
+use crate::{AppContext, availability, calendars, tasks};
 
 /// Conflicts are looked for from this long ago …
 pub const LOOK_BACK_DAYS: i64 = 30;
@@ -46,7 +49,11 @@ impl From<availability::AvailabilityError> for ConflictError {
 
 pub struct ConflictView {
     pub row: conflicts::Model,
+    /// The conflict's events that still exist.
     pub events: Vec<EventView>,
+    /// The conflict's task blocks still in the plan (a block counts as busy by the rules'
+    /// `task_blocks`; its key in `event_ids` is `task:<task id>/<start>`).
+    pub task_blocks: Vec<PlanBlock>,
 }
 
 impl ConflictView {
@@ -57,7 +64,12 @@ impl ConflictView {
         serde_json::json!({
             "id": r.id, "kind": r.kind, "severity": r.severity, "status": r.status,
             "resolution": r.resolution, "event_ids": [r.event_a_key, r.event_b_key],
-            "events": self.events, "start": r.start_at, "end": r.end_at,
+            "events": self.events,
+            "task_blocks": self.task_blocks.iter().map(|b| serde_json::json!({
+                "id": b.key(), "task_id": b.task_id, "title": b.title, "start": b.start,
+                "end": b.end, "at_risk": b.at_risk,
+            })).collect::<Vec<_>>(),
+            "start": r.start_at, "end": r.end_at,
             "detected_at": r.detected_at, "resolved_at": r.resolved_at,
         })
     }
@@ -130,7 +142,23 @@ async fn detect_and_store(
     let rows = events::timings_in_window(db, user_id, from, to, Some(&included)).await?;
     let sources = calendars::sources(db, user_id).await?;
     let domain_events = events::domain_events(&rows, &sources, from, to);
-    let found = domain::conflicts::detect(&rules, &domain_events);
+    // The plan's blocks meet events too, where the rules' `task_blocks` count them as busy —
+    // the blocks that have begun, which stay where they are. A later block a meeting lands on
+    // is moved by the re-plan that meeting's sync queues; reporting it meanwhile would only open
+    // and auto-resolve a conflict (two notifications) within seconds.
+    let blocks: Vec<TaskBlock> = tasks::plan::blocks_between(db, user_id, from, to)
+        .await?
+        .into_iter()
+        .filter(|b| b.start <= now)
+        .filter_map(|b| {
+            Some(TaskBlock {
+                key: b.key(),
+                interval: domain::Interval::new(b.start, b.end)?,
+                at_risk: b.at_risk,
+            })
+        })
+        .collect();
+    let found = domain::conflicts::detect_with_blocks(&rules, &domain_events, &blocks);
 
     let txn = crate::db::begin_write(db).await?;
     let existing = conflicts::Entity::find()
@@ -379,14 +407,24 @@ async fn with_events(
         .flat_map(|r| [r.event_a_key.clone(), r.event_b_key.clone()])
         .collect();
     let views = events::views_by_key(db, user_id, &keys).await?;
+    let blocks = tasks::plan::blocks_by_key(db, user_id, &keys).await?;
     Ok(rows
         .into_iter()
         .map(|row| {
-            let events = [&row.event_a_key, &row.event_b_key]
+            let keys = [&row.event_a_key, &row.event_b_key];
+            let events = keys
                 .into_iter()
                 .filter_map(|k| views.get(k).cloned())
                 .collect();
-            ConflictView { row, events }
+            let task_blocks = keys
+                .into_iter()
+                .filter_map(|k| blocks.get(k).cloned())
+                .collect();
+            ConflictView {
+                row,
+                events,
+                task_blocks,
+            }
         })
         .collect())
 }

@@ -28,10 +28,13 @@ pub async fn availability_changed(ctx: &AppContext, user_id: Uuid) {
     export_if_automatic(ctx, user_id).await;
 }
 
-/// What follows a new plan: its blocks may count as busy, so the change is told and the export
-/// follows — but no re-plan (the plan is what changed) and no conflict detection (conflicts are
-/// between events).
+/// What follows a new plan: its blocks may count as busy, so the change is told, conflicts with
+/// blocks are looked for again (a moved block leaves the meeting it was under) and the export
+/// follows — but no re-plan (the plan is what changed).
 pub async fn plan_changed(ctx: &AppContext, user_id: Uuid) {
+    if let Err(e) = ctx.queue.push(Job::DetectConflicts { user_id }).await {
+        tracing::warn!(%user_id, error = %e, "could not enqueue conflict detection");
+    }
     if let Err(e) = ctx.queue.push(Job::TellAvailability { user_id }).await {
         tracing::warn!(%user_id, error = %e, "could not enqueue the availability notification");
     }

@@ -23,6 +23,8 @@ async fn run(job: Job, ctx: Arc<AppContext>) -> Result<(), BoxDynError> {
             maintenance::purge_expired_oauth_states(&ctx.db, ctx.clock.now()).await?;
             maintenance::purge_history(&ctx.db, ctx.clock.now()).await?;
             maintenance::purge_access(&ctx.db, ctx.clock.now()).await?;
+            // Time moves the plan's horizon: tasks it could not place may fit now.
+            service::tasks::plan::enqueue_unscheduled(&ctx).await?;
         }
         Job::DetectConflicts { user_id } => {
             conflicts::refresh(&ctx, user_id, ctx.clock.now()).await?;

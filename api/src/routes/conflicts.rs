@@ -23,14 +23,30 @@ pub struct ConflictBody {
     status: String,
     /// `user` or `auto` once resolved.
     resolution: Option<String>,
-    /// Ordered by (start, id).
+    /// Ordered by (start, id): event ids, occurrence keys (`<series id>/<start>`) or, for a task
+    /// block that counts as busy (the rules' `task_blocks`), `task:<task id>/<start>`.
     event_ids: Vec<String>,
+    /// The conflict's events that still exist.
     events: Vec<EventBody>,
+    /// The conflict's task blocks still in the plan.
+    task_blocks: Vec<ConflictBlockBody>,
     /// The collision: the overlap, or the gap that is too short.
     start: DateTime<Utc>,
     end: DateTime<Utc>,
     detected_at: DateTime<Utc>,
     resolved_at: Option<DateTime<Utc>>,
+}
+
+/// A block of the plan in a conflict.
+#[derive(Serialize, ToSchema)]
+pub struct ConflictBlockBody {
+    /// Its key in `event_ids`.
+    id: String,
+    task_id: Uuid,
+    title: String,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    at_risk: bool,
 }
 
 impl From<ConflictView> for ConflictBody {
@@ -44,6 +60,18 @@ impl From<ConflictView> for ConflictBody {
             resolution: r.resolution,
             event_ids: vec![r.event_a_key, r.event_b_key],
             events: v.events.into_iter().map(EventBody::from).collect(),
+            task_blocks: v
+                .task_blocks
+                .into_iter()
+                .map(|b| ConflictBlockBody {
+                    id: b.key(),
+                    task_id: b.task_id,
+                    title: b.title,
+                    start: b.start,
+                    end: b.end,
+                    at_risk: b.at_risk,
+                })
+                .collect(),
             start: r.start_at,
             end: r.end_at,
             detected_at: r.detected_at,

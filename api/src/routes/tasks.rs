@@ -349,7 +349,7 @@ pub async fn plan(
     let start = parse_instant("start", query.start.as_deref())?;
     let end = parse_instant("end", query.end.as_deref())?;
     let range = service::fields::query_range(start, end, 92).map_err(invalid)?;
-    let blocks = tasks::plan::blocks_between(&ctx, user.id, range.start(), range.end())
+    let blocks = tasks::plan::blocks_between(&ctx.db, user.id, range.start(), range.end())
         .await
         .map_err(|e| ApiError::internal(e.into()))?;
     Ok(ok_json(&PlanBody {

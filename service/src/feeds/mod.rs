@@ -277,7 +277,7 @@ async fn task_blocks(
     from: Instant,
     to: Instant,
 ) -> anyhow::Result<Vec<VEvent>> {
-    let blocks = crate::tasks::plan::blocks_between(ctx, user_id, from, to).await?;
+    let blocks = crate::tasks::plan::blocks_between(&ctx.db, user_id, from, to).await?;
     Ok(blocks
         .into_iter()
         .filter_map(|b| {

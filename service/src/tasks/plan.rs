@@ -10,6 +10,8 @@
 //! — task blocks count as busy by the rules' `task_blocks` — and what follows a change to free
 //! time follows, except another re-plan.
 
+use std::collections::{BTreeSet, HashMap, HashSet};
+
 use chrono::{DateTime, Duration, Utc};
 use domain::Interval;
 use domain::plan::{HORIZON, PlanTask, plan};
@@ -17,7 +19,7 @@ use entity::{task_blocks, tasks, users};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set,
+    QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -32,6 +34,26 @@ pub async fn requested(ctx: &AppContext, user_id: Uuid) {
     if let Err(e) = ctx.queue.push(Job::PlanTasks { user_id }).await {
         tracing::warn!(%user_id, error = %e, "could not enqueue a task re-plan");
     }
+}
+
+/// Queues a re-plan for every user with an open task the plan could not place in full: the plan
+/// follows changes, but time alone moves its 28-day horizon, and with it room for those tasks
+/// (the housekeeping calls this every 10 minutes). Returns how many users.
+pub async fn enqueue_unscheduled(ctx: &AppContext) -> Result<usize, DbErr> {
+    let users: BTreeSet<Uuid> = tasks::Entity::find()
+        .select_only()
+        .column(tasks::Column::UserId)
+        .filter(tasks::Column::Status.eq(OPEN))
+        .filter(tasks::Column::UnscheduledMinutes.gt(0))
+        .into_tuple::<Uuid>()
+        .all(&ctx.db)
+        .await?
+        .into_iter()
+        .collect();
+    for user_id in &users {
+        requested(ctx, *user_id).await;
+    }
+    Ok(users.len())
 }
 
 /// What one re-plan changed.
@@ -211,9 +233,30 @@ pub struct PlanBlock {
     pub task_updated_at: DateTime<Utc>,
 }
 
-/// The blocks overlapping `[start, end)`, in time order (`GET /api/plan`, the feeds).
+/// A block's identity where it meets events (in conflicts): `task:<task id>/<start>`, stable
+/// while the block stays where it is (a block the re-plan moves is another block).
+pub fn block_key(task_id: Uuid, start: DateTime<Utc>) -> String {
+    format!("task:{task_id}/{}", start.format("%Y-%m-%dT%H:%M:%SZ"))
+}
+
+/// The task and start a `block_key` names; None for an event's key.
+pub fn parse_block_key(key: &str) -> Option<(Uuid, DateTime<Utc>)> {
+    let (task, start) = key.strip_prefix("task:")?.split_once('/')?;
+    let start = DateTime::parse_from_rfc3339(start)
+        .ok()?
+        .with_timezone(&Utc);
+    Some((task.parse().ok()?, start))
+}
+
+impl PlanBlock {
+    pub fn key(&self) -> String {
+        block_key(self.task_id, self.start)
+    }
+}
+
+/// The blocks overlapping `[start, end)`, in time order (`GET /api/plan`, the feeds, conflicts).
 pub async fn blocks_between(
-    ctx: &AppContext,
+    db: &impl ConnectionTrait,
     user_id: Uuid,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
@@ -223,18 +266,61 @@ pub async fn blocks_between(
         .filter(task_blocks::Column::StartAt.lt(end))
         .filter(task_blocks::Column::EndAt.gt(start))
         .order_by_asc(task_blocks::Column::StartAt)
-        .all(&ctx.db)
+        .all(db)
         .await?;
-    let ids: Vec<Uuid> = blocks.iter().map(|b| b.task_id).collect();
-    let owners = tasks::Entity::find()
+    with_tasks(db, user_id, blocks).await
+}
+
+/// The blocks still in the plan among `keys` (others — events' keys, blocks moved since — are
+/// left out), by key.
+pub async fn blocks_by_key(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    keys: &[String],
+) -> Result<HashMap<String, PlanBlock>, DbErr> {
+    let wanted: HashSet<(Uuid, DateTime<Utc>)> =
+        keys.iter().filter_map(|k| parse_block_key(k)).collect();
+    if wanted.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let tasks: BTreeSet<Uuid> = wanted.iter().map(|(t, _)| *t).collect();
+    let blocks = task_blocks::Entity::find()
+        .filter(task_blocks::Column::UserId.eq(user_id))
+        .filter(task_blocks::Column::TaskId.is_in(tasks))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|b| wanted.contains(&(b.task_id, b.start_at)))
+        .collect();
+    Ok(with_tasks(db, user_id, blocks)
+        .await?
+        .into_iter()
+        .map(|b| (b.key(), b))
+        .collect())
+}
+
+/// `blocks` with their tasks' titles and risk.
+async fn with_tasks(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    blocks: Vec<task_blocks::Model>,
+) -> Result<Vec<PlanBlock>, DbErr> {
+    if blocks.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: BTreeSet<Uuid> = blocks.iter().map(|b| b.task_id).collect();
+    let owners: HashMap<Uuid, tasks::Model> = tasks::Entity::find()
         .filter(tasks::Column::UserId.eq(user_id))
         .filter(tasks::Column::Id.is_in(ids))
-        .all(&ctx.db)
-        .await?;
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t))
+        .collect();
     Ok(blocks
         .into_iter()
         .filter_map(|b| {
-            let task = owners.iter().find(|t| t.id == b.task_id)?;
+            let task = owners.get(&b.task_id)?;
             Some(PlanBlock {
                 task_id: task.id,
                 title: task.title.clone(),

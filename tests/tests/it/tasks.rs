@@ -657,7 +657,207 @@ async fn a_reminder_is_told_once_when_it_is_time(backend: Backend) {
     assert_eq!(reminders(&app, user.token.clone()).await.len(), 1);
 }
 
+/// The open conflicts whose pair holds a task block, once detection (a job) has seen them.
+async fn block_conflicts(app: &TestApp, user: &TestUser, status: &str) -> Vec<Value> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let body: Value = app
+            .get_query("/api/conflicts", &user.token, &[("status", status)])
+            .await
+            .json()
+            .await
+            .unwrap();
+        let found: Vec<Value> = body["conflicts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| !c["task_blocks"].as_array().unwrap().is_empty())
+            .cloned()
+            .collect();
+        if !found.is_empty() {
+            return found;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no {status} conflict with a task block: {body}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// Task blocks count in conflicts as the rules' `task_blocks` say: a meeting booked over a
+/// block that has begun (which stays where it is) is an overlap with the task, shown with it;
+/// when blocks stop counting, the conflict resolves by itself.
+async fn a_meeting_over_a_begun_block_clashes_with_the_task(backend: Backend) {
+    let (google, app) = google_app(backend).await;
+    let user = app.register_user().await;
+    app.oauth_dance("google", &user.token, "allow").await;
+    let calendar = app.synced_calendars(&user.token).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let office = json!({"monday": [{"start": "09:00", "end": "17:00"}],
+        "tuesday": [{"start": "09:00", "end": "17:00"}], "wednesday": [{"start": "09:00", "end": "17:00"}],
+        "thursday": [{"start": "09:00", "end": "17:00"}], "friday": [{"start": "09:00", "end": "17:00"}]});
+    let res = app
+        .post_json(
+            "/api/availability/rules",
+            &json!({"weekly": office, "task_blocks": "busy"}),
+            Some(&user.token),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let task = create(
+        &app,
+        &user,
+        json!({"title": "Deep work", "duration_minutes": 60, "due": "2026-11-27T16:00:00Z"}),
+    )
+    .await;
+    // 08:00–09:00 UTC, before the client call.
+    let block = (
+        "Deep work",
+        "2026-11-23T08:00:00Z",
+        "2026-11-23T09:00:00Z",
+        false,
+    );
+    plan_becomes(&app, &user, &[block]).await;
+
+    // 08:30: the block has begun when a call is booked over it.
+    tests::clock::clock().advance(chrono::Duration::minutes(90));
+    let user = app.login(&user).await;
+    google.state().put_event(
+        "ada@example.com",
+        fakes::google::event(
+            "surprise",
+            "Surprise call",
+            "2026-11-23T08:15:00Z",
+            "2026-11-23T08:45:00Z",
+        ),
+    );
+    app.sync_calendar(&user.token, &calendar).await;
+    let found = block_conflicts(&app, &user, "open").await;
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let c = &found[0];
+    let key = format!("task:{}/2026-11-23T08:00:00Z", task["id"].as_str().unwrap());
+    assert_eq!(c["kind"], "overlap");
+    assert_eq!(c["severity"], "high");
+    assert_eq!(c["start"], "2026-11-23T08:15:00Z");
+    assert_eq!(c["end"], "2026-11-23T08:45:00Z");
+    assert_eq!(c["event_ids"][0], key.as_str());
+    assert_eq!(c["events"][0]["title"], "Surprise call");
+    assert_eq!(c["events"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        c["task_blocks"],
+        json!([{"id": key, "task_id": task["id"], "title": "Deep work",
+                "start": "2026-11-23T08:00:00Z", "end": "2026-11-23T09:00:00Z", "at_risk": false}])
+    );
+    // The begun block stayed where it was.
+    plan_becomes(&app, &user, &[block]).await;
+    // Told like any conflict, with the task's block.
+    let feed: Value = app
+        .get_query("/api/notifications", &user.token, &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let opened: Vec<&Value> = feed["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["type"] == "conflict.opened")
+        .collect();
+    assert_eq!(opened.len(), 1, "{feed}");
+    assert_eq!(
+        opened[0]["data"]["conflict"]["task_blocks"][0]["title"],
+        "Deep work"
+    );
+
+    // Task blocks no longer count as busy: the clash is gone by itself.
+    let res = app
+        .post_json(
+            "/api/availability/rules",
+            &json!({"weekly": office, "task_blocks": "free"}),
+            Some(&user.token),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let resolved = block_conflicts(&app, &user, "resolved").await;
+    assert_eq!(resolved[0]["id"], c["id"]);
+    assert_eq!(resolved[0]["resolution"], "auto");
+}
+
+/// Time alone moves the plan's 28-day horizon: a task that began beyond it is placed once the
+/// housekeeping's re-plan of unscheduled tasks runs after the horizon reached it.
+async fn a_task_beyond_the_horizon_is_placed_when_time_reaches_it(backend: Backend) {
+    let app = TestApp::spawn_with(backend, Default::default(), test_worker_options()).await;
+    let user = app.register_user().await;
+    // Now + 28 days is Monday 2026-12-21 07:00 UTC; the task may start two hours later.
+    let task = create(
+        &app,
+        &user,
+        json!({"title": "Year-end report", "duration_minutes": 30,
+               "earliest_start": "2026-12-21T09:00:00Z"}),
+    )
+    .await;
+    let id = task["id"].as_str().unwrap().to_owned();
+    let read = |token: String| {
+        let app = &app;
+        let id = id.clone();
+        async move {
+            let res = app.get(&format!("/api/tasks/{id}"), Some(&token)).await;
+            res.json::<Value>().await.unwrap()
+        }
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let one = read(user.token.clone()).await;
+        if one["unscheduled_minutes"] == 30 {
+            assert_eq!(one["at_risk"], true, "{one}");
+            assert_eq!(one["blocks"], json!([]));
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never planned: {one}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+
+    tests::clock::clock().advance(chrono::Duration::days(1));
+    let user = app.login(&user).await;
+    assert_eq!(
+        service::tasks::plan::enqueue_unscheduled(&app.ctx)
+            .await
+            .unwrap(),
+        1
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let one = read(user.token.clone()).await;
+        if one["unscheduled_minutes"] == 0 {
+            // 09:00–17:00 in Berlin is 08:00–16:00 UTC in December.
+            assert_eq!(
+                one["blocks"],
+                json!([{"start": "2026-12-21T09:00:00Z", "end": "2026-12-21T09:30:00Z"}])
+            );
+            assert_eq!(one["at_risk"], false);
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never re-planned: {one}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        service::tasks::plan::enqueue_unscheduled(&app.ctx)
+            .await
+            .unwrap(),
+        0,
+        "nothing left to place"
+    );
+}
+
 backend_tests!(
+    a_task_beyond_the_horizon_is_placed_when_time_reaches_it,
+    a_meeting_over_a_begun_block_clashes_with_the_task,
     a_reminder_is_told_once_when_it_is_time,
     tasks_are_planned_around_meetings_and_move_with_them,
     tasks_repeat_complete_and_validate,
