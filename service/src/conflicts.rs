@@ -2,8 +2,7 @@
 //! engine, stored once per pair and kind.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::LazyLock;
 
 use chrono::Duration;
 use domain::Instant;
@@ -13,6 +12,7 @@ use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
+use crate::coalesce::Coalesced;
 use crate::events::{self, EventView};
 use crate::tasks::plan::PlanBlock;
 use crate::{AppContext, availability, calendars, tasks};
@@ -86,20 +86,9 @@ pub struct RefreshStats {
     pub resolved: usize,
 }
 
-/// Per user, the refreshes of this process: one at a time, and a request that waited while
-/// another ran is answered by the next run alone. Without it, a burst of changes (every page of a
-/// sync, every read of `GET /api/conflicts`) started as many refreshes, each holding a pooled
-/// connection while it waited on the others' rows, until the pool ran dry.
-static RUNS: LazyLock<Mutex<HashMap<Uuid, Arc<Turns>>>> = LazyLock::new(Default::default);
-
-#[derive(Default)]
-struct Turns {
-    turn: tokio::sync::Mutex<()>,
-    /// Requests so far.
-    asked: AtomicU64,
-    /// Every request up to this one is answered by a finished run.
-    answered: AtomicU64,
-}
+/// Per user, the refreshes of this process (`coalesce`): a burst of changes (every page of a
+/// sync, every read of `GET /api/conflicts`) costs two runs, not one per change.
+static RUNS: LazyLock<Coalesced> = LazyLock::new(Coalesced::default);
 
 /// Detects the user's conflicts in the look-around window and brings the stored ones in line:
 /// new pairs are opened, vanished ones resolved as `auto`, auto-resolved ones that collide again
@@ -110,23 +99,10 @@ pub async fn refresh(
     user_id: Uuid,
     now: Instant,
 ) -> Result<RefreshStats, ConflictError> {
-    let turns = Arc::clone(
-        RUNS.lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .entry(user_id)
-            .or_default(),
-    );
-    let ticket = turns.asked.fetch_add(1, Ordering::SeqCst) + 1;
-    // Waiting here holds no database connection.
-    let _turn = turns.turn.lock().await;
-    if turns.answered.load(Ordering::SeqCst) >= ticket {
-        return Ok(RefreshStats::default());
-    }
-    // Everyone who asked before this run reads the database is answered by it.
-    let covers = turns.asked.load(Ordering::SeqCst);
-    let stats = detect_and_store(ctx, user_id, now).await?;
-    turns.answered.store(covers, Ordering::SeqCst);
-    Ok(stats)
+    Ok(RUNS
+        .run(user_id, || detect_and_store(ctx, user_id, now))
+        .await?
+        .unwrap_or_default())
 }
 
 async fn detect_and_store(

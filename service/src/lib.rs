@@ -14,6 +14,7 @@ pub mod calendars;
 pub mod channels;
 pub mod clients;
 pub mod clock;
+pub mod coalesce;
 pub mod config;
 pub mod conflicts;
 pub mod connections;

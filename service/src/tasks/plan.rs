@@ -11,6 +11,7 @@
 //! time follows, except another re-plan.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::LazyLock;
 
 use chrono::{DateTime, Duration, Utc};
 use domain::Interval;
@@ -25,6 +26,7 @@ use uuid::Uuid;
 
 use super::{OPEN, TaskView};
 use crate::AppContext;
+use crate::coalesce::Coalesced;
 use crate::jobs::Job;
 use crate::notifications::availability::Span;
 use crate::notifications::{self, Kind};
@@ -63,8 +65,20 @@ pub struct Replanned {
     pub newly_at_risk: usize,
 }
 
-/// Plans the user's open tasks again and stores the plan.
+/// Per user, the re-plans of this process (`coalesce`): the `PlanTasks` jobs of a burst of
+/// changes (every page of a sync queues one) cost two runs, not one each.
+static RUNS: LazyLock<Coalesced> = LazyLock::new(Coalesced::default);
+
+/// Plans the user's open tasks again and stores the plan (nothing, when a run that began after
+/// this call already did).
 pub async fn replan(ctx: &AppContext, user_id: Uuid) -> Result<Replanned, anyhow::Error> {
+    Ok(RUNS
+        .run(user_id, || plan_and_store(ctx, user_id))
+        .await?
+        .unwrap_or_default())
+}
+
+async fn plan_and_store(ctx: &AppContext, user_id: Uuid) -> Result<Replanned, anyhow::Error> {
     let now = ctx.clock.now();
     // Most changes are to users without tasks: nothing to plan, nothing to clear.
     let anything = tasks::Entity::find()
