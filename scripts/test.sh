@@ -44,6 +44,13 @@ if ! python3 -c 'import standardwebhooks' 2>/dev/null; then
     python3 -m pip install --quiet --user --break-system-packages standardwebhooks==1.0.0
 fi
 
+# The metrics test reads `/metrics` with the official Prometheus client's text-format parser (pinned).
+if ! python3 -c 'import prometheus_client' 2>/dev/null; then
+  echo "installing prometheus_client for the metrics test"
+  python3 -m pip install --quiet --user prometheus_client==0.23.1 2>/dev/null ||
+    python3 -m pip install --quiet --user --break-system-packages prometheus_client==0.23.1
+fi
+
 # The CalDAV tests run against a real CalDAV server, Radicale (pinned), started by each test.
 if ! python3 -c 'import radicale' 2>/dev/null; then
   echo "installing Radicale for the CalDAV tests"

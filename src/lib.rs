@@ -58,3 +58,18 @@ pub fn start(
     });
     Ok(Running { port, done })
 }
+
+/// Serves `/metrics` alone on `listener` until `stop` (a worker's `METRICS_ADDR`).
+pub fn start_metrics(
+    ctx: Arc<AppContext>,
+    listener: TcpListener,
+    mut stop: watch::Receiver<bool>,
+) -> std::io::Result<JoinHandle<std::io::Result<()>>> {
+    let server = api::metrics_server(ctx, listener)?;
+    let handle = server.handle();
+    tokio::spawn(async move {
+        let _ = stop.wait_for(|s| *s).await;
+        handle.stop(true).await;
+    });
+    Ok(tokio::spawn(server))
+}

@@ -100,14 +100,27 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         .then(|| std::net::TcpListener::bind(settings.bind_addr))
         .transpose()
         .with_context(|| format!("cannot listen on {}", settings.bind_addr))?;
+    // A worker alone serves its metrics on METRICS_ADDR (the api's are on its own port).
+    let metrics = match settings.metrics_addr {
+        Some(addr) if !api => Some(
+            std::net::TcpListener::bind(addr)
+                .with_context(|| format!("cannot listen on METRICS_ADDR {addr}"))?,
+        ),
+        _ => None,
+    };
     let ctx = AppContext::init(settings).await?;
-    let running = freeslot::start(
-        ctx,
-        listener,
-        worker.then(WorkerOptions::default),
-        shutdown_channel(),
-    )?;
+    let stop = shutdown_channel();
+    let metrics = metrics
+        .map(|listener| {
+            tracing::info!(addr = ?listener.local_addr().ok(), "metrics listening");
+            freeslot::start_metrics(ctx.clone(), listener, stop.clone())
+        })
+        .transpose()?;
+    let running = freeslot::start(ctx, listener, worker.then(WorkerOptions::default), stop)?;
     running.done.await??;
+    if let Some(metrics) = metrics {
+        metrics.await??;
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -30,12 +30,30 @@ pub struct Application {
     server: Server,
 }
 
+/// Only `GET /metrics`, for a process that runs no api (`freeslot worker` with `METRICS_ADDR`).
+pub fn metrics_server(ctx: Arc<AppContext>, listener: TcpListener) -> std::io::Result<Server> {
+    let data = web::Data::from(ctx);
+    Ok(HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .service(routes::metrics::metrics)
+    })
+    .listen(listener)?
+    .workers(1)
+    .disable_signals()
+    .shutdown_timeout(5)
+    .run())
+}
+
 impl Application {
     pub fn build(ctx: Arc<AppContext>, listener: TcpListener) -> std::io::Result<Self> {
         let port = listener.local_addr()?.port();
         let data = web::Data::from(ctx);
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::from_fn(
+                    routes::metrics::count_requests,
+                ))
                 .wrap(actix_web::middleware::from_fn(routes::request_id_header))
                 .wrap(TracingLogger::<request_log::RedactedRootSpan>::new())
                 .app_data(data.clone())

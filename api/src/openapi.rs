@@ -16,6 +16,7 @@ use crate::routes;
     paths(
         routes::health::health,
         routes::health::ready,
+        routes::metrics::metrics,
         routes::server::info,
         routes::audit::list,
         routes::notifications::list,

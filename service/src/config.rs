@@ -159,6 +159,10 @@ pub struct Settings {
     pub access: AccessSettings,
     /// E-mail alerts (`SMTP_URL` and `ALERT_FROM`); none when unset.
     pub alerts: Option<AlertSettings>,
+    /// `METRICS_TOKEN`: when set, `/metrics` needs `Authorization: Bearer <it>`.
+    pub metrics_token: Option<String>,
+    /// `METRICS_ADDR`: where a `freeslot worker` serves `/metrics` (none: it does not).
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 /// How alerts leave: `smtp://` (STARTTLS), `smtps://` (TLS) or `smtp+plain://` (a local relay).
@@ -288,6 +292,11 @@ impl std::fmt::Debug for Settings {
             .field("log_format", &self.log_format)
             .field("access", &self.access)
             .field("alerts", &self.alerts)
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "<set>"),
+            )
+            .field("metrics_addr", &self.metrics_addr)
             .finish()
     }
 }
@@ -354,6 +363,18 @@ impl Settings {
                     format!("must be host:port such as 127.0.0.1:8080 ({e})"),
                 )
             })?;
+
+        let metrics_addr = get("METRICS_ADDR")
+            .map(|raw| {
+                raw.parse::<SocketAddr>().map_err(|e| {
+                    invalid(
+                        "METRICS_ADDR",
+                        format!("must be host:port such as 127.0.0.1:9090 ({e})"),
+                    )
+                })
+            })
+            .transpose()?;
+        let metrics_token = get("METRICS_TOKEN").map(|t| t.trim().to_owned());
 
         let public_base_url = http_url(
             "PUBLIC_BASE_URL",
@@ -566,6 +587,8 @@ impl Settings {
             log_format,
             access,
             alerts,
+            metrics_token,
+            metrics_addr,
         })
     }
 

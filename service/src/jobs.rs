@@ -49,6 +49,26 @@ pub enum Job {
     DeliverWebhook { message_id: uuid::Uuid },
 }
 
+impl Job {
+    /// The job's kind, as metrics label it (`freeslot_jobs_total{job}`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Job::Housekeeping => "housekeeping",
+            Job::DetectConflicts { .. } => "detect_conflicts",
+            Job::RefreshTokens => "refresh_tokens",
+            Job::SyncCalendar { .. } => "sync_calendar",
+            Job::SyncDue => "sync_due",
+            Job::OpenChannel { .. } => "open_channel",
+            Job::ExportCalcom { .. } => "export_calcom",
+            Job::SendAlerts { .. } => "send_alerts",
+            Job::RemindTask { .. } => "remind_task",
+            Job::PlanTasks { .. } => "plan_tasks",
+            Job::TellAvailability { .. } => "tell_availability",
+            Job::DeliverWebhook { .. } => "deliver_webhook",
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 /// Why a calendar syncs; carried by its job and recorded on its run.

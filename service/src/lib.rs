@@ -28,6 +28,7 @@ pub mod follow_up;
 pub mod jobs;
 pub mod limits;
 pub mod maintenance;
+pub mod meters;
 pub mod notifications;
 pub mod reseal;
 pub mod secrets;

@@ -146,3 +146,37 @@ fn serve_runs_embedded_with_no_configuration_and_stops_gracefully() {
         "{text}"
     );
 }
+
+/// A worker alone serves its metrics on `METRICS_ADDR` and stops on SIGTERM.
+#[test]
+fn a_worker_serves_its_metrics_on_metrics_addr() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = freeslot(dir.path())
+        .arg("worker")
+        .env("METRICS_ADDR", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let body = loop {
+        if let Some((200, body)) = get(port, "/metrics") {
+            break body;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("the worker exited early with {status}");
+        }
+        assert!(Instant::now() < deadline, "no metrics on METRICS_ADDR");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(body.contains("# TYPE freeslot_calendars gauge"), "{body}");
+    assert!(body.contains("process_resident_memory_bytes"), "{body}");
+    assert_eq!(
+        get(port, "/health").map(|(s, _)| s),
+        Some(404),
+        "only /metrics"
+    );
+    let status = terminate(&mut child);
+    assert!(status.success(), "exit after SIGTERM: {status}");
+}

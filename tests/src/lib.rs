@@ -13,6 +13,7 @@ pub mod clock;
 mod connect;
 pub mod dates;
 pub mod fakes;
+pub mod prometheus;
 pub mod radicale;
 pub mod receiver;
 pub mod smtp;

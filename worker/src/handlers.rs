@@ -12,7 +12,17 @@ use service::{AppContext, Job, channels, conflicts, credentials, export, mainten
 /// queue hands out again after such a loss only repeats finished work.
 pub async fn handle_job(job: Job, ctx: Data<Arc<AppContext>>) -> Result<(), BoxDynError> {
     let ctx: Arc<AppContext> = Arc::clone(&ctx);
-    tokio::spawn(run(job, ctx)).await?
+    let name = job.name();
+    let result = tokio::spawn(run(job, ctx)).await?;
+    service::meters::job(
+        name,
+        if result.is_ok() {
+            "succeeded"
+        } else {
+            "failed"
+        },
+    );
+    result
 }
 
 async fn run(job: Job, ctx: Arc<AppContext>) -> Result<(), BoxDynError> {

@@ -10,6 +10,7 @@ pub(crate) mod export;
 pub(crate) mod feeds;
 pub(crate) mod health;
 pub(crate) mod me;
+pub(crate) mod metrics;
 pub(crate) mod notifications;
 pub(crate) mod server;
 pub(crate) mod tasks;
@@ -42,6 +43,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(crate::webapp::app_file)
         .service(health::health)
         .service(health::ready)
+        .service(metrics::metrics)
         .service(feeds::feed)
         .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", ApiDoc::openapi()))
         .service(web::redirect("/api/docs", "/api/docs/"))

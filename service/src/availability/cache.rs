@@ -76,8 +76,10 @@ impl EngineCache {
             && entry.window.contains(range)
             && now - entry.built_at < Duration::hours(MAX_AGE_HOURS)
         {
+            crate::meters::engine_cache("hit");
             return Ok(Some(entry));
         }
+        crate::meters::engine_cache("miss");
         let rules = availability::rules_for(db, user_id).await?;
         let included = calendars::included_ids(db, user_id).await?;
         let rows =

@@ -291,6 +291,8 @@ async fn run_once(
         return Ok(Outcome::default());
     };
     let started = ctx.clock.now();
+    // How long it took, for the metrics (a duration, not a "now": the monotonic clock).
+    let timer = std::time::Instant::now();
     let run_id = Uuid::now_v7();
     sync_runs::ActiveModel {
         id: Set(run_id),
@@ -420,6 +422,18 @@ async fn run_once(
         notifications::record(&txn, calendar.user_id, *kind, data.clone(), finished).await?;
     }
     txn.commit().await?;
+    crate::meters::sync_run(
+        calendar.provider,
+        if error.is_some() {
+            "failed"
+        } else {
+            "succeeded"
+        },
+        timer.elapsed(),
+        outcome.added,
+        outcome.updated,
+        outcome.deleted,
+    );
     if notice.is_some() {
         crate::notifications::published(ctx, calendar.user_id).await;
     }

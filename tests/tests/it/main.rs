@@ -14,6 +14,7 @@ mod export;
 mod feeds;
 mod hardening;
 mod jobs;
+mod metrics;
 mod migrations;
 mod notifications;
 mod probes;

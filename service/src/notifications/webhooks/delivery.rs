@@ -149,6 +149,11 @@ pub async fn deliver(ctx: &AppContext, message_id: Uuid) -> Result<(), DbErr> {
         return Ok(());
     };
     let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+    crate::meters::webhook_delivery(match outcome {
+        Outcome::Delivered(_) => "delivered",
+        Outcome::Gone => "gone",
+        Outcome::Failed { .. } => "failed",
+    });
     record_outcome(ctx, &endpoint, &message, outcome, now, duration_ms).await
 }
 
