@@ -30,8 +30,12 @@ use crate::credentials::tokens::{self, TokenError};
 use crate::notifications::availability::Span;
 use crate::{AppContext, Job, db, notifications, version};
 
-/// How long a run may go without renewing its lease (renewed on every page).
-const LEASE: Duration = Duration::minutes(2);
+/// How long a run's lease lasts unless renewed: by every page, and by the run's heartbeat every
+/// `HEARTBEAT` whatever it is doing (a slow page, a backoff). A worker that dies gives its
+/// calendars back within this long, not after a fixed two minutes.
+const LEASE: Duration = Duration::seconds(30);
+/// How often a live run renews its lease.
+const HEARTBEAT: StdDuration = StdDuration::from_secs(10);
 /// Attempts per page when the provider is rate limiting or failing.
 const ATTEMPTS: u32 = 4;
 /// The longest a run waits before retrying a page; longer waits are left to the next run.
@@ -246,6 +250,7 @@ pub async fn run(
         tracing::debug!(%calendar_id, "sync already running; it will run once more");
         return Ok(None);
     }
+    let _heartbeat = Heartbeat::start(ctx, calendar_id);
     let mut trigger = trigger;
     loop {
         let result = run_once(ctx, calendar_id, trigger).await;
@@ -276,6 +281,43 @@ pub async fn run(
             return result.map(Some);
         }
         trigger = Trigger::Pending;
+    }
+}
+
+/// Renews a held lease every `HEARTBEAT` until dropped — with the run, also when the run's future
+/// is dropped half-way (its worker torn down), so a dead run stops renewing at once.
+struct Heartbeat(tokio::task::JoinHandle<()>);
+
+impl Heartbeat {
+    fn start(ctx: &AppContext, calendar_id: Uuid) -> Self {
+        let (db, clock) = (ctx.db.clone(), ctx.clock.clone());
+        Self(tokio::spawn(async move {
+            let mut every = tokio::time::interval(HEARTBEAT);
+            every.tick().await; // the first tick is now: the claim has just set the lease
+            loop {
+                every.tick().await;
+                // Only a lease still held (never one released meanwhile).
+                let renewed = calendars::Entity::update_many()
+                    .col_expr(
+                        calendars::Column::SyncLeaseUntil,
+                        Expr::value(Some(clock.now() + LEASE)),
+                    )
+                    .filter(calendars::Column::Id.eq(calendar_id))
+                    .filter(calendars::Column::SyncLeaseUntil.is_not_null())
+                    .exec(&db)
+                    .await;
+                if let Err(e) = renewed {
+                    // The next beat tries again; the lease has 30 s, three beats.
+                    tracing::warn!(%calendar_id, error = %e, "could not renew a sync lease");
+                }
+            }
+        }))
+    }
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -575,6 +575,16 @@ async fn a_worker_stopped_between_two_pages_converges_after_a_restart(backend: B
         while stored(&app, id).await < 250 {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+        // While the page hangs, the run's heartbeat keeps renewing its lease (every 10 s).
+        let written = row(&app, id).await.sync_lease_until.unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while row(&app, id).await.sync_lease_until.unwrap() <= written {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the lease was not renewed"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     };
     tokio::select! {
         outcome = run => panic!("the run should hang on page two, it ended with {outcome:?}"),
@@ -605,16 +615,11 @@ async fn a_worker_stopped_between_two_pages_converges_after_a_restart(backend: B
         "nothing ran while the lease held"
     );
 
-    // Time passes (rather than waiting two minutes): the lease lapses, and the minute's
-    // schedule finds the request even though the calendar synced a moment ago.
-    entity::calendars::ActiveModel {
-        id: sea_orm::Set(id),
-        sync_lease_until: sea_orm::Set(Some(tests::clock::now() - chrono::Duration::seconds(1))),
-        ..Default::default()
-    }
-    .update(&app.ctx.db)
-    .await
-    .unwrap();
+    // The dead run's heartbeat stopped with it: 30 s later its lease has lapsed (time passes on
+    // the app's clock rather than waiting), and the minute's schedule finds the request even
+    // though the calendar synced a moment ago.
+    tests::clock::clock().advance(chrono::Duration::seconds(31));
+    assert!(row(&app, id).await.sync_lease_until.unwrap() < tests::clock::now());
     let due = sync::schedule::enqueue_due(&app.ctx, tests::clock::now())
         .await
         .unwrap();
