@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use entity::sync_runs;
 use reqwest::StatusCode;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use service::sync::{self, Trigger};
 use tests::fakes::{self, Fault};
