@@ -66,7 +66,8 @@ pub struct Replanned {
 }
 
 /// Per user, the re-plans of this process (`coalesce`): the `PlanTasks` jobs of a burst of
-/// changes (every page of a sync queues one) cost two runs, not one each.
+/// changes (syncs of several calendars ending together, edits in quick succession) cost two
+/// runs, not one each.
 static RUNS: LazyLock<Coalesced> = LazyLock::new(Coalesced::default);
 
 /// Plans the user's open tasks again and stores the plan (nothing, when a run that began after
