@@ -2,9 +2,9 @@
 //! waited while another ran is answered by the next run alone.
 //!
 //! For work that reads a user's whole state and writes the result (conflict detection, the task
-//! plan): a burst of changes (syncs ending together, many reads of `GET /api/conflicts`) asks for many runs, but only the first and
-//! one after it can see anything new. Without it each request held a pooled connection while it
-//! waited on the others' rows, until the pool ran dry. Across processes runs may still overlap;
+//! plan): a burst of changes (syncs ending together, many reads of `GET /api/conflicts`) asks
+//! for many runs, but only the first and one after it can see anything new. Without it each
+//! request held a pooled connection while it waited on the others' rows, until the pool ran dry. Across processes runs may still overlap;
 //! the work itself must be correct then (its own transaction and locks), this only saves it.
 
 use std::collections::HashMap;
