@@ -67,7 +67,11 @@ fn cursor(raw: Option<&str>) -> Result<Option<i64>, ApiError> {
 
 /// The caller's notifications, oldest first.
 #[utoipa::path(get, path = "/api/notifications", tag = "notifications", params(FeedQuery),
-    security(("bearer" = [])), responses((status = 200, body = NotificationList)))]
+    security(("bearer" = [])), responses(
+        (status = 200, body = NotificationList),
+        (status = 400, body = crate::error::ErrorBody, description = "`after` is not a notification id"),
+        (status = 422, body = crate::error::ErrorBody, description = "`limit` outside 1–1000 (`invalid_limit`)"),
+    ))]
 #[get("/notifications")]
 pub async fn list(
     ctx: web::Data<AppContext>,
