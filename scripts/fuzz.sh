@@ -38,7 +38,10 @@ TOKEN=$(curl -sf -X POST "$BASE/api/auth/register" -H 'content-type: application
 # has: everything after would be a 401), the OAuth redirects (they send the client to providers)
 # and the live stream (it never ends by design). The coverage phase is off: 4.1.4 crashes on
 # OpenAPI 3.1 type lists (`type: ["string", "null"]`).
-"$HOME/.local/bin/schemathesis" run "$BASE/api/openapi.json" \
+# The console script lands in the user's bin directory (pip --user), wherever Python keeps it.
+ST="$(python3 -c 'import site, os; print(os.path.join(site.getuserbase(), "bin", "schemathesis"))')"
+[ -x "$ST" ] || ST=$(command -v schemathesis)
+"$ST" run "$BASE/api/openapi.json" \
   -H "Authorization: Bearer $TOKEN" \
   --phases examples,fuzzing,stateful \
   --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
