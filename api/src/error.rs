@@ -71,10 +71,9 @@ impl ApiError {
     /// an unreachable database is a 503 the client may retry.
     pub fn internal(err: anyhow::Error) -> Self {
         let db_down = err.chain().any(|cause| {
-            matches!(
-                cause.downcast_ref::<sea_orm::DbErr>(),
-                Some(sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_))
-            )
+            cause
+                .downcast_ref::<sea_orm::DbErr>()
+                .is_some_and(service::db::is_transient)
         });
         if db_down {
             tracing::error!(error = %err, "database unavailable");

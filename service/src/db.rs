@@ -138,3 +138,35 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTra
         db.begin().await
     }
 }
+
+/// Whether `err` says the database is unavailable for now rather than that the request or our
+/// code is wrong: no connection to be had, a connection that broke (the server restarted, an
+/// administrator terminated the backend), or a transaction the server gave up on (deadlock,
+/// serialization failure). The api answers these with 503, which a client may retry.
+pub fn is_transient(err: &DbErr) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
+    let runtime = match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Exec(r) | DbErr::Query(r) => r,
+        _ => return false,
+    };
+    let sea_orm::RuntimeErr::SqlxError(sqlx) = runtime else {
+        return false;
+    };
+    match sqlx.as_ref() {
+        Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed => true,
+        Sqlx::Protocol(_) => true,
+        // SQLSTATE classes 08 (connection exception) and 57 (operator intervention: a
+        // terminated backend, a shutdown), 40001/40P01 (serialization failure, deadlock), and
+        // SQLite's "database is locked"/"busy".
+        Sqlx::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08")
+                || code.starts_with("57")
+                || code == "40001"
+                || code == "40P01"
+                || code == "5"
+                || code == "6"
+        }),
+        _ => false,
+    }
+}

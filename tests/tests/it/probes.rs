@@ -178,3 +178,79 @@ async fn ready_names_the_queue_when_redis_is_unreachable() {
     }
     assert!(ready, "readiness comes back once Redis is reachable again");
 }
+
+/// Postgres connections killed under load (`pg_terminate_backend`, as a failover or an
+/// administrator does): every answer meanwhile is a success or a 503 the client may retry —
+/// never a 500, never a hang — and the api answers normally again once the pool reconnects.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(freeslot_sqlite_only, ignore = "FREESLOT_TEST_BACKENDS=sqlite")]
+async fn killed_postgres_connections_answer_503_never_500() {
+    use sea_orm::ConnectionTrait;
+    let app = tests::TestApp::spawn(tests::Backend::postgres()).await;
+    let user = app.register_user().await;
+    let event = |i: usize| {
+        serde_json::json!({"title": format!("Call {i}"), "start": "2027-01-04T09:00:00Z",
+                           "end": "2027-01-04T10:00:00Z"})
+    };
+    let load = |round: usize| {
+        let app = &app;
+        let token = user.token.clone();
+        async move {
+            let mut statuses = Vec::new();
+            for i in 0..20 {
+                let res = app
+                    .post_json("/api/events", &event(round * 100 + i), Some(&token))
+                    .await;
+                statuses.push(res.status().as_u16());
+                let res = app
+                    .get_query(
+                        "/api/availability",
+                        &token,
+                        &[
+                            ("start", "2027-01-04T00:00:00Z"),
+                            ("end", "2027-01-11T00:00:00Z"),
+                            ("duration", "30"),
+                        ],
+                    )
+                    .await;
+                statuses.push(res.status().as_u16());
+            }
+            statuses
+        }
+    };
+    let kill = async {
+        for _ in 0..10 {
+            app.ctx
+                .db
+                .execute_unprepared(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                     WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                )
+                .await
+                .ok();
+            tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+        }
+    };
+    let (a, b, ()) = tokio::join!(load(1), load(2), kill);
+    let statuses: Vec<u16> = a.into_iter().chain(b).collect();
+    assert!(
+        statuses.iter().all(|s| matches!(s, 200 | 201 | 503)),
+        "only successes and 503s while connections die: {statuses:?}"
+    );
+    // Back to normal without a restart.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let res = app
+            .post_json("/api/events", &event(999), Some(&user.token))
+            .await;
+        if res.status() == reqwest::StatusCode::CREATED {
+            break;
+        }
+        assert_eq!(res.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the api did not recover"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
