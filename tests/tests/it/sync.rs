@@ -23,6 +23,21 @@ async fn app_with(backend: Backend, env: Vec<(String, String)>) -> TestApp {
     TestApp::spawn_with(backend, vars, test_worker_options()).await
 }
 
+/// Waits (up to 5 s) until no run holds the calendar's lease: a re-run may follow the first.
+async fn no_run_in_flight(app: &TestApp, id: uuid::Uuid) {
+    for _ in 0..100 {
+        let row = entity::calendars::Entity::find_by_id(id)
+            .one(&app.ctx.db)
+            .await
+            .unwrap()
+            .unwrap();
+        if row.sync_lease_until.is_none() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// `(provider_event_id, title, start)` of every event, sorted.
 async fn events(app: &TestApp, user: &TestUser) -> Vec<(String, String, String)> {
     let res = app
@@ -395,17 +410,7 @@ async fn two_syncs_of_one_calendar_never_run_at_once(backend: Backend) {
     let calendars = wait_idle(&app, &user).await;
     let id: uuid::Uuid = calendars[0]["id"].as_str().unwrap().parse().unwrap();
     // No run of any kind in flight (a re-run may follow the first one).
-    for _ in 0..100 {
-        let row = entity::calendars::Entity::find_by_id(id)
-            .one(&app.ctx.db)
-            .await
-            .unwrap()
-            .unwrap();
-        if row.sync_lease_until.is_none() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    no_run_in_flight(&app, id).await;
     let runs_before = sync_runs::Entity::find().count(&app.ctx.db).await.unwrap();
 
     // The first run is slow at Google; the second arrives meanwhile.
@@ -447,17 +452,7 @@ async fn a_calendar_deleted_during_its_sync_stops_the_run_cleanly(backend: Backe
             .unwrap()
     };
     // No run in flight any more (a re-run may follow the first one).
-    for _ in 0..100 {
-        let row = entity::calendars::Entity::find_by_id(id)
-            .one(&app.ctx.db)
-            .await
-            .unwrap()
-            .unwrap();
-        if row.sync_lease_until.is_none() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    no_run_in_flight(&app, id).await;
 
     // 600 new events, three pages; the second comes slowly.
     let ids: Vec<String> = (0..600).map(|i| format!("d{i:03}")).collect();
@@ -553,12 +548,7 @@ async fn a_worker_stopped_between_two_pages_converges_after_a_restart(backend: B
             .await
             .unwrap()
     }
-    for _ in 0..100 {
-        if row(&app, id).await.sync_lease_until.is_none() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    no_run_in_flight(&app, id).await;
     let cursor = row(&app, id).await.sync_cursor;
     assert!(cursor.is_some());
 
